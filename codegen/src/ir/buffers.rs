@@ -1,0 +1,236 @@
+//! The arrays a simulator allocates, with their sizes: the single source for generated
+//! declarations and for the memory summary of `rgenn check`.
+//!
+//! Names follow the project's patterns (`pop_<pop>_<var>`, `conn_<conn>_weight`, ...); a name that
+//! would clash with an earlier one gets a `_2`, `_3`, ... suffix, so generated identifiers are
+//! always unique.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Connectivity, Delays, Network};
+
+/// Element type of a buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Elem {
+    /// The network's float type.
+    Scalar,
+    /// 32-bit unsigned integer.
+    U32,
+    /// 16-bit unsigned integer.
+    U16,
+}
+
+/// What a buffer belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Owner {
+    /// A population (index).
+    Population(u32),
+    /// A connection (index).
+    Connection(u32),
+}
+
+/// What a buffer holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// A state variable (index into the model's vars).
+    Var(u32),
+    /// The delay ring `[ring_len][size]`.
+    Ring,
+    /// Number of spikes emitted in the current step.
+    SpikeCount,
+    /// Indices of the neurons that spiked in the current step.
+    Spikes,
+    /// Readout accumulator.
+    Readout,
+    /// Synaptic weights.
+    Weight,
+    /// Learned delays in ms (floating point).
+    DelayMs,
+    /// Delays in steps, as the kernels use them.
+    DelaySteps,
+    /// CSR row starts.
+    RowStart,
+    /// CSR postsynaptic indices.
+    PostIndex,
+}
+
+/// One array of the simulator.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Buffer {
+    /// Identifier in generated code.
+    pub name: String,
+    /// Element type.
+    pub elem: Elem,
+    /// Elements per batch lane (or in total when not batched).
+    pub len: u64,
+    /// One copy per batch lane.
+    pub batched: bool,
+    /// Owner.
+    pub owner: Owner,
+    /// Contents.
+    pub role: Role,
+}
+
+impl Buffer {
+    /// Bytes allocated for this buffer.
+    pub fn bytes(&self, scalar_bytes: u64, batch_size: u32) -> u64 {
+        let elem = match self.elem {
+            Elem::Scalar => scalar_bytes,
+            Elem::U32 => 4,
+            Elem::U16 => 2,
+        };
+        let copies = if self.batched { batch_size as u64 } else { 1 };
+        self.len * elem * copies
+    }
+}
+
+struct Plan {
+    out: Vec<Buffer>,
+    taken: BTreeSet<String>,
+}
+
+impl Plan {
+    fn add(&mut self, base: String, elem: Elem, len: u64, batched: bool, owner: Owner, role: Role) {
+        let mut name = base.clone();
+        let mut k = 2;
+        while !self.taken.insert(name.clone()) {
+            name = format!("{base}_{k}");
+            k += 1;
+        }
+        self.out.push(Buffer {
+            name,
+            elem,
+            len,
+            batched,
+            owner,
+            role,
+        });
+    }
+}
+
+/// Every buffer the forward simulator of `net` allocates.
+pub fn plan(net: &Network) -> Vec<Buffer> {
+    let mut p = Plan {
+        out: Vec::new(),
+        taken: BTreeSet::new(),
+    };
+    for (i, pop) in net.populations.iter().enumerate() {
+        let model = net.model_of(pop);
+        let owner = Owner::Population(i as u32);
+        let size = pop.size as u64;
+        let name = &pop.name;
+        for (v, var) in model.vars.iter().enumerate() {
+            let role = Role::Var(v as u32);
+            p.add(
+                format!("pop_{name}_{var}"),
+                Elem::Scalar,
+                size,
+                true,
+                owner,
+                role,
+            );
+        }
+        if pop.ring_len > 0 {
+            let len = pop.ring_len as u64 * size;
+            p.add(
+                format!("pop_{name}_ring"),
+                Elem::Scalar,
+                len,
+                true,
+                owner,
+                Role::Ring,
+            );
+        }
+        if model.is_spiking() {
+            p.add(
+                format!("pop_{name}_spike_count"),
+                Elem::U32,
+                1,
+                true,
+                owner,
+                Role::SpikeCount,
+            );
+            p.add(
+                format!("pop_{name}_spikes"),
+                Elem::U32,
+                size,
+                true,
+                owner,
+                Role::Spikes,
+            );
+        }
+        if pop.readout.is_some() {
+            p.add(
+                format!("pop_{name}_readout"),
+                Elem::Scalar,
+                size,
+                true,
+                owner,
+                Role::Readout,
+            );
+        }
+    }
+    for (i, conn) in net.connections.iter().enumerate() {
+        let owner = Owner::Connection(i as u32);
+        let n = conn.n_synapses;
+        let name = &conn.name;
+        p.add(
+            format!("conn_{name}_weight"),
+            Elem::Scalar,
+            n,
+            false,
+            owner,
+            Role::Weight,
+        );
+        if let Delays::PerSynapse { .. } = conn.delays {
+            if conn.learn_delay {
+                p.add(
+                    format!("conn_{name}_delay"),
+                    Elem::Scalar,
+                    n,
+                    false,
+                    owner,
+                    Role::DelayMs,
+                );
+            }
+            let elem = if conn.max_delay_steps < u16::MAX as u32 {
+                Elem::U16
+            } else {
+                Elem::U32
+            };
+            p.add(
+                format!("conn_{name}_delay_steps"),
+                elem,
+                n,
+                false,
+                owner,
+                Role::DelaySteps,
+            );
+        }
+        if let Connectivity::FixedProbability { .. } = conn.connectivity {
+            let n_pre = net.pop(conn.source).size as u64;
+            p.add(
+                format!("conn_{name}_row_start"),
+                Elem::U32,
+                n_pre + 1,
+                false,
+                owner,
+                Role::RowStart,
+            );
+            p.add(
+                format!("conn_{name}_post"),
+                Elem::U32,
+                n,
+                false,
+                owner,
+                Role::PostIndex,
+            );
+        }
+    }
+    p.out
+}

@@ -1,0 +1,369 @@
+//! The intermediate representation: everything a backend needs to generate a simulator.
+//!
+//! Plain, serialisable data in YAML order with typed ids. Every size is worked out before the IR
+//! exists (step delays, ring lengths, synapse counts, buffer sizes, derived params, typed code), so
+//! backends only read values. Each node keeps an [`Origin`] back to its YAML for comments in
+//! generated code and for runtime messages. `hash::cache_key` of the canonical JSON is the
+//! build-cache key.
+
+pub mod buffers;
+pub mod expr;
+pub mod hash;
+
+use serde::{Deserialize, Serialize};
+
+pub use crate::model::neuron::ModelKind;
+pub use crate::model::{Learn, Loss, Precision, Readout, Split};
+pub use buffers::{Buffer, Elem};
+pub use expr::{Block, Expr, Stmt, Sym};
+
+/// Version of the IR format; bumped whenever its meaning changes.
+pub const IR_VERSION: u32 = 1;
+
+/// Index of a population in [`Network::populations`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct PopId(pub u32);
+
+/// Index of a connection in [`Network::connections`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ConnId(pub u32);
+
+/// Index of a neuron model in [`Network::models`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ModelId(pub u32);
+
+/// Index of a state variable in [`NeuronModel::vars`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct VarId(pub u32);
+
+/// Where something was written: file (as the user named it), line and column, 1-based.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Origin {
+    /// File name relative to the network file's folder (built-in models: `models/<name>.yaml`).
+    pub file: String,
+    /// Line.
+    pub line: u32,
+    /// Column.
+    pub column: u32,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
+/// A whole network, ready for code generation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Network {
+    /// [`IR_VERSION`].
+    pub ir_version: u32,
+    /// `name:`.
+    pub name: String,
+    /// The network file.
+    pub origin: Origin,
+    /// Time step in ms.
+    pub dt_ms: f64,
+    /// Trial length in ms.
+    pub duration_ms: f64,
+    /// Steps per trial: `round(duration / dt)`.
+    pub n_steps: u32,
+    /// Float precision of the simulator.
+    pub precision: Precision,
+    /// Trials simulated side by side.
+    pub batch_size: u32,
+    /// Seed of every random initialisation.
+    pub seed: u64,
+    /// The neuron models used, in order of first use.
+    pub models: Vec<NeuronModel>,
+    /// Populations in YAML order.
+    pub populations: Vec<Population>,
+    /// Connections in YAML order.
+    pub connections: Vec<Connection>,
+    /// Every array the simulator allocates, in allocation order.
+    pub buffers: Vec<Buffer>,
+    /// Data and training settings: used by the runtime, not by generated code.
+    pub run: RunConfig,
+}
+
+/// A neuron model with its code resolved and typed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NeuronModel {
+    /// `name:`.
+    pub name: String,
+    /// The model file.
+    pub origin: Origin,
+    /// Neuron or spike source.
+    pub kind: ModelKind,
+    /// Param names (values live in each population).
+    pub params: Vec<String>,
+    /// Derived param names (values live in each population).
+    pub derived: Vec<String>,
+    /// State variable names.
+    pub vars: Vec<String>,
+    /// The variable incoming spikes add to.
+    pub input_var: Option<VarId>,
+    /// Update code run every step.
+    pub sim: Code<Block>,
+    /// Spike condition.
+    pub threshold: Option<Code<Expr>>,
+    /// Code run after a spike.
+    pub reset: Code<Block>,
+    /// Readouts the model supports.
+    pub readouts: Vec<Readout>,
+    /// The variable value readouts read.
+    pub readout_var: Option<VarId>,
+}
+
+impl NeuronModel {
+    /// True when neurons of this model can emit spikes.
+    pub fn is_spiking(&self) -> bool {
+        self.kind == ModelKind::SpikeSource || self.threshold.is_some()
+    }
+}
+
+/// Typed code with the place it was written.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Code<T> {
+    /// The code.
+    pub code: T,
+    /// Where it was written (absent for empty code).
+    pub origin: Option<Origin>,
+}
+
+/// A population of neurons of one model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Population {
+    /// `name`.
+    pub name: String,
+    /// Number of neurons.
+    pub size: u32,
+    /// Its model.
+    pub model: ModelId,
+    /// Value of each model param, in the model's order.
+    pub params: Vec<f64>,
+    /// Value of each derived param, in the model's order.
+    pub derived: Vec<f64>,
+    /// Initial value of each state variable, in the model's order.
+    pub var_init: Vec<f64>,
+    /// Length of the delay ring: `1 + longest step delay` of incoming connections (0 for spike
+    /// sources, which have no input).
+    pub ring_len: u32,
+    /// Readout, for output populations.
+    pub readout: Option<Readout>,
+    /// Variables whose traces `simulate` records.
+    pub record: Vec<VarId>,
+    /// Spikes per neuron and trial the adjoint pass can store (spiking populations).
+    pub spike_capacity: u32,
+    /// Connections into this population.
+    pub incoming: Vec<ConnId>,
+    /// Connections out of this population.
+    pub outgoing: Vec<ConnId>,
+    /// The YAML entry.
+    pub origin: Origin,
+}
+
+/// Which pairs are connected and how synapses are stored.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Connectivity {
+    /// All pairs; synapse `pre * n_post + post`.
+    Dense,
+    /// `pre i -> post i`; synapse `i`.
+    OneToOne,
+    /// Random pairs in row-major order (CSR), realised from [`Connection::seed`].
+    FixedProbability {
+        /// Probability of each pair.
+        probability: f64,
+        /// Longest row.
+        max_row_len: u32,
+    },
+}
+
+/// How weights or delays (ms) are initialised.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Init {
+    /// The same value everywhere.
+    Constant(f64),
+    /// One value per synapse, in synapse order.
+    Values(Vec<f64>),
+    /// Normal distribution.
+    Normal {
+        /// Mean.
+        mean: f64,
+        /// Standard deviation.
+        sd: f64,
+    },
+    /// Uniform on `[min, max)`.
+    Uniform {
+        /// Lower bound.
+        min: f64,
+        /// Upper bound.
+        max: f64,
+    },
+    /// From an `.npz` file (path relative to the network file).
+    File {
+        /// Path as written.
+        path: String,
+        /// Array name.
+        key: String,
+    },
+}
+
+/// How a connection's delays are stored.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Delays {
+    /// Every synapse has the same step delay, a compile-time constant.
+    Uniform {
+        /// The delay in steps.
+        steps: u32,
+    },
+    /// Each synapse has its own delay.
+    PerSynapse {
+        /// How delays (ms) start.
+        init: Init,
+    },
+}
+
+/// Synapses from one population to another.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Connection {
+    /// `name`.
+    pub name: String,
+    /// Presynaptic population.
+    pub source: PopId,
+    /// Postsynaptic population.
+    pub target: PopId,
+    /// Connectivity and storage.
+    pub connectivity: Connectivity,
+    /// Number of synapses.
+    pub n_synapses: u64,
+    /// Seed of this connection's random initialisation.
+    pub seed: u64,
+    /// How weights start.
+    pub weight: Init,
+    /// How delays start.
+    pub delays: Delays,
+    /// Longest allowed delay in steps: `round(max_delay / dt)`.
+    pub max_delay_steps: u32,
+    /// Weights are trained.
+    pub learn_weight: bool,
+    /// Delays are trained.
+    pub learn_delay: bool,
+    /// The YAML entry.
+    pub origin: Origin,
+}
+
+/// Data and training settings, read by the runtime.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunConfig {
+    /// Dataset splits.
+    pub data: Vec<DataSplit>,
+    /// Training settings.
+    pub training: Option<Training>,
+}
+
+/// One dataset split and its source.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DataSplit {
+    /// Which split.
+    pub split: Split,
+    /// Where the examples come from.
+    pub source: DataSource,
+}
+
+/// Where examples come from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DataSource {
+    /// A built-in generator.
+    Generator {
+        /// Its name.
+        name: String,
+        /// Number of trials.
+        trials: Option<u64>,
+        /// Seed.
+        seed: u64,
+    },
+    /// A spike-dataset `.npz` (path relative to the network file).
+    Npz {
+        /// Path as written.
+        path: String,
+    },
+    /// An SHD/SSC HDF5 file (path relative to the network file).
+    Shd {
+        /// Path as written.
+        path: String,
+    },
+}
+
+/// Training settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Training {
+    /// Passes over the training split.
+    pub epochs: u32,
+    /// Loss over the readout.
+    pub loss: Loss,
+    /// The population whose readout the loss reads.
+    pub output: PopId,
+    /// Adam for weights.
+    pub weight_optimizer: Adam,
+    /// Adam for delays.
+    pub delay_optimizer: Adam,
+    /// Spike-count regularisation.
+    pub regularisation: Option<Regularisation>,
+}
+
+/// Adam settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Adam {
+    /// Learning rate (weights: per unit weight; delays: ms per step).
+    pub lr: f64,
+    /// First-moment decay.
+    pub beta1: f64,
+    /// Second-moment decay.
+    pub beta2: f64,
+    /// Denominator guard.
+    pub epsilon: f64,
+}
+
+/// Spike-count regularisation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Regularisation {
+    /// Target spikes per neuron and trial.
+    pub target_spikes: f64,
+    /// Strength.
+    pub strength: f64,
+}
+
+impl Network {
+    /// The population behind an id.
+    pub fn pop(&self, id: PopId) -> &Population {
+        &self.populations[id.0 as usize]
+    }
+
+    /// The connection behind an id.
+    pub fn conn(&self, id: ConnId) -> &Connection {
+        &self.connections[id.0 as usize]
+    }
+
+    /// The model of a population.
+    pub fn model_of(&self, pop: &Population) -> &NeuronModel {
+        &self.models[pop.model.0 as usize]
+    }
+
+    /// Bytes of one float in this network's precision.
+    pub fn scalar_bytes(&self) -> u64 {
+        match self.precision {
+            Precision::F32 => 4,
+            Precision::F64 => 8,
+        }
+    }
+
+    /// The IR as pretty JSON (what `rgenn generate --emit-ir` prints).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("the IR is plain data and always serialises")
+    }
+}

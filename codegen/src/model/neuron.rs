@@ -1,0 +1,154 @@
+//! Decode a neuron-model YAML file (built-in or the user's own) into [`NeuronModel`].
+//!
+//! A model declares its params (with defaults), derived params and state variables (as code
+//! expressions), the variable incoming synapses add to, and its `sim`, `threshold` and `reset`
+//! code strings. Code strings are kept as text with their YAML node; `crate::expr` parses and
+//! checks them when the network is lowered.
+
+use super::decode::{self, MapReader, keyword, list, named_entries, number};
+use super::{CodeString, Readout};
+use crate::diag::Diagnostics;
+use crate::span::{SourceId, Spanned};
+use crate::yaml::Node;
+
+const MODEL_KEYS: &[&str] = &[
+    "name",
+    "description",
+    "kind",
+    "params",
+    "derived",
+    "vars",
+    "input",
+    "sim",
+    "threshold",
+    "reset",
+    "readouts",
+    "readout_var",
+];
+
+/// What a model's neurons do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelKind {
+    /// A neuron with state, update code and (optionally) a threshold.
+    Neuron,
+    /// Emits the spikes of the dataset; has no state.
+    SpikeSource,
+}
+
+/// A neuron model as written in its YAML file.
+#[derive(Clone, Debug)]
+pub struct NeuronModel {
+    /// The file it came from.
+    pub source: SourceId,
+    /// `name:`.
+    pub name: Spanned<String>,
+    /// `kind:`.
+    pub kind: ModelKind,
+    /// `params:` with their defaults (`None`: the network must set it).
+    pub params: Vec<(Spanned<String>, Option<Spanned<f64>>)>,
+    /// `derived:` params computed from params and `dt`.
+    pub derived: Vec<(Spanned<String>, CodeString)>,
+    /// `vars:` with their initial-value expressions.
+    pub vars: Vec<(Spanned<String>, CodeString)>,
+    /// `input:` the variable that incoming spikes add to.
+    pub input: Option<Spanned<String>>,
+    /// `sim:` statements run every step.
+    pub sim: Option<CodeString>,
+    /// `threshold:` condition for a spike.
+    pub threshold: Option<CodeString>,
+    /// `reset:` statements run after a spike.
+    pub reset: Option<CodeString>,
+    /// `readouts:` the readouts this model supports.
+    pub readouts: Vec<Spanned<Readout>>,
+    /// `readout_var:` the variable that value readouts read.
+    pub readout_var: Option<Spanned<String>>,
+}
+
+/// Decode the root node of a model file.
+pub fn parse_neuron_model(
+    root: &Node,
+    source: SourceId,
+    diags: &mut Diagnostics,
+) -> Option<NeuronModel> {
+    let before = diags.items.len();
+    let mut map = MapReader::new(root, "the neuron model", diags)?;
+    let name = map
+        .required("name", diags)
+        .and_then(|n| decode::name(n, "model", diags));
+    if let Some(d) = map.get("description") {
+        decode::string(d, diags);
+    }
+    let kind = match map.get("kind") {
+        Some(n) => keyword(
+            n,
+            "model kind",
+            &[
+                ("neuron", ModelKind::Neuron),
+                ("spike_source", ModelKind::SpikeSource),
+            ],
+            diags,
+        )
+        .map(|k| k.value),
+        None => Some(ModelKind::Neuron),
+    };
+    let params = match map.get("params") {
+        Some(n) => named_entries(n, "param", diags)
+            .into_iter()
+            .map(|(k, v)| (k, (!v.is_null()).then(|| number(v, diags)).flatten()))
+            .collect(),
+        None => Vec::new(),
+    };
+    let code_map = |key: &str, map: &mut MapReader, diags: &mut Diagnostics| match map.get(key) {
+        Some(n) => named_entries(n, "variable", diags)
+            .into_iter()
+            .filter_map(|(k, v)| Some((k, code(v, diags)?)))
+            .collect(),
+        None => Vec::new(),
+    };
+    let derived = code_map("derived", &mut map, diags);
+    let vars = code_map("vars", &mut map, diags);
+    let input = map
+        .get("input")
+        .and_then(|n| decode::name(n, "variable", diags));
+    let sim = map.get("sim").and_then(|n| code(n, diags));
+    let threshold = map.get("threshold").and_then(|n| code(n, diags));
+    let reset = map.get("reset").and_then(|n| code(n, diags));
+    let readouts = match map.get("readouts") {
+        Some(n) => list(n, "readouts", diags)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|n| keyword(n, "readout", &Readout::ALL, diags))
+            .collect(),
+        None => Vec::new(),
+    };
+    let readout_var = map
+        .get("readout_var")
+        .and_then(|n| decode::name(n, "variable", diags));
+    map.finish(MODEL_KEYS, diags);
+    if diags.items.len() > before {
+        return None;
+    }
+    Some(NeuronModel {
+        source,
+        name: name?,
+        kind: kind?,
+        params,
+        derived,
+        vars,
+        input,
+        sim,
+        threshold,
+        reset,
+        readouts,
+        readout_var,
+    })
+}
+
+fn code(node: &Node, diags: &mut Diagnostics) -> Option<CodeString> {
+    let text = decode::string(node, diags)?;
+    Some(CodeString {
+        text: text.value,
+        node: node.clone(),
+    })
+}

@@ -1,0 +1,209 @@
+//! Lowering: the user's model (with spans) -> the IR, checking everything on the way.
+//!
+//! Every problem is reported with its YAML position, and all problems are collected before
+//! returning. Lowering also decides every size: step delays, ring lengths, synapse counts,
+//! derived params and buffers. Entry points: [`load_file`] and [`load_str`].
+
+mod connections;
+mod models;
+mod populations;
+mod run;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::diag::{Diagnostic, Diagnostics, LoadError};
+use crate::ir::{self, Origin};
+use crate::model;
+use crate::span::{SourceId, SourceMap, Span};
+use crate::yaml;
+
+/// A validated network: its IR plus the sources it was read from.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The IR.
+    pub ir: ir::Network,
+    /// Every file read (network and models), for messages.
+    pub sources: SourceMap,
+    /// Folder of the network file: relative paths in the IR are relative to it.
+    pub base_dir: PathBuf,
+}
+
+/// Read, parse and validate a network file.
+pub fn load_file(path: &Path) -> Result<Loaded, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|e| LoadError::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    load_str(&path.display().to_string(), &text, &base)
+}
+
+/// Parse and validate network YAML `text` shown to the user as `name`; relative paths in it are
+/// resolved against `base_dir`.
+pub fn load_str(name: &str, text: &str, base_dir: &Path) -> Result<Loaded, LoadError> {
+    let mut cx = Cx {
+        sources: SourceMap::default(),
+        diags: Diagnostics::default(),
+        base_dir: base_dir.to_path_buf(),
+        models: Vec::new(),
+        model_index: BTreeMap::new(),
+    };
+    let id = cx.sources.add(name, text);
+    let net = match yaml::parse(text, id) {
+        Ok(root) => model::parse_network(&root, &mut cx.diags),
+        Err(d) => {
+            cx.diags.push(d);
+            None
+        }
+    };
+    let ir = net.and_then(|net| lower(&mut cx, &net));
+    match ir {
+        Some(ir) if cx.diags.is_empty() => Ok(Loaded {
+            ir,
+            sources: cx.sources,
+            base_dir: cx.base_dir,
+        }),
+        _ => Err(cx.diags.into_error(&cx.sources)),
+    }
+}
+
+/// State shared by the lowering passes.
+pub(crate) struct Cx {
+    pub sources: SourceMap,
+    pub diags: Diagnostics,
+    pub base_dir: PathBuf,
+    /// Checked models, in order of first use.
+    pub models: Vec<models::Checked>,
+    /// `model:` value -> index in `models` (`None`: failed to load).
+    pub model_index: BTreeMap<String, Option<usize>>,
+}
+
+impl Cx {
+    /// Where a span starts, for the IR.
+    pub fn origin(&self, span: Span) -> Origin {
+        let file = self.sources.file(span.source);
+        let lc = file.line_col(span.start as usize);
+        Origin {
+            file: display_name(&file.name),
+            line: lc.line,
+            column: lc.column,
+        }
+    }
+
+    pub fn error(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    pub fn file_text(&self, id: SourceId) -> std::sync::Arc<String> {
+        self.sources.file(id).text.clone()
+    }
+}
+
+/// The file name without its folder, so that the IR does not depend on where the file lives.
+fn display_name(name: &str) -> String {
+    if name.starts_with("models/") {
+        return name.to_string();
+    }
+    Path::new(name)
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_else(|| name.to_string())
+}
+
+fn lower(cx: &mut Cx, net: &model::Network) -> Option<ir::Network> {
+    let dt_ms = net.dt_ms.value;
+    if dt_ms <= 0.0 {
+        cx.error(
+            Diagnostic::new(
+                "rgenn::validate::bad_dt",
+                net.dt_ms.span,
+                "`dt` must be positive",
+            )
+            .label("not a positive time step (ms)"),
+        );
+    }
+    if net.duration_ms.value <= 0.0 {
+        cx.error(
+            Diagnostic::new(
+                "rgenn::validate::bad_duration",
+                net.duration_ms.span,
+                "`duration` must be positive",
+            )
+            .label("not a positive duration (ms)"),
+        );
+    } else if dt_ms > 0.0 && net.duration_ms.value < dt_ms {
+        cx.error(Diagnostic::new(
+            "rgenn::validate::bad_duration",
+            net.duration_ms.span,
+            "`duration` is shorter than one time step `dt`",
+        ));
+    }
+    let batch_size = positive(cx, &net.batch_size, "batch_size", u32::MAX as i64);
+    let seed = if net.seed.value < 0 {
+        cx.error(Diagnostic::new(
+            "rgenn::validate::bad_seed",
+            net.seed.span,
+            "`seed` must be zero or positive",
+        ));
+        None
+    } else {
+        Some(net.seed.value as u64)
+    };
+    let n_steps = (net.duration_ms.value / dt_ms).round();
+    if dt_ms > 0.0 && n_steps > u32::MAX as f64 {
+        cx.error(Diagnostic::new(
+            "rgenn::validate::too_many_steps",
+            net.duration_ms.span,
+            "`duration / dt` is too many steps",
+        ));
+    }
+    let mut pops = populations::lower_populations(cx, net, dt_ms.max(f64::MIN_POSITIVE));
+    let conns = connections::lower_connections(cx, net, &mut pops, dt_ms, seed.unwrap_or(0));
+    let run = run::lower_run(cx, net, &pops);
+    if !cx.diags.is_empty() {
+        return None;
+    }
+    let mut ir = ir::Network {
+        ir_version: ir::IR_VERSION,
+        name: net.name.value.clone(),
+        origin: cx.origin(net.span),
+        dt_ms,
+        duration_ms: net.duration_ms.value,
+        n_steps: n_steps as u32,
+        precision: net.precision.value,
+        batch_size: batch_size?,
+        seed: seed?,
+        models: cx.models.iter().map(|m| m.ir.clone()).collect(),
+        populations: pops.into_iter().map(|p| p.ir).collect(),
+        connections: conns,
+        buffers: Vec::new(),
+        run: run?,
+    };
+    ir.buffers = ir::buffers::plan(&ir);
+    Some(ir)
+}
+
+/// A whole number in `1..=max`, reported otherwise.
+pub(crate) fn positive(
+    cx: &mut Cx,
+    v: &crate::span::Spanned<i64>,
+    what: &str,
+    max: i64,
+) -> Option<u32> {
+    if v.value < 1 || v.value > max {
+        cx.error(
+            Diagnostic::new(
+                "rgenn::validate::not_positive",
+                v.span,
+                format!(
+                    "`{what}` must be a whole number from 1 to {max}, found {}",
+                    v.value
+                ),
+            )
+            .label("out of range"),
+        );
+        return None;
+    }
+    Some(v.value as u32)
+}

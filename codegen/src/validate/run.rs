@@ -1,0 +1,185 @@
+//! Data and training sections: dataset sources, loss, optimisers, regularisation.
+
+use crate::diag::Diagnostic;
+use crate::ir::{self, PopId};
+use crate::model::{self, DataSource};
+use crate::rng;
+
+use super::Cx;
+use super::populations::Lowered;
+
+/// Built-in dataset generators.
+pub const GENERATORS: &[&str] = &["sequence_detection", "yin_yang"];
+
+/// Lower `data:` and `training:`.
+pub fn lower_run(cx: &mut Cx, net: &model::Network, pops: &[Lowered]) -> Option<ir::RunConfig> {
+    let before = cx.diags.items.len();
+    let mut data = Vec::new();
+    for (split, source) in net.data.iter().flat_map(|d| &d.splits) {
+        if data.iter().any(|d: &ir::DataSplit| d.split == split.value) {
+            cx.error(Diagnostic::new(
+                "rgenn::validate::duplicate_split",
+                split.span,
+                "this split is given twice",
+            ));
+        }
+        let source = match &source.value {
+            DataSource::Generator { name, trials, seed } => {
+                if !GENERATORS.contains(&name.value.as_str()) {
+                    cx.error(
+                        Diagnostic::new(
+                            "rgenn::validate::unknown_generator",
+                            name.span,
+                            format!("unknown dataset generator `{}`", name.value),
+                        )
+                        .suggest(&name.value, GENERATORS.iter().copied()),
+                    );
+                }
+                let trials = trials
+                    .as_ref()
+                    .and_then(|t| super::positive(cx, t, "trials", u32::MAX as i64))
+                    .map(u64::from);
+                let seed = match seed {
+                    Some(s) if s.value < 0 => {
+                        cx.error(Diagnostic::new(
+                            "rgenn::validate::bad_seed",
+                            s.span,
+                            "`seed` must be zero or positive",
+                        ));
+                        0
+                    }
+                    Some(s) => s.value as u64,
+                    None => rng::stream_seed(
+                        net.seed.value as u64,
+                        &name.value,
+                        format!("{:?}", split.value).as_str(),
+                    ),
+                };
+                ir::DataSource::Generator {
+                    name: name.value.clone(),
+                    trials,
+                    seed,
+                }
+            }
+            DataSource::Npz(p) => ir::DataSource::Npz {
+                path: p.value.clone(),
+            },
+            DataSource::Shd(p) => ir::DataSource::Shd {
+                path: p.value.clone(),
+            },
+        };
+        data.push(ir::DataSplit {
+            split: split.value,
+            source,
+        });
+    }
+    let training = net
+        .training
+        .as_ref()
+        .and_then(|t| lower_training(cx, t, pops));
+    if cx.diags.items.len() > before {
+        return None;
+    }
+    Some(ir::RunConfig { data, training })
+}
+
+fn lower_training(cx: &mut Cx, t: &model::Training, pops: &[Lowered]) -> Option<ir::Training> {
+    let epochs = super::positive(cx, &t.epochs, "epochs", u32::MAX as i64);
+    let outputs: Vec<usize> = pops
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.ir.readout.is_some())
+        .map(|(i, _)| i)
+        .collect();
+    let output = match outputs.as_slice() {
+        [one] => Some(PopId(*one as u32)),
+        [] => {
+            cx.error(
+                Diagnostic::new(
+                    "rgenn::validate::no_readout",
+                    t.loss.span,
+                    "the loss needs a population with a `readout`",
+                )
+                .help("add e.g. `readout: mean_exp` to the output population"),
+            );
+            None
+        }
+        _ => {
+            let names: Vec<&str> = outputs.iter().map(|&i| pops[i].name.as_str()).collect();
+            cx.error(Diagnostic::new(
+                "rgenn::validate::several_readouts",
+                t.loss.span,
+                format!(
+                    "the loss reads one population, but several have readouts: {}",
+                    names.join(", ")
+                ),
+            ));
+            None
+        }
+    };
+    let weight_optimizer = adam(cx, t.weight_optimizer.as_ref());
+    let delay_optimizer = adam(cx, t.delay_optimizer.as_ref());
+    let regularisation = t.regularisation.as_ref().map(|r| {
+        for v in [&r.target_spikes, &r.strength] {
+            if v.value < 0.0 {
+                cx.error(Diagnostic::new(
+                    "rgenn::validate::negative_regularisation",
+                    v.span,
+                    "regularisation settings cannot be negative",
+                ));
+            }
+        }
+        ir::Regularisation {
+            target_spikes: r.target_spikes.value,
+            strength: r.strength.value,
+        }
+    });
+    Some(ir::Training {
+        epochs: epochs?,
+        loss: t.loss.value,
+        output: output?,
+        weight_optimizer,
+        delay_optimizer,
+        regularisation,
+    })
+}
+
+fn adam(cx: &mut Cx, o: Option<&model::Optimizer>) -> ir::Adam {
+    let Some(o) = o else {
+        return ir::Adam {
+            lr: 0.001,
+            beta1: 0.9,
+            beta2: 0.999,
+            epsilon: 1e-8,
+        };
+    };
+    if o.lr.value < 0.0 {
+        cx.error(Diagnostic::new(
+            "rgenn::validate::bad_optimizer",
+            o.lr.span,
+            "the learning rate cannot be negative",
+        ));
+    }
+    for b in [&o.beta1, &o.beta2] {
+        if !(0.0..1.0).contains(&b.value) {
+            cx.error(Diagnostic::new(
+                "rgenn::validate::bad_optimizer",
+                b.span,
+                "Adam's betas must lie in [0, 1)",
+            ));
+        }
+    }
+    if o.epsilon.value <= 0.0 {
+        cx.error(Diagnostic::new(
+            "rgenn::validate::bad_optimizer",
+            o.epsilon.span,
+            "`epsilon` must be positive",
+        ));
+    }
+    ir::Adam {
+        lr: o.lr.value,
+        beta1: o.beta1.value,
+        beta2: o.beta2.value,
+        epsilon: o.epsilon.value,
+    }
+}

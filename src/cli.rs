@@ -1,0 +1,54 @@
+//! Command-line arguments (clap derive types only).
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// rgenn: generate, build and train spiking neural networks with exact gradients for weights
+/// and delays.
+#[derive(Debug, Parser)]
+#[command(name = "rgenn", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate a network and print a summary (sizes, ring lengths, memory).
+    Check(CheckArgs),
+    /// Generate simulator sources, or print the IR with --emit-ir.
+    Generate(GenerateArgs),
+}
+
+/// `rgenn check`.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// The network YAML file.
+    pub model: PathBuf,
+}
+
+/// Code-generation backends.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum BackendArg {
+    /// C++17 for CPUs.
+    Cpu,
+}
+
+/// `rgenn generate`.
+#[derive(Debug, clap::Args)]
+pub struct GenerateArgs {
+    /// The network YAML file.
+    pub model: PathBuf,
+    /// Backend to generate for.
+    #[arg(long, value_enum, default_value = "cpu")]
+    pub backend: BackendArg,
+    /// Output folder for the sources.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print the intermediate representation (JSON) to stdout instead of generating sources.
+    #[arg(long)]
+    pub emit_ir: bool,
+}

@@ -1,0 +1,46 @@
+//! One module per subcommand; each turns arguments into library calls.
+
+pub mod check;
+pub mod generate;
+
+use std::fmt;
+
+/// Anything a command can fail with.
+#[derive(Debug)]
+pub enum CliError {
+    /// The network could not be loaded.
+    Load(rgenn_codegen::LoadError),
+    /// Writing output failed.
+    Io(String, std::io::Error),
+    /// stdout was closed by the reader (e.g. `| head`): not an error.
+    BrokenPipe,
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CliError::Load(e) => write!(f, "{e}"),
+            CliError::Io(what, e) => write!(f, "{what}: {e}"),
+            CliError::BrokenPipe => write!(f, "broken pipe"),
+        }
+    }
+}
+
+impl std::error::Error for CliError {}
+
+impl From<rgenn_codegen::LoadError> for CliError {
+    fn from(e: rgenn_codegen::LoadError) -> Self {
+        CliError::Load(e)
+    }
+}
+
+/// Print to stdout, treating a closed pipe as a quiet success.
+pub fn print(text: &str) -> Result<(), CliError> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(CliError::BrokenPipe),
+        Err(e) => Err(CliError::Io("writing to stdout".into(), e)),
+    }
+}

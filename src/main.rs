@@ -1,0 +1,60 @@
+//! The `rgenn` command: parse arguments, run one command, render its error, map it to an exit code.
+
+mod cli;
+mod commands;
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+use miette::{GraphicalReportHandler, GraphicalTheme};
+
+use commands::CliError;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let result = match cli.command {
+        cli::Command::Check(args) => commands::check::run(&args),
+        cli::Command::Generate(args) => commands::generate::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(CliError::BrokenPipe) => ExitCode::SUCCESS,
+        Err(e) => {
+            report(&e);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn report(e: &CliError) {
+    let stderr = std::io::stderr();
+    let theme = if stderr.is_terminal() {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
+    let mut out = String::new();
+    match e {
+        CliError::Load(rgenn_codegen::LoadError::Invalid(reports)) => {
+            for r in reports {
+                out.push_str(&format!("error at {}\n", r.location));
+                let _ = handler.render_report(&mut out, r);
+                out.push('\n');
+            }
+            if reports.len() > 1 {
+                out.push_str(&format!("error: {} problems found\n", reports.len()));
+            }
+        }
+        other => {
+            out.push_str(&format!("error: {other}\n"));
+            let mut source = std::error::Error::source(other);
+            while let Some(s) = source {
+                out.push_str(&format!("  caused by: {s}\n"));
+                source = s.source();
+            }
+        }
+    }
+    let _ = stderr.lock().write_all(out.as_bytes());
+}
