@@ -4,6 +4,7 @@
 //! spans) -> [`validate`] -> [`ir`] (what to generate, every size decided) -> backends (source text).
 //! This crate never calls a compiler and never prints; problems come back as [`diag::LoadError`].
 
+pub mod backend;
 pub mod diag;
 pub mod expr;
 pub mod ir;

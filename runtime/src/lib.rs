@@ -1,1 +1,16 @@
-pub fn x() {}
+//! rgenn-runtime: build generated sources into a cached shared library, load it and drive the
+//! simulation. Knows nothing about YAML: it works from the IR.
+
+pub mod cache;
+pub mod compile;
+pub mod data;
+pub mod error;
+pub mod fsutil;
+pub mod init;
+pub mod library;
+pub mod npz;
+pub mod simulate;
+pub mod simulator;
+
+pub use error::{BuildError, DataError, SimError};
+pub use simulator::Simulator;

@@ -1,19 +1,39 @@
-//! `rgenn generate MODEL.yaml [--emit-ir]`: print the IR or write the sources of a backend.
+//! `rgenn generate MODEL.yaml [--backend cpu] [--out DIR] [--emit-ir]`: print the IR or write the
+//! generated sources of a backend.
 
-use crate::cli::GenerateArgs;
+use rgenn_codegen::backend;
+
+use crate::cli::{BackendArg, GenerateArgs};
 
 use super::{CliError, print};
+
+/// The library's backend for a CLI value.
+pub fn backend_of(arg: BackendArg) -> backend::Backend {
+    match arg {
+        BackendArg::Cpu => backend::Backend::Cpu,
+    }
+}
 
 /// Run the command.
 pub fn run(args: &GenerateArgs) -> Result<(), CliError> {
     let loaded = rgenn_codegen::load_file(&args.model)?;
-    if args.emit_ir || args.out.is_none() {
+    let Some(out) = args.out.as_ref().filter(|_| !args.emit_ir) else {
         let mut json = loaded.ir.to_json();
         json.push('\n');
         return print(&json);
+    };
+    let files = backend::render(&loaded.ir, backend_of(args.backend)).map_err(CliError::Render)?;
+    std::fs::create_dir_all(out)
+        .map_err(|e| CliError::Io(format!("creating `{}`", out.display()), e))?;
+    for f in &files {
+        let path = out.join(&f.name);
+        rgenn_runtime::fsutil::write_atomic(&path, f.contents.as_bytes())
+            .map_err(|e| CliError::Io(format!("writing `{}`", path.display()), e))?;
     }
-    Err(CliError::Io(
-        "generating sources".into(),
-        std::io::Error::other("the cpu backend is not available yet in this build; use --emit-ir"),
+    let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+    print(&format!(
+        "wrote {} to {}\n",
+        names.join(", "),
+        out.display()
     ))
 }

@@ -12,6 +12,8 @@ pub enum CliError {
     Load(rgenn_codegen::LoadError),
     /// Writing output failed.
     Io(String, std::io::Error),
+    /// Rendering generated code failed (a bug).
+    Render(rgenn_codegen::backend::RenderError),
     /// stdout was closed by the reader (e.g. `| head`): not an error.
     BrokenPipe,
 }
@@ -21,6 +23,7 @@ impl fmt::Display for CliError {
         match self {
             CliError::Load(e) => write!(f, "{e}"),
             CliError::Io(what, e) => write!(f, "{what}: {e}"),
+            CliError::Render(e) => write!(f, "{e}"),
             CliError::BrokenPipe => write!(f, "broken pipe"),
         }
     }

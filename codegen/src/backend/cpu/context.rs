@@ -1,0 +1,393 @@
+//! Template context of the CPU backend: every value decided and printed here, so the templates
+//! only loop and branch.
+
+use serde::Serialize;
+
+use crate::backend::c_print::{Names, Printer, literal, scalar_type};
+use crate::ir::buffers::{Elem, Owner, Role};
+use crate::ir::{Connectivity, Delays, ModelKind, Network, Population, Precision, Readout};
+
+#[derive(Serialize)]
+pub struct Context {
+    source: String,
+    name: String,
+    upper_name: String,
+    dt_ms: f64,
+    dt: String,
+    n_steps: u32,
+    precision: &'static str,
+    batch_size: u32,
+    scalar: &'static str,
+    abi_version: u32,
+    cache_key: String,
+    buffers: Vec<BufferCtx>,
+    populations: Vec<PopCtx>,
+    sources: Vec<PopCtx>,
+    neurons: Vec<PopCtx>,
+    connections: Vec<ConnCtx>,
+    resets: Vec<ResetCtx>,
+    finish: Vec<FinishCtx>,
+}
+
+#[derive(Serialize)]
+struct BufferCtx {
+    index: usize,
+    name: String,
+    ctype: &'static str,
+    total_len: u64,
+    comment: String,
+}
+
+#[derive(Serialize, Clone)]
+struct ConstCtx {
+    name: String,
+    value: String,
+}
+
+#[derive(Serialize, Clone)]
+struct VarCtx {
+    name: String,
+    buffer: String,
+}
+
+#[derive(Serialize, Clone, Default)]
+struct PopCtx {
+    index: usize,
+    name: String,
+    upper: String,
+    model: String,
+    origin: String,
+    size: u32,
+    has_ring: bool,
+    ring_len: u32,
+    ring: String,
+    spiking: bool,
+    spikes: String,
+    spike_count: String,
+    has_readout: bool,
+    readout: String,
+    constants: Vec<ConstCtx>,
+    vars: Vec<VarCtx>,
+    input_var: String,
+    sim_origin: String,
+    sim: Vec<String>,
+    threshold_origin: String,
+    threshold: String,
+    reset_origin: String,
+    reset: Vec<String>,
+    readout_each_step: Vec<String>,
+    readout_on_spike: Vec<String>,
+}
+
+#[derive(Serialize, Default)]
+struct ConnCtx {
+    name: String,
+    source: String,
+    target: String,
+    kind: String,
+    delay_note: String,
+    origin: String,
+    source_upper: String,
+    source_spikes: String,
+    source_spike_count: String,
+    target_upper: String,
+    target_ring: String,
+    dense: bool,
+    one_to_one: bool,
+    per_synapse_delay: bool,
+    delay_steps: u32,
+    delay_type: &'static str,
+    weight: String,
+    delay_steps_buffer: String,
+    row_start: String,
+    post_index: String,
+}
+
+#[derive(Serialize)]
+struct ResetCtx {
+    buffer: String,
+    ctype: &'static str,
+    len: u64,
+    value: String,
+}
+
+#[derive(Serialize)]
+struct FinishCtx {
+    buffer: String,
+    upper: String,
+}
+
+fn ctype(elem: Elem) -> &'static str {
+    match elem {
+        Elem::Scalar => "scalar",
+        Elem::U32 => "uint32_t",
+        Elem::U16 => "uint16_t",
+    }
+}
+
+/// The buffer of `owner` with `role`, by name.
+fn buffer(net: &Network, owner: Owner, role: Role) -> String {
+    net.buffers
+        .iter()
+        .find(|b| b.owner == owner && b.role == role)
+        .map(|b| b.name.clone())
+        .unwrap_or_default()
+}
+
+fn pop_ctx(net: &Network, index: usize, pop: &Population) -> PopCtx {
+    let model = net.model_of(pop);
+    let owner = Owner::Population(index as u32);
+    let p = net.precision;
+    let printer = Printer {
+        precision: p,
+        names: Names {
+            params: &model.params,
+            derived: &model.derived,
+            vars: &model.vars,
+        },
+        locals: &model.sim.code.locals,
+    };
+    let mut ctx = PopCtx {
+        index,
+        name: pop.name.clone(),
+        upper: pop.name.to_uppercase(),
+        model: model.name.clone(),
+        origin: pop.origin.to_string(),
+        size: pop.size,
+        has_ring: pop.ring_len > 0,
+        ring_len: pop.ring_len,
+        ring: buffer(net, owner, Role::Ring),
+        spiking: model.is_spiking(),
+        spikes: buffer(net, owner, Role::Spikes),
+        spike_count: buffer(net, owner, Role::SpikeCount),
+        has_readout: pop.readout.is_some(),
+        readout: buffer(net, owner, Role::Readout),
+        ..Default::default()
+    };
+    if model.kind == ModelKind::SpikeSource {
+        return ctx;
+    }
+    ctx.constants = model
+        .params
+        .iter()
+        .zip(&pop.params)
+        .chain(model.derived.iter().zip(&pop.derived))
+        .map(|(n, v)| ConstCtx {
+            name: n.clone(),
+            value: literal(*v, p),
+        })
+        .collect();
+    ctx.vars = model
+        .vars
+        .iter()
+        .enumerate()
+        .map(|(i, v)| VarCtx {
+            name: v.clone(),
+            buffer: buffer(net, owner, Role::Var(i as u32)),
+        })
+        .collect();
+    ctx.input_var = model
+        .input_var
+        .map(|v| model.vars[v.0 as usize].clone())
+        .unwrap_or_default();
+    ctx.sim_origin = origin(&model.sim.origin);
+    ctx.sim = printer.block(&model.sim.code);
+    if let Some(th) = &model.threshold {
+        ctx.threshold_origin = origin(&th.origin);
+        ctx.threshold = printer.expr(&th.code);
+    }
+    let reset_printer = Printer {
+        locals: &model.reset.code.locals,
+        ..printer
+    };
+    ctx.reset_origin = origin(&model.reset.origin);
+    ctx.reset = reset_printer.block(&model.reset.code);
+    if let Some(r) = pop.readout {
+        let var = model
+            .readout_var
+            .map(|v| model.vars[v.0 as usize].clone())
+            .unwrap_or_default();
+        let acc = "rgenn_readout[rgenn_j]";
+        let (exp, max) = match p {
+            Precision::F32 => ("expf", "fmaxf"),
+            Precision::F64 => ("exp", "fmax"),
+        };
+        match r {
+            Readout::Sum | Readout::Mean => ctx.readout_each_step.push(format!("{acc} += {var};")),
+            Readout::MeanExp => ctx.readout_each_step.push(format!(
+                "{acc} += {exp}(-t / {}) * {var};",
+                literal(net.duration_ms, p)
+            )),
+            Readout::Max => ctx
+                .readout_each_step
+                .push(format!("{acc} = {max}({acc}, {var});")),
+            Readout::FirstSpike => ctx
+                .readout_on_spike
+                .push(format!("if (std::isinf({acc})) {{ {acc} = t; }}")),
+        }
+    }
+    ctx
+}
+
+fn origin(o: &Option<crate::ir::Origin>) -> String {
+    o.as_ref()
+        .map_or_else(|| "(none)".to_string(), |o| o.to_string())
+}
+
+/// Build the context for `net`.
+pub fn build(net: &Network, cache_key: &str) -> Context {
+    let p = net.precision;
+    let buffers = net
+        .buffers
+        .iter()
+        .enumerate()
+        .map(|(index, b)| BufferCtx {
+            index,
+            name: b.name.clone(),
+            ctype: ctype(b.elem),
+            total_len: b.len * if b.batched { net.batch_size as u64 } else { 1 },
+            comment: format!(
+                "{}{}",
+                describe(b.role),
+                if b.batched { ", per lane" } else { "" }
+            ),
+        })
+        .collect();
+    let populations: Vec<PopCtx> = net
+        .populations
+        .iter()
+        .enumerate()
+        .map(|(i, pop)| pop_ctx(net, i, pop))
+        .collect();
+    let is_source = |i: usize| net.model_of(&net.populations[i]).kind == ModelKind::SpikeSource;
+    let sources = populations
+        .iter()
+        .filter(|c| is_source(c.index))
+        .cloned()
+        .collect();
+    let neurons = populations
+        .iter()
+        .filter(|c| !is_source(c.index))
+        .cloned()
+        .collect();
+    let connections = net
+        .connections
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let owner = Owner::Connection(i as u32);
+            let (src, tgt) = (net.pop(c.source), net.pop(c.target));
+            let src_owner = Owner::Population(c.source.0);
+            let (per_synapse_delay, delay_steps, delay_note) = match &c.delays {
+                Delays::Uniform { steps } => (false, *steps, format!("delay {steps} steps")),
+                Delays::PerSynapse { .. } => (
+                    true,
+                    0,
+                    format!("per-synapse delays up to {} steps", c.max_delay_steps),
+                ),
+            };
+            let delay_elem = net
+                .buffers
+                .iter()
+                .find(|b| b.owner == owner && b.role == Role::DelaySteps)
+                .map(|b| b.elem);
+            ConnCtx {
+                name: c.name.clone(),
+                source: src.name.clone(),
+                target: tgt.name.clone(),
+                kind: match c.connectivity {
+                    Connectivity::Dense => "dense".into(),
+                    Connectivity::OneToOne => "one-to-one".into(),
+                    Connectivity::FixedProbability { probability, .. } => {
+                        format!("fixed probability {probability}")
+                    }
+                },
+                delay_note,
+                origin: c.origin.to_string(),
+                source_upper: src.name.to_uppercase(),
+                source_spikes: buffer(net, src_owner, Role::Spikes),
+                source_spike_count: buffer(net, src_owner, Role::SpikeCount),
+                target_upper: tgt.name.to_uppercase(),
+                target_ring: buffer(net, Owner::Population(c.target.0), Role::Ring),
+                dense: c.connectivity == Connectivity::Dense,
+                one_to_one: c.connectivity == Connectivity::OneToOne,
+                per_synapse_delay,
+                delay_steps,
+                delay_type: delay_elem.map_or("uint16_t", |e| ctype(e)),
+                weight: buffer(net, owner, Role::Weight),
+                delay_steps_buffer: buffer(net, owner, Role::DelaySteps),
+                row_start: buffer(net, owner, Role::RowStart),
+                post_index: buffer(net, owner, Role::PostIndex),
+            }
+        })
+        .collect();
+    let mut resets = Vec::new();
+    let mut finish = Vec::new();
+    for b in net.buffers.iter().filter(|b| b.batched) {
+        let Owner::Population(pi) = b.owner else {
+            continue;
+        };
+        let pop = &net.populations[pi as usize];
+        let value = match b.role {
+            Role::Var(v) => literal(pop.var_init[v as usize], p),
+            Role::Readout => match pop.readout {
+                Some(Readout::Max) => "-INFINITY".to_string(),
+                Some(Readout::FirstSpike) => "INFINITY".to_string(),
+                _ => literal(0.0, p),
+            },
+            Role::Spikes => continue,
+            _ => "0".to_string(),
+        };
+        resets.push(ResetCtx {
+            buffer: b.name.clone(),
+            ctype: ctype(b.elem),
+            len: b.len,
+            value,
+        });
+        if b.role == Role::Readout && matches!(pop.readout, Some(Readout::Mean | Readout::MeanExp))
+        {
+            finish.push(FinishCtx {
+                buffer: b.name.clone(),
+                upper: pop.name.to_uppercase(),
+            });
+        }
+    }
+    Context {
+        source: net.origin.file.clone(),
+        name: net.name.clone(),
+        upper_name: net.name.to_uppercase(),
+        dt_ms: net.dt_ms,
+        dt: literal(net.dt_ms, p),
+        n_steps: net.n_steps,
+        precision: match p {
+            Precision::F32 => "f32",
+            Precision::F64 => "f64",
+        },
+        batch_size: net.batch_size,
+        scalar: scalar_type(p),
+        abi_version: super::super::ABI_VERSION,
+        cache_key: cache_key.to_string(),
+        buffers,
+        populations,
+        sources,
+        neurons,
+        connections,
+        resets,
+        finish,
+    }
+}
+
+fn describe(role: Role) -> &'static str {
+    match role {
+        Role::Var(_) => "state variable",
+        Role::Ring => "delay ring [ring_len][size]",
+        Role::SpikeCount => "spikes emitted in the current step",
+        Role::Spikes => "neurons that spiked in the current step",
+        Role::Readout => "readout accumulator",
+        Role::Weight => "weights in synapse order",
+        Role::DelayMs => "learned delays (ms)",
+        Role::DelaySteps => "delays in steps",
+        Role::RowStart => "CSR row starts",
+        Role::PostIndex => "CSR postsynaptic indices",
+    }
+}

@@ -1,0 +1,22 @@
+//! The CPU backend: one C++17 source and one C header per network.
+
+mod context;
+
+use super::{GeneratedFile, RenderError, templates};
+use crate::ir::Network;
+
+/// Render `simulator.cpp` and `rgenn.h`.
+pub fn render(net: &Network, cache_key: &str) -> Result<Vec<GeneratedFile>, RenderError> {
+    let tera = templates::engine(super::Backend::Cpu)?;
+    let ctx = context::build(net, cache_key);
+    Ok(vec![
+        GeneratedFile {
+            name: "simulator.cpp".into(),
+            contents: templates::render(&tera, "cpu/simulator.cpp", &ctx)?,
+        },
+        GeneratedFile {
+            name: "rgenn.h".into(),
+            contents: templates::render(&tera, "cpu/rgenn.h", &ctx)?,
+        },
+    ])
+}

@@ -1,0 +1,122 @@
+//! The content-addressed build cache: one folder per (IR, templates, rgenn version, compiler),
+//! holding the generated sources, the compiler log and the library. A folder appears complete or
+//! not at all: it is built under a temporary name and renamed.
+
+use std::path::{Path, PathBuf};
+
+use rgenn_codegen::backend::{self, Backend};
+use rgenn_codegen::ir::Network;
+
+use crate::compile;
+use crate::error::BuildError;
+
+/// File name of the library inside a cache entry.
+pub const LIBRARY_FILE: &str = "librgenn_sim.so";
+
+/// Where builds are cached: `$RGENN_CACHE_DIR`, else `$XDG_CACHE_HOME/rgenn`, else `~/.cache/rgenn`.
+pub fn cache_root() -> PathBuf {
+    if let Some(d) = std::env::var_os("RGENN_CACHE_DIR") {
+        return PathBuf::from(d);
+    }
+    if let Some(d) = std::env::var_os("XDG_CACHE_HOME") {
+        return PathBuf::from(d).join("rgenn");
+    }
+    match std::env::var_os("HOME") {
+        Some(h) => PathBuf::from(h).join(".cache").join("rgenn"),
+        None => std::env::temp_dir().join("rgenn-cache"),
+    }
+}
+
+/// A built simulator library.
+#[derive(Clone, Debug)]
+pub struct Built {
+    /// The shared library.
+    pub library: PathBuf,
+    /// Its cache folder (sources and compiler log).
+    pub dir: PathBuf,
+    /// False when an existing build was reused.
+    pub compiled: bool,
+    /// The key the generated code carries (checked at load time).
+    pub cache_key: String,
+}
+
+fn io<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> BuildError + 'a {
+    move |source| BuildError::Io {
+        what,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Build `net` for `backend` unless the cache already has it.
+pub fn build(net: &Network, backend: Backend) -> Result<Built, BuildError> {
+    build_in(net, backend, &cache_root())
+}
+
+/// [`build`] with an explicit cache folder.
+pub fn build_in(net: &Network, backend: Backend, root: &Path) -> Result<Built, BuildError> {
+    let compiler = compile::find_cxx()?;
+    let cache_key = backend::cache_key(net, backend);
+    let entry_key = rgenn_codegen::ir::hash::cache_key(net, &[&cache_key, &compiler.identity]);
+    let dir = root.join(format!(
+        "{}-{}-{}",
+        net.name,
+        backend.name(),
+        &entry_key[..16]
+    ));
+    let library = dir.join(LIBRARY_FILE);
+    if library.is_file() {
+        return Ok(Built {
+            library,
+            dir,
+            compiled: false,
+            cache_key,
+        });
+    }
+    std::fs::create_dir_all(root).map_err(io("creating", root))?;
+    let tmp = root.join(format!(".tmp-{}-{}", std::process::id(), &entry_key[..16]));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).map_err(io("creating", &tmp))?;
+    let result = (|| {
+        for f in backend::render(net, backend)? {
+            let path = tmp.join(&f.name);
+            std::fs::write(&path, f.contents).map_err(io("writing", &path))?;
+        }
+        compiler.build_shared(
+            &tmp.join("simulator.cpp"),
+            &tmp.join(LIBRARY_FILE),
+            &tmp.join("build.log"),
+        )
+    })();
+    if let Err(e) = result {
+        // Keep the failed build's sources and log for the report, under a stable name.
+        let failed = root.join(format!("failed-{}", &entry_key[..16]));
+        let _ = std::fs::remove_dir_all(&failed);
+        let _ = std::fs::rename(&tmp, &failed);
+        return Err(match e {
+            BuildError::CompileFailed { stderr, .. } => BuildError::CompileFailed {
+                source_path: failed.join("simulator.cpp"),
+                log: failed.join("build.log"),
+                stderr,
+            },
+            other => other,
+        });
+    }
+    if std::fs::rename(&tmp, &dir).is_err() {
+        // Another process finished the same build first: use its copy.
+        let _ = std::fs::remove_dir_all(&tmp);
+        if !library.is_file() {
+            return Err(BuildError::Io {
+                what: "installing the build into",
+                path: dir,
+                source: std::io::Error::other("rename failed"),
+            });
+        }
+    }
+    Ok(Built {
+        library,
+        dir,
+        compiled: true,
+        cache_key,
+    })
+}

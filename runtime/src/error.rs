@@ -1,0 +1,124 @@
+//! Errors of the runtime: building a simulator, reading data, running it.
+
+use std::path::PathBuf;
+
+/// Building a generated simulator failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// No usable C++ compiler.
+    #[error(
+        "no C++ compiler found ({detail}); install one, e.g. `apt-get install g++`, or point `CXX` at it"
+    )]
+    CompilerNotFound {
+        /// What was tried and what happened.
+        detail: String,
+    },
+    /// The compiler rejected the generated code (a bug in rgenn) or crashed.
+    #[error("compiling `{source_path}` failed (full log: {log})\n{stderr}")]
+    CompileFailed {
+        /// The generated source.
+        source_path: PathBuf,
+        /// Where the compiler output was saved.
+        log: PathBuf,
+        /// The first lines of the compiler's output.
+        stderr: String,
+    },
+    /// Rendering the sources failed (a bug in rgenn).
+    #[error(transparent)]
+    Render(#[from] rgenn_codegen::backend::RenderError),
+    /// A file operation in the cache failed.
+    #[error("{what} `{path}`: {source}")]
+    Io {
+        /// What was being done.
+        what: &'static str,
+        /// The path.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The library could not be loaded or does not match this rgenn.
+    #[error("loading `{path}`: {message}")]
+    Load {
+        /// The library.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// Input data (datasets, parameter files) is missing or malformed.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// The file could not be opened or parsed as `.npz`.
+    #[error("cannot read `{path}` as .npz: {message}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
+    /// A required array is absent.
+    #[error("`{path}` has no array `{name}`{hint}")]
+    MissingArray {
+        /// The file.
+        path: PathBuf,
+        /// The array.
+        name: String,
+        /// Arrays that are there.
+        hint: String,
+    },
+    /// An array has an unsupported element type.
+    #[error("array `{name}` in `{path}` has dtype {found}; expected {expected}")]
+    WrongDtype {
+        /// The file.
+        path: PathBuf,
+        /// The array.
+        name: String,
+        /// Accepted types.
+        expected: String,
+        /// Its type.
+        found: String,
+    },
+    /// An array has the wrong shape.
+    #[error("array `{name}` in `{path}` has shape {found:?}; expected {expected:?}")]
+    WrongShape {
+        /// The file.
+        path: PathBuf,
+        /// The array.
+        name: String,
+        /// Expected shape.
+        expected: Vec<u64>,
+        /// Its shape.
+        found: Vec<u64>,
+    },
+    /// The contents are inconsistent.
+    #[error("`{path}`: {message}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Running a simulation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    /// Building or loading the simulator failed.
+    #[error(transparent)]
+    Build(#[from] BuildError),
+    /// Input data is wrong.
+    #[error(transparent)]
+    Data(#[from] DataError),
+    /// Something the network needs is missing (e.g. a spike-source population).
+    #[error("{0}")]
+    Network(String),
+    /// Writing an output failed.
+    #[error("writing `{path}`: {source}")]
+    Write {
+        /// The output.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+}

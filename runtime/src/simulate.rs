@@ -1,0 +1,163 @@
+//! Run every trial of a dataset through a simulator, batch by batch, and collect spikes, readouts
+//! and recorded traces in the output format of `rgenn simulate`.
+
+use std::path::Path;
+
+use rgenn_codegen::ir::buffers::{Owner, Role};
+use rgenn_codegen::ir::{Network, Precision};
+
+use crate::data::SpikeDataset;
+use crate::error::SimError;
+use crate::npz::{self, OutArray};
+use crate::simulator::{Recording, Simulator, SpikeSource};
+
+/// Spikes of one population over all trials.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PopSpikes {
+    /// Population index.
+    pub pop: usize,
+    /// Spike times in ms (`step * dt`).
+    pub times: Vec<f64>,
+    /// Units.
+    pub units: Vec<u32>,
+    /// Trial `k` is `offsets[k]..offsets[k + 1]`.
+    pub offsets: Vec<u64>,
+}
+
+/// Everything `simulate` produces.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SimOutput {
+    /// Spikes of every spiking population.
+    pub spikes: Vec<PopSpikes>,
+    /// `(population, [n_trials][size])` readouts.
+    pub readouts: Vec<(usize, Vec<f64>)>,
+    /// `(population, variable, [n_trials][n_steps][size])` traces.
+    pub traces: Vec<(usize, u32, Vec<f64>)>,
+    /// Number of trials.
+    pub n_trials: usize,
+}
+
+fn find(net: &Network, pop: usize, role: Role) -> Option<usize> {
+    net.buffers
+        .iter()
+        .position(|b| b.owner == Owner::Population(pop as u32) && b.role == role)
+}
+
+/// Run all trials of `data` (read from `data_path`) on `sim`, lanes on up to `threads` threads.
+pub fn simulate(
+    sim: &mut Simulator,
+    data: &SpikeDataset,
+    data_path: &Path,
+    threads: usize,
+) -> Result<SimOutput, SimError> {
+    let net = sim.network().clone();
+    let input = sim.input_pop.ok_or_else(|| {
+        SimError::Network("the network has no spike-source population to feed".into())
+    })?;
+    let mut recording = Recording::default();
+    let mut out = SimOutput {
+        n_trials: data.len(),
+        ..Default::default()
+    };
+    for (i, pop) in net.populations.iter().enumerate() {
+        if let (Some(count), Some(units)) =
+            (find(&net, i, Role::SpikeCount), find(&net, i, Role::Spikes))
+        {
+            recording.spikes.push(SpikeSource {
+                count,
+                units,
+                size: pop.size,
+            });
+            out.spikes.push(PopSpikes {
+                pop: i,
+                offsets: vec![0],
+                ..Default::default()
+            });
+        }
+        for v in &pop.record {
+            let b = find(&net, i, Role::Var(v.0)).expect("every variable has a buffer");
+            recording.traces.push((b, pop.size));
+            out.traces.push((i, v.0, Vec::new()));
+        }
+        if pop.readout.is_some() {
+            out.readouts.push((i, Vec::new()));
+        }
+    }
+    let n_units = net.populations[input].size;
+    let batch = net.batch_size as usize;
+    for first in (0..data.len()).step_by(batch) {
+        let trials: Vec<usize> = (first..(first + batch).min(data.len())).collect();
+        let lanes: Vec<u32> = (0..trials.len() as u32).collect();
+        for (&k, &lane) in trials.iter().zip(&lanes) {
+            let binned = data.bin(k, net.dt_ms, net.n_steps, n_units, data_path)?;
+            sim.reset(lane);
+            sim.set_input(lane, &binned)?;
+        }
+        let records = sim.run_lanes(&lanes, threads, &recording);
+        for (lane, rec) in lanes.iter().zip(records) {
+            for (s, spikes) in out.spikes.iter_mut().zip(rec.spikes) {
+                s.times
+                    .extend(spikes.iter().map(|&(n, _)| n as f64 * net.dt_ms));
+                s.units.extend(spikes.iter().map(|&(_, u)| u));
+                s.offsets.push(s.units.len() as u64);
+            }
+            for (t, values) in out.traces.iter_mut().zip(rec.traces) {
+                t.2.extend(values);
+            }
+            for (pop, values) in out.readouts.iter_mut() {
+                let b = find(&net, *pop, Role::Readout)
+                    .expect("readout populations have a readout buffer");
+                let size = net.populations[*pop].size as usize;
+                let all = sim.read_f64(b);
+                values.extend_from_slice(&all[*lane as usize * size..(*lane as usize + 1) * size]);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Write `out` as the `simulate` output `.npz` (atomically).
+pub fn write_output(net: &Network, out: &SimOutput, path: &Path) -> Result<(), SimError> {
+    let float = |v: &[f64]| match net.precision {
+        Precision::F32 => OutArray::F32(v.iter().map(|&x| x as f32).collect()),
+        Precision::F64 => OutArray::F64(v.to_vec()),
+    };
+    let mut arrays = Vec::new();
+    for s in &out.spikes {
+        let name = &net.populations[s.pop].name;
+        let n = s.units.len() as u64;
+        arrays.push((
+            format!("{name}.times"),
+            vec![n],
+            OutArray::F32(s.times.iter().map(|&t| t as f32).collect()),
+        ));
+        arrays.push((
+            format!("{name}.units"),
+            vec![n],
+            OutArray::U32(s.units.clone()),
+        ));
+        arrays.push((
+            format!("{name}.offsets"),
+            vec![s.offsets.len() as u64],
+            OutArray::U64(s.offsets.clone()),
+        ));
+    }
+    for (pop, values) in &out.readouts {
+        let p = &net.populations[*pop];
+        arrays.push((
+            format!("{}.readout", p.name),
+            vec![out.n_trials as u64, p.size as u64],
+            float(values),
+        ));
+    }
+    for (pop, var, values) in &out.traces {
+        let p = &net.populations[*pop];
+        let var_name = &net.model_of(p).vars[*var as usize];
+        let shape = vec![out.n_trials as u64, net.n_steps as u64, p.size as u64];
+        arrays.push((format!("{}.{var_name}", p.name), shape, float(values)));
+    }
+    npz::write(path, &arrays).map_err(|source| SimError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}

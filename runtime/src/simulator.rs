@@ -1,0 +1,332 @@
+//! A safe handle on a loaded simulator: buffers as typed slices, lanes run on several threads.
+
+use std::ffi::c_void;
+use std::path::Path;
+
+use rgenn_codegen::backend::Backend;
+use rgenn_codegen::ir::{Buffer, Elem, Network, Precision};
+
+use crate::cache;
+use crate::error::{BuildError, SimError};
+use crate::library::Library;
+
+/// One trial's input spikes for the spike-source population, already binned to steps:
+/// `step_start[n]..step_start[n + 1]` are the units firing in step `n` (each at most once).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TrialInput {
+    /// First spike of every step, `n_steps + 1` entries.
+    pub step_start: Vec<u32>,
+    /// Units in step order.
+    pub units: Vec<u32>,
+}
+
+/// Spikes of one population to record: buffer indices of its spike count and spike list.
+#[derive(Clone, Debug)]
+pub struct SpikeSource {
+    /// Buffer index of the per-lane spike count.
+    pub count: usize,
+    /// Buffer index of the per-lane spike list.
+    pub units: usize,
+    /// Population size.
+    pub size: u32,
+}
+
+/// What to record while running lanes.
+#[derive(Clone, Debug, Default)]
+pub struct Recording {
+    /// Populations whose spikes are recorded.
+    pub spikes: Vec<SpikeSource>,
+    /// `(buffer index, population size)` of variables recorded every step.
+    pub traces: Vec<(usize, u32)>,
+}
+
+/// What one lane recorded in one trial.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LaneRecord {
+    /// Per recorded population: `(step, unit)` of every spike, in step order.
+    pub spikes: Vec<Vec<(u32, u32)>>,
+    /// Per recorded variable: `[n_steps][size]` values, flattened.
+    pub traces: Vec<Vec<f64>>,
+}
+
+/// A typed view of one buffer.
+pub enum View<'a> {
+    /// f32 scalars.
+    F32(&'a mut [f32]),
+    /// f64 scalars.
+    F64(&'a mut [f64]),
+    /// u32 values.
+    U32(&'a mut [u32]),
+    /// u16 values.
+    U16(&'a mut [u16]),
+}
+
+/// A loaded simulator of one network.
+pub struct Simulator {
+    lib: Library,
+    handle: *mut c_void,
+    net: Network,
+    /// Source population fed by datasets.
+    pub input_pop: Option<usize>,
+}
+
+// SAFETY: the handle is owned by this struct; the generated functions touch only the state of the
+// lane they are given, and `&mut self` methods serialise everything else.
+unsafe impl Send for Simulator {}
+
+#[derive(Clone, Copy)]
+struct Handle(*mut c_void);
+
+impl Handle {
+    fn get(&self) -> *mut c_void {
+        self.0
+    }
+}
+// SAFETY: used only to run distinct lanes on distinct threads (see `Simulator::run_lanes`).
+unsafe impl Send for Handle {}
+unsafe impl Sync for Handle {}
+
+impl Simulator {
+    /// Build (or reuse from the cache) and load the CPU simulator of `net`.
+    pub fn build(net: &Network) -> Result<Simulator, BuildError> {
+        let built = cache::build(net, Backend::Cpu)?;
+        Self::load(net, &built.library, &built.cache_key)
+    }
+
+    /// Load an already built library.
+    pub fn load(net: &Network, library: &Path, cache_key: &str) -> Result<Simulator, BuildError> {
+        let lib = Library::load(library, cache_key)?;
+        // SAFETY: `create` allocates a fresh state and returns null on failure.
+        let handle = unsafe { (lib.create)() };
+        if handle.is_null() {
+            return Err(BuildError::Load {
+                path: library.to_path_buf(),
+                message: "out of memory creating the simulator state".into(),
+            });
+        }
+        let input_pop = net
+            .populations
+            .iter()
+            .position(|p| net.model_of(p).kind == rgenn_codegen::ir::ModelKind::SpikeSource);
+        let mut sim = Simulator {
+            lib,
+            handle,
+            net: net.clone(),
+            input_pop,
+        };
+        for lane in 0..net.batch_size {
+            sim.reset(lane);
+        }
+        Ok(sim)
+    }
+
+    /// The network this simulator runs.
+    pub fn network(&self) -> &Network {
+        &self.net
+    }
+
+    /// Index of the buffer called `name`.
+    pub fn buffer_index(&self, name: &str) -> Option<usize> {
+        self.net.buffers.iter().position(|b| b.name == name)
+    }
+
+    /// Mutable typed access to buffer `index` (all lanes).
+    pub fn view(&mut self, index: usize) -> View<'_> {
+        let b: &Buffer = &self.net.buffers[index];
+        let len = (b.len
+            * if b.batched {
+                self.net.batch_size as u64
+            } else {
+                1
+            }) as usize;
+        // SAFETY: `rgenn_buffer` returns the start of a live std::vector of exactly `len` elements of
+        // the buffer's element type (generated from the same IR); `&mut self` makes the borrow unique.
+        unsafe {
+            let ptr = (self.lib.buffer)(self.handle, index as u32);
+            assert!(
+                !ptr.is_null() || len == 0,
+                "generated simulator has no buffer {index}"
+            );
+            if len == 0 {
+                return match (b.elem, self.net.precision) {
+                    (Elem::Scalar, Precision::F32) => View::F32(&mut []),
+                    (Elem::Scalar, Precision::F64) => View::F64(&mut []),
+                    (Elem::U32, _) => View::U32(&mut []),
+                    (Elem::U16, _) => View::U16(&mut []),
+                };
+            }
+            match (b.elem, self.net.precision) {
+                (Elem::Scalar, Precision::F32) => {
+                    View::F32(std::slice::from_raw_parts_mut(ptr.cast(), len))
+                }
+                (Elem::Scalar, Precision::F64) => {
+                    View::F64(std::slice::from_raw_parts_mut(ptr.cast(), len))
+                }
+                (Elem::U32, _) => View::U32(std::slice::from_raw_parts_mut(ptr.cast(), len)),
+                (Elem::U16, _) => View::U16(std::slice::from_raw_parts_mut(ptr.cast(), len)),
+            }
+        }
+    }
+
+    /// Buffer `index` as f64 values (scalars converted exactly from f32).
+    pub fn read_f64(&mut self, index: usize) -> Vec<f64> {
+        match self.view(index) {
+            View::F32(x) => x.iter().map(|&v| v as f64).collect(),
+            View::F64(x) => x.to_vec(),
+            View::U32(x) => x.iter().map(|&v| v as f64).collect(),
+            View::U16(x) => x.iter().map(|&v| v as f64).collect(),
+        }
+    }
+
+    /// Write f64 values into buffer `index` (rounded to the buffer's type).
+    pub fn write_f64(&mut self, index: usize, values: &[f64]) {
+        match self.view(index) {
+            View::F32(x) => x.iter_mut().zip(values).for_each(|(d, &s)| *d = s as f32),
+            View::F64(x) => x.copy_from_slice(values),
+            View::U32(x) => x.iter_mut().zip(values).for_each(|(d, &s)| *d = s as u32),
+            View::U16(x) => x.iter_mut().zip(values).for_each(|(d, &s)| *d = s as u16),
+        }
+    }
+
+    /// Reset one lane's state to its initial values.
+    pub fn reset(&mut self, lane: u32) {
+        assert!(lane < self.net.batch_size, "lane {lane} out of range");
+        // SAFETY: valid handle, lane checked.
+        unsafe { (self.lib.reset)(self.handle, lane) }
+    }
+
+    /// Set one lane's input spikes.
+    pub fn set_input(&mut self, lane: u32, input: &TrialInput) -> Result<(), SimError> {
+        let pop = self.input_pop.ok_or_else(|| {
+            SimError::Network("the network has no spike-source population to feed".into())
+        })?;
+        if input.step_start.len() != self.net.n_steps as usize + 1 {
+            return Err(SimError::Network(format!(
+                "input has {} step boundaries, the network needs {}",
+                input.step_start.len(),
+                self.net.n_steps + 1
+            )));
+        }
+        // SAFETY: the slices outlive the call; the generated code copies them.
+        let rc = unsafe {
+            (self.lib.set_input)(
+                self.handle,
+                pop as u32,
+                lane,
+                input.step_start.as_ptr(),
+                input.units.as_ptr(),
+                input.units.len() as u64,
+            )
+        };
+        match rc {
+            0 => Ok(()),
+            -1 => Err(SimError::Network(format!("lane {lane} out of range"))),
+            -2 => Err(SimError::Network(format!(
+                "an input unit is outside population `{}` (size {})",
+                self.net.populations[pop].name, self.net.populations[pop].size
+            ))),
+            _ => Err(SimError::Network(
+                "input population rejected by the simulator".into(),
+            )),
+        }
+    }
+
+    /// Run every step of a trial on each of `lanes` (inputs set and lanes reset beforehand),
+    /// spreading the lanes over up to `threads` threads, and record what `what` asks for after
+    /// every step. Lanes are independent, so the result does not depend on `threads`.
+    pub fn run_lanes(
+        &mut self,
+        lanes: &[u32],
+        threads: usize,
+        what: &Recording,
+    ) -> Vec<LaneRecord> {
+        let ptr = |i: usize| Handle(unsafe { (self.lib.buffer)(self.handle, i as u32) });
+        let spikes: Vec<(Handle, Handle, u64)> = what
+            .spikes
+            .iter()
+            .map(|s| (ptr(s.count), ptr(s.units), s.size as u64))
+            .collect();
+        let traces: Vec<(Handle, u64)> = what
+            .traces
+            .iter()
+            .map(|&(i, size)| (ptr(i), size as u64))
+            .collect();
+        let precision = self.net.precision;
+        let handle = Handle(self.handle);
+        let (step, finish) = (self.lib.step, self.lib.finish_trial);
+        let n_steps = self.net.n_steps;
+        let run = |lane: u32| {
+            let mut rec = LaneRecord {
+                spikes: vec![Vec::new(); spikes.len()],
+                traces: vec![Vec::new(); traces.len()],
+            };
+            for n in 0..n_steps {
+                // SAFETY: each lane is run by exactly one thread; lanes share only read-only data,
+                // and the lane's own regions of the spike and trace buffers are read only here.
+                unsafe {
+                    step(handle.get(), lane, n);
+                    for (k, (count, units, size)) in spikes.iter().enumerate() {
+                        let c = *(count.get() as *const u32).add(lane as usize);
+                        let base = (units.get() as *const u32).add((lane as u64 * size) as usize);
+                        rec.spikes[k].extend((0..c as usize).map(|j| (n, *base.add(j))));
+                    }
+                    for (k, (buf, size)) in traces.iter().enumerate() {
+                        let off = (lane as u64 * size) as usize;
+                        match precision {
+                            Precision::F32 => {
+                                let b = (buf.get() as *const f32).add(off);
+                                rec.traces[k].extend((0..*size as usize).map(|j| *b.add(j) as f64));
+                            }
+                            Precision::F64 => {
+                                let b = (buf.get() as *const f64).add(off);
+                                rec.traces[k].extend((0..*size as usize).map(|j| *b.add(j)));
+                            }
+                        }
+                    }
+                }
+            }
+            // SAFETY: as above.
+            unsafe { finish(handle.get(), lane) };
+            rec
+        };
+        let threads = threads.clamp(1, lanes.len().max(1));
+        if threads == 1 {
+            return lanes.iter().map(|&l| run(l)).collect();
+        }
+        let chunk = lanes.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = lanes
+                .chunks(chunk)
+                .map(|part| {
+                    let run = &run;
+                    scope.spawn(move || part.iter().map(|&l| run(l)).collect::<Vec<_>>())
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("a simulation thread panicked"))
+                .collect()
+        })
+    }
+
+    /// Advance one lane by one step (for callers that observe every step).
+    pub fn step(&mut self, lane: u32, step: u32) {
+        assert!(lane < self.net.batch_size && step < self.net.n_steps);
+        // SAFETY: valid handle, lane and step checked.
+        unsafe { (self.lib.step)(self.handle, lane, step) }
+    }
+
+    /// Finish a lane's trial (final readout values).
+    pub fn finish_trial(&mut self, lane: u32) {
+        assert!(lane < self.net.batch_size);
+        // SAFETY: valid handle, lane checked.
+        unsafe { (self.lib.finish_trial)(self.handle, lane) }
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        // SAFETY: the handle came from `create` and is destroyed once.
+        unsafe { (self.lib.destroy)(self.handle) }
+    }
+}
