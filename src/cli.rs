@@ -21,6 +21,39 @@ pub enum Command {
     Check(CheckArgs),
     /// Generate simulator sources, or print the IR with --emit-ir.
     Generate(GenerateArgs),
+    /// Compile the simulator into the build cache and print the library path.
+    Build(BuildArgs),
+    /// Run every trial of a spike dataset and write spikes, readouts and traces.
+    Simulate(SimulateArgs),
+}
+
+/// `rgenn build`.
+#[derive(Debug, clap::Args)]
+pub struct BuildArgs {
+    /// The network YAML file.
+    pub model: PathBuf,
+    /// Backend to build for.
+    #[arg(long, value_enum, default_value = "cpu")]
+    pub backend: BackendArg,
+}
+
+/// `rgenn simulate`.
+#[derive(Debug, clap::Args)]
+pub struct SimulateArgs {
+    /// The network YAML file.
+    pub model: PathBuf,
+    /// Spike dataset (.npz with times, units, offsets[, labels]).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Weights and delays (.npz with <conn>.weight, <conn>.delay in ms).
+    #[arg(long)]
+    pub params: Option<PathBuf>,
+    /// Output .npz (spikes, readouts, recorded traces).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Threads for batch lanes (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
 }
 
 /// `rgenn check`.

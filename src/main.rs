@@ -16,6 +16,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         cli::Command::Check(args) => commands::check::run(&args),
         cli::Command::Generate(args) => commands::generate::run(&args),
+        cli::Command::Build(args) => commands::build::run(&args),
+        cli::Command::Simulate(args) => commands::simulate::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -118,13 +118,14 @@ fn levenshtein(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-/// The candidate closest to `name`, if it is close enough to be a likely typo.
+/// The candidate closest to `name`, if it is close enough to be a likely typo (and shares at least
+/// one character with it: `u` is not a typo of `i`).
 pub fn closest<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
     let limit = (name.chars().count() / 3).max(1);
     candidates
         .iter()
         .map(|c| (levenshtein(name, c), *c))
-        .filter(|(d, _)| *d <= limit)
+        .filter(|(d, _)| *d <= limit && *d < name.chars().count())
         .min()
         .map(|(_, c)| c)
 }
@@ -235,5 +236,7 @@ mod tests {
         assert_eq!(closest("ouput", &["input", "output"]), Some("output"));
         assert_eq!(closest("tau_men", &["tau_mem", "tau_syn"]), Some("tau_mem"));
         assert_eq!(closest("zzz", &["input", "output"]), None);
+        assert_eq!(closest("u", &["v", "i"]), None);
+        assert_eq!(closest("vv", &["v", "i"]), Some("v"));
     }
 }

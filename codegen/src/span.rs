@@ -63,7 +63,9 @@ impl<T> Spanned<T> {
 /// One registered source file.
 #[derive(Clone, Debug)]
 pub struct SourceFile {
-    /// Path as shown to the user (as given on the command line, or relative to the network file).
+    /// Path as shown to the user: the network file as given on the command line, a user model file
+    /// as that file's folder joined with the `model:` value, a built-in model as
+    /// `models/<name>.yaml`.
     pub name: String,
     /// The file's text.
     pub text: Arc<String>,

@@ -119,6 +119,9 @@ pub fn parse(text: &str, source: SourceId) -> Result<Node, Diagnostic> {
                 format!("YAML syntax error: {}", e.info()),
             )
             .label("the YAML parser stopped here")
+            .help(
+                "the mistake may be on a line above: check indentation and unclosed brackets or quotes",
+            )
         })?;
         let span = span_of(raw_span);
         let node = match event {
@@ -193,8 +196,9 @@ pub fn parse(text: &str, source: SourceId) -> Result<Node, Diagnostic> {
                                 )
                                 .label("defined again here")
                                 .help(format!(
-                                    "the first definition is at byte {}; every name must be unique",
-                                    dup.start
+                                    "`{}` is first defined at line {}; every name must be unique",
+                                    scalar_text(&node),
+                                    line_of(text, dup.start as usize)
                                 )));
                             }
                             *pending_key = Some(node);
@@ -219,6 +223,15 @@ fn anchor_error(span: Span) -> Diagnostic {
         "YAML anchors (`&name`) are not supported in rgenn files",
     )
     .help("write the value out in full")
+}
+
+/// The 1-based line of a byte offset.
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }
 
 fn scalar_text(node: &Node) -> String {
@@ -290,6 +303,10 @@ mod tests {
         let err = parse("a: 1\na: 2\n", SourceId(0)).unwrap_err();
         assert_eq!(err.code, "rgenn::yaml::duplicate_key");
         assert_eq!(err.span.start, 5);
+        assert_eq!(
+            err.help.as_deref(),
+            Some("`a` is first defined at line 1; every name must be unique")
+        );
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! One module per subcommand; each turns arguments into library calls.
 
+pub mod build;
 pub mod check;
 pub mod generate;
+pub mod simulate;
 
 use std::fmt;
 
@@ -14,6 +16,8 @@ pub enum CliError {
     Io(String, std::io::Error),
     /// Rendering generated code failed (a bug).
     Render(rgenn_codegen::backend::RenderError),
+    /// Building, loading or running a simulator failed.
+    Sim(rgenn_runtime::SimError),
     /// stdout was closed by the reader (e.g. `| head`): not an error.
     BrokenPipe,
 }
@@ -24,12 +28,31 @@ impl fmt::Display for CliError {
             CliError::Load(e) => write!(f, "{e}"),
             CliError::Io(what, e) => write!(f, "{what}: {e}"),
             CliError::Render(e) => write!(f, "{e}"),
+            CliError::Sim(e) => write!(f, "{e}"),
             CliError::BrokenPipe => write!(f, "broken pipe"),
         }
     }
 }
 
 impl std::error::Error for CliError {}
+
+impl From<rgenn_runtime::SimError> for CliError {
+    fn from(e: rgenn_runtime::SimError) -> Self {
+        CliError::Sim(e)
+    }
+}
+
+impl From<rgenn_runtime::BuildError> for CliError {
+    fn from(e: rgenn_runtime::BuildError) -> Self {
+        CliError::Sim(e.into())
+    }
+}
+
+impl From<rgenn_runtime::DataError> for CliError {
+    fn from(e: rgenn_runtime::DataError) -> Self {
+        CliError::Sim(e.into())
+    }
+}
 
 impl From<rgenn_codegen::LoadError> for CliError {
     fn from(e: rgenn_codegen::LoadError) -> Self {

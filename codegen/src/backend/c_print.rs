@@ -164,11 +164,11 @@ impl Printer<'_> {
     /// A block as lines (without indentation; nested blocks are indented by four spaces).
     pub fn block(&self, b: &Block) -> Vec<String> {
         let mut out = Vec::new();
-        self.stmts(&b.stmts, "", &mut out, b);
+        self.stmts(&b.stmts, "", &mut out);
         out
     }
 
-    fn stmts(&self, stmts: &[Stmt], indent: &str, out: &mut Vec<String>, b: &Block) {
+    fn stmts(&self, stmts: &[Stmt], indent: &str, out: &mut Vec<String>) {
         for s in stmts {
             match s {
                 Stmt::Assign { target, op, value } => {
@@ -193,10 +193,10 @@ impl Printer<'_> {
                 } => {
                     out.push(format!("{indent}if ({}) {{", self.expr(cond)));
                     let inner = format!("{indent}    ");
-                    self.stmts(then, &inner, out, b);
+                    self.stmts(then, &inner, out);
                     if !otherwise.is_empty() {
                         out.push(format!("{indent}}} else {{"));
-                        self.stmts(otherwise, &inner, out, b);
+                        self.stmts(otherwise, &inner, out);
                     }
                     out.push(format!("{indent}}}"));
                 }

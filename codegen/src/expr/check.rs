@@ -221,10 +221,15 @@ impl Checker<'_> {
                 e.at(),
                 format!("expected {}, found {}", want.name(), found.name()),
             );
-            if want == Type::Scalar {
-                d.help =
-                    Some("use `if cond { a } else { b }` to turn a condition into a number".into());
-            }
+            d.help = Some(
+                match want {
+                    Type::Scalar => {
+                        "use `if cond { a } else { b }` to turn a condition into a number"
+                    }
+                    Type::Bool => "a condition compares values, e.g. `v >= v_thresh`",
+                }
+                .into(),
+            );
             self.errors.push(d);
             return None;
         }

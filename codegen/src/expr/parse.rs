@@ -433,7 +433,10 @@ mod tests {
 
     #[test]
     fn syntax_errors_carry_a_position() {
-        let err = parse_block("v = * 2.0;").unwrap_err();
+        // `v = * 2.0;` would parse: `*2.0` is a dereference, refused later as unsupported syntax.
+        let code = "v = 2.0 *;";
+        let err = parse_block(code).unwrap_err();
         assert_eq!(err.code, "rgenn::code::syntax");
+        assert_eq!(err.at.start, code.find(';').unwrap());
     }
 }

@@ -156,9 +156,10 @@ fn lower_connection(
             cx.error(
                 Diagnostic::new(
                     "rgenn::validate::missing_weight",
-                    head(c.span),
+                    c.name.span,
                     format!("connection `{}` has no `weight`", c.name.value),
                 )
+                .label("this connection")
                 .help("add e.g. `weight: 1.0` or `weight: {normal: {mean: 0.0, sd: 0.1}}`"),
             );
             None
@@ -193,19 +194,27 @@ fn lower_connection(
         (Some(m), _) => m,
         (None, Some(l)) if !learn_delay => l,
         (None, _) => {
-            if learn_delay || c.delay.is_some() {
-                let why = if learn_delay {
-                    "learned delays"
-                } else {
-                    "this delay initialiser"
-                };
+            let learned = c.learn.iter().find(|l| l.value == Learn::Delay);
+            let cause = match (learned, &c.delay) {
+                (Some(l), _) => Some(("learned delays need", l.span)),
+                (None, Some(d)) => Some(("this delay initialiser needs", d.span)),
+                (None, None) => None,
+            };
+            if let Some((why, span)) = cause {
                 cx.error(
                     Diagnostic::new(
                         "rgenn::validate::missing_max_delay",
-                        head(c.span),
-                        format!("{why} need `max_delay` to size the delay ring"),
+                        span,
+                        format!(
+                            "{why} `max_delay` to size the delay ring of `{}`",
+                            post.name
+                        ),
                     )
-                    .help("add `max_delay: <ms>` to the connection"),
+                    .label("needs `max_delay`")
+                    .help(format!(
+                        "add `max_delay: <ms>` to connection `{}`",
+                        c.name.value
+                    )),
                 );
             }
             0.0
@@ -215,7 +224,7 @@ fn lower_connection(
     if max_delay_steps > 1 << 20 {
         cx.error(Diagnostic::new(
             "rgenn::validate::delay_too_long",
-            c.max_delay_ms.as_ref().map_or(head(c.span), |m| m.span),
+            c.max_delay_ms.as_ref().map_or(c.name.span, |m| m.span),
             format!("the longest delay is {max_delay_steps} steps; rgenn supports at most 1048576"),
         ));
     }
@@ -246,13 +255,6 @@ fn lower_connection(
         learn_delay,
         origin: cx.origin(c.name.span),
     })
-}
-
-fn head(span: Span) -> Span {
-    Span {
-        end: span.start,
-        ..span
-    }
 }
 
 struct Layout<'a> {
@@ -330,20 +332,23 @@ fn lower_init(
             if !ok {
                 let expected = match layout.connectivity {
                     Connectivity::Dense => {
-                        format!("{} rows of {} values", layout.n_pre, layout.n_post)
+                        format!("{} rows of {} {what}s", layout.n_pre, layout.n_post)
                     }
-                    _ => format!("a list of {} values", layout.n_synapses),
+                    _ => format!("a list of {} {what}s", layout.n_synapses),
                 };
-                let found = if rows.len() == 1 {
-                    format!("{} values", values.len())
-                } else {
-                    format!("{} rows", rows.len())
+                let short_row = rows.iter().position(|&r| r != layout.n_post as usize);
+                let found = match short_row {
+                    _ if rows.len() == 1 => format!("found {} values", values.len()),
+                    Some(k) if rows.len() == layout.n_pre as usize => {
+                        format!("row {} has {} values", k + 1, rows[k])
+                    }
+                    _ => format!("found {} rows", rows.len()),
                 };
                 cx.error(
                     Diagnostic::new(
                         "rgenn::validate::values_shape",
                         init.span,
-                        format!("expected {expected} of {what}s, found {found}"),
+                        format!("expected {expected}, but {found}"),
                     )
                     .label("wrong shape"),
                 );

@@ -85,7 +85,7 @@ impl Cx {
         let file = self.sources.file(span.source);
         let lc = file.line_col(span.start as usize);
         Origin {
-            file: display_name(&file.name),
+            file: display_name(&file.name, &self.base_dir),
             line: lc.line,
             column: lc.column,
         }
@@ -100,15 +100,23 @@ impl Cx {
     }
 }
 
-/// The file name without its folder, so that the IR does not depend on where the file lives.
-fn display_name(name: &str) -> String {
-    if name.starts_with("models/") {
+/// The file's path relative to the network's folder (a built-in model's as `models/<name>.yaml`),
+/// so that the IR does not depend on where the files live.
+fn display_name(name: &str, base_dir: &Path) -> String {
+    if model::library::BUILTIN_MODELS
+        .iter()
+        .any(|(_, file, _)| *file == name)
+    {
         return name.to_string();
     }
-    Path::new(name)
-        .file_name()
-        .map(|f| f.to_string_lossy().into_owned())
-        .unwrap_or_else(|| name.to_string())
+    let path = Path::new(name);
+    match path.strip_prefix(base_dir) {
+        Ok(relative) if !relative.as_os_str().is_empty() => relative.to_string_lossy().into_owned(),
+        _ => path
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_else(|| name.to_string()),
+    }
 }
 
 fn lower(cx: &mut Cx, net: &model::Network) -> Option<ir::Network> {

@@ -137,7 +137,8 @@ fn load(cx: &mut Cx, name: &Spanned<String>) -> Option<usize> {
         None if name.value.ends_with(".yaml") || name.value.ends_with(".yml") => {
             let path = cx.base_dir.join(&name.value);
             match std::fs::read_to_string(&path) {
-                Ok(text) => (name.value.clone(), text),
+                // Named like the network file, so a `file:line:column` opens from the same folder.
+                Ok(text) => (path.display().to_string(), text),
                 Err(e) => {
                     cx.error(
                         Diagnostic::new(
