@@ -72,7 +72,7 @@ fn li_neuron_matches_the_closed_form_discrete_solution() {
     let out = run(&net, &[vec![(1.2, 0)]], 1);
     let v = &out.traces[0].2;
     let i = &out.traces[1].2;
-    let (alpha, beta) = ((-dt / tau_m).exp(), (-dt / tau_s as f64).exp());
+    let (alpha, beta) = ((-dt / tau_m).exp(), (-dt / tau_s).exp());
     let c = tau_s / dt * (1.0 - beta);
     // The spike at 1.2 ms lies in step 2 (dt 0.5) and first moves V in step 3.
     let arrival = 3;
@@ -106,7 +106,7 @@ fn lif_neuron_fires_in_the_predicted_step_and_resets() {
         "name: lif1\ndt: 1.0\nduration: 60.0\nprecision: f64\npopulations:\n  input: {size: 1, model: spike_input}\n  h: {size: 1, model: lif, params: {tau_mem: 20.0, tau_syn: 5.0, v_thresh: 1.0, v_reset: 0.0}, record: [v]}\nconnections:\n  c: {source: input, target: h, weight: 9.0}\n",
     );
     let inputs: Vec<(f64, u32)> = [0.0, 3.0, 20.0].iter().map(|&t| (t, 0)).collect();
-    let out = run(&net, &[inputs.clone()], 1);
+    let out = run(&net, std::slice::from_ref(&inputs), 1);
     // Reference recursion of DESIGN.md section 4 in f64.
     let (alpha, beta) = ((-1.0f64 / 20.0).exp(), (-1.0f64 / 5.0).exp());
     let c = 5.0 * (1.0 - beta);
