@@ -65,28 +65,30 @@ impl NpzFile {
         }
     }
 
-    /// A float array (f32 or f64) as f64.
-    pub fn floats(&mut self, name: &str) -> Result<Array<f64>, DataError> {
-        let path = self.path.clone();
+    /// The array `name`, ready to read.
+    fn array(&mut self, name: &str) -> Result<npyz::NpyFile<zip::read::ZipFile<'_>>, DataError> {
         if !self.has(name) {
             return Err(self.missing(name));
         }
-        let file = match self.archive.by_name(name) {
-            Ok(Some(f)) => f,
-            Ok(None) => {
-                return Err(DataError::MissingArray {
-                    path,
-                    name: name.into(),
-                    hint: String::new(),
-                });
-            }
-            Err(e) => {
-                return Err(DataError::Read {
-                    path,
-                    message: e.to_string(),
-                });
-            }
-        };
+        let path = self.path.clone();
+        match self.archive.by_name(name) {
+            Ok(Some(f)) => Ok(f),
+            Ok(None) => Err(DataError::MissingArray {
+                path,
+                name: name.into(),
+                hint: String::new(),
+            }),
+            Err(e) => Err(DataError::Read {
+                path,
+                message: e.to_string(),
+            }),
+        }
+    }
+
+    /// A float array (f32 or f64) as f64.
+    pub fn floats(&mut self, name: &str) -> Result<Array<f64>, DataError> {
+        let path = self.path.clone();
+        let file = self.array(name)?;
         let shape = file.shape().to_vec();
         let values = match type_of(&file.dtype()) {
             Some((TypeChar::Float, 4)) => file
@@ -112,25 +114,7 @@ impl NpzFile {
     /// A non-negative integer array (any unsigned or signed integer type) as u64.
     pub fn unsigned(&mut self, name: &str) -> Result<Array<u64>, DataError> {
         let path = self.path.clone();
-        if !self.has(name) {
-            return Err(self.missing(name));
-        }
-        let file = match self.archive.by_name(name) {
-            Ok(Some(f)) => f,
-            Ok(None) => {
-                return Err(DataError::MissingArray {
-                    path,
-                    name: name.into(),
-                    hint: String::new(),
-                });
-            }
-            Err(e) => {
-                return Err(DataError::Read {
-                    path,
-                    message: e.to_string(),
-                });
-            }
-        };
+        let file = self.array(name)?;
         let shape = file.shape().to_vec();
         let bad = |v: i64| DataError::Invalid {
             path: path.clone(),
