@@ -94,7 +94,7 @@ pub fn simulate(
             sim.set_input(lane, &binned)?;
         }
         let records = sim.run_lanes(&lanes, threads, &recording);
-        for (lane, rec) in lanes.iter().zip(records) {
+        for rec in records {
             for (s, spikes) in out.spikes.iter_mut().zip(rec.spikes) {
                 s.times
                     .extend(spikes.iter().map(|&(n, _)| n as f64 * net.dt_ms));
@@ -104,13 +104,13 @@ pub fn simulate(
             for (t, values) in out.traces.iter_mut().zip(rec.traces) {
                 t.2.extend(values);
             }
-            for (pop, values) in out.readouts.iter_mut() {
-                let b = find(&net, *pop, Role::Readout)
-                    .expect("readout populations have a readout buffer");
-                let size = net.populations[*pop].size as usize;
-                let all = sim.read_f64(b);
-                values.extend_from_slice(&all[*lane as usize * size..(*lane as usize + 1) * size]);
-            }
+        }
+        // Readouts of all lanes are read once per batch; lanes are stored one after another.
+        for (pop, values) in out.readouts.iter_mut() {
+            let b =
+                find(&net, *pop, Role::Readout).expect("readout populations have a readout buffer");
+            let size = net.populations[*pop].size as usize;
+            values.extend_from_slice(&sim.read_f64(b)[..lanes.len() * size]);
         }
     }
     Ok(out)
