@@ -25,6 +25,28 @@ pub enum Command {
     Build(BuildArgs),
     /// Run every trial of a spike dataset and write spikes, readouts and traces.
     Simulate(SimulateArgs),
+    /// Run a dataset forward and backward and write the loss and the gradients of every weight
+    /// and delay.
+    Grad(GradArgs),
+}
+
+/// `rgenn grad`.
+#[derive(Debug, clap::Args)]
+pub struct GradArgs {
+    /// The network YAML file.
+    pub model: PathBuf,
+    /// Spike dataset with labels (.npz with times, units, offsets, labels).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Weights and delays (.npz with <conn>.weight, <conn>.delay in ms).
+    #[arg(long)]
+    pub params: Option<PathBuf>,
+    /// Output .npz (loss, <conn>.weight_grad, <conn>.delay_grad per ms).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Threads for batch lanes (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
 }
 
 /// `rgenn build`.

@@ -18,6 +18,7 @@ fn main() -> ExitCode {
         cli::Command::Generate(args) => commands::generate::run(&args),
         cli::Command::Build(args) => commands::build::run(&args),
         cli::Command::Simulate(args) => commands::simulate::run(&args),
+        cli::Command::Grad(args) => commands::grad::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

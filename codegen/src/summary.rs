@@ -21,21 +21,33 @@ pub fn human_bytes(bytes: u64) -> String {
     }
 }
 
-/// Bytes the simulator allocates for one owner's buffers.
-pub fn owner_bytes(net: &Network, owner: Owner) -> u64 {
+/// Bytes of the buffers of `net` that `keep` selects.
+fn bytes_where(net: &Network, keep: impl Fn(&ir::Buffer) -> bool) -> u64 {
     net.buffers
         .iter()
-        .filter(|b| b.owner == owner)
+        .filter(|b| keep(b))
         .map(|b| b.bytes(net.scalar_bytes(), net.batch_size))
         .sum()
 }
 
-/// Bytes the simulator allocates in total.
+/// Bytes the forward simulation allocates for one owner's buffers.
+pub fn owner_bytes(net: &Network, owner: Owner) -> u64 {
+    bytes_where(net, |b| b.owner == owner && !b.role.is_backward())
+}
+
+/// Bytes the adjoint pass adds for one owner's buffers.
+pub fn owner_backward_bytes(net: &Network, owner: Owner) -> u64 {
+    bytes_where(net, |b| b.owner == owner && b.role.is_backward())
+}
+
+/// Bytes the forward simulation allocates in total.
 pub fn total_bytes(net: &Network) -> u64 {
-    net.buffers
-        .iter()
-        .map(|b| b.bytes(net.scalar_bytes(), net.batch_size))
-        .sum()
+    bytes_where(net, |b| !b.role.is_backward())
+}
+
+/// Bytes the adjoint pass (gradients) adds in total.
+pub fn backward_bytes(net: &Network) -> u64 {
+    bytes_where(net, |b| b.role.is_backward())
 }
 
 /// The summary text.
@@ -130,13 +142,29 @@ pub fn render(net: &Network) -> String {
         }
     }
     let total = total_bytes(net);
+    let n_backward = net.buffers.iter().filter(|b| b.role.is_backward()).count();
     let _ = writeln!(
         s,
         "\nmemory: {} in {} buffers ({} bytes)",
         human_bytes(total),
-        net.buffers.len(),
+        net.buffers.len() - n_backward,
         total
     );
+    if n_backward > 0 {
+        let back = backward_bytes(net);
+        let _ = writeln!(
+            s,
+            "gradients: the adjoint pass adds {} in {} buffers ({} bytes)",
+            human_bytes(back),
+            n_backward,
+            back
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "gradients: not available (a model has no `adjoint:` section)"
+        );
+    }
     s
 }
 

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use rgenn_codegen::ir::buffers::Owner;
 use rgenn_codegen::ir::{Delays, Network};
-use rgenn_codegen::summary::{owner_bytes, total_bytes};
+use rgenn_codegen::summary::{backward_bytes, owner_backward_bytes, owner_bytes, total_bytes};
 
 fn load(path: &str) -> Network {
     match rgenn_codegen::load_file(Path::new(path)) {
@@ -65,8 +65,9 @@ fn sequence_detection_example() {
             // 4 + 8 = 12 bytes.
             ("input", 0, 12),
             // li, max_delay 15 ms / 1 ms = 15 steps -> ring 16.
-            // v 2*4 + i 2*4 + ring 16*2*4 + readout 2*4 = 8 + 8 + 128 + 8 = 152 bytes.
-            ("output", 16, 152),
+            // v 2*4 + i 2*4 + ring 16*2*4 + readout 2*4 + readout_step u32 2*4 (the `max`
+            // readout's step) = 8 + 8 + 128 + 8 + 8 = 160 bytes.
+            ("output", 16, 160),
         ]
     );
     assert_eq!(
@@ -76,9 +77,20 @@ fn sequence_detection_example() {
         [("in_out", 4, 15, 40)]
     );
     assert_eq!(uniform_steps(&net, "in_out"), None);
-    // 12 + 152 + 40.
-    assert_eq!(total_bytes(&net), 204);
-    assert_eq!(net.buffers.len(), 2 + 4 + 3);
+    // 12 + 160 + 40.
+    assert_eq!(total_bytes(&net), 212);
+    assert_eq!(forward_buffers(&net), 2 + 5 + 3);
+    // Adjoint pass: output lambda_v 2*4 + lambda_i 2*4 + weight_grad and delay_grad rings
+    // 2 * 16*2*4 + readout_grad 2*4 = 8 + 8 + 256 + 8 = 280; the input has no adjoint state;
+    // in_out weight_grad 4*4 + delay_grad 4*4 = 32 (per lane, batch 1).
+    assert_eq!(owner_backward_bytes(&net, Owner::Population(0)), 0);
+    assert_eq!(owner_backward_bytes(&net, Owner::Population(1)), 280);
+    assert_eq!(owner_backward_bytes(&net, Owner::Connection(0)), 32);
+    assert_eq!(backward_bytes(&net), 312);
+}
+
+fn forward_buffers(net: &Network) -> usize {
+    net.buffers.iter().filter(|b| !b.role.is_backward()).count()
 }
 
 #[test]
@@ -137,7 +149,7 @@ fn hand_computed_fixture() {
     // Populations 48 + 828 + 912 + 144 = 1932; connections 120 + 32 + 144 + 88 + 24 = 408.
     assert_eq!(total_bytes(&net), 2340);
     // input 2, hidden 5, output 4, side 3; in_hid 2, hid_hid 1, hid_out 3, in_out 3, in_side 1.
-    assert_eq!(net.buffers.len(), 24);
+    assert_eq!(forward_buffers(&net), 24);
 }
 
 #[test]
@@ -175,4 +187,13 @@ fn shd_benchmark_network() {
     );
     // 2804 + 67588 + 320 + 1792000 + 655360 + 20480.
     assert_eq!(total_bytes(&net), 2_538_552);
+    // Adjoint pass, hidden (capacity 500 spikes per neuron): lambda_v 1024 + lambda_i 1024
+    // + weight_grad and delay_grad rings 2 * 63*256*4 = 129024 + tape_count 1024 + tape_step
+    // 256*500*4 = 512000 + tape_i_minus_v 512000 + tape_read 1024 + back_spike_count 4
+    // + back_spikes 1024 + dloss_dt 1024 = 1159172.
+    assert_eq!(owner_backward_bytes(&net, Owner::Population(1)), 1_159_172);
+    // output: lambda_v, lambda_i, two 1-slot rings and readout_grad, 20*4 each = 400.
+    assert_eq!(owner_backward_bytes(&net, Owner::Population(2)), 400);
+    // Gradients per lane: (179200 + 65536 + 5120) synapses * 2 * 4 bytes = 1998848.
+    assert_eq!(backward_bytes(&net), 1_159_172 + 400 + 1_998_848);
 }

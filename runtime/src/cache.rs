@@ -1,4 +1,4 @@
-//! The content-addressed build cache: one folder per (IR, templates, rgenn version, compiler),
+//! The content-addressed build cache: one folder per (IR, generated sources, compiler),
 //! holding the generated sources, the compiler log and the library. A folder appears complete or
 //! not at all: it is built under a temporary name and renamed.
 
@@ -56,7 +56,7 @@ pub fn build(net: &Network, backend: Backend) -> Result<Built, BuildError> {
 /// [`build`] with an explicit cache folder.
 pub fn build_in(net: &Network, backend: Backend, root: &Path) -> Result<Built, BuildError> {
     let compiler = compile::find_cxx()?;
-    let cache_key = backend::cache_key(net, backend);
+    let cache_key = backend::cache_key(net, backend)?;
     let entry_key = rgenn_codegen::ir::hash::cache_key(net, &[&cache_key, &compiler.identity]);
     let dir = root.join(format!(
         "{}-{}-{}",

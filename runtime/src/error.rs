@@ -113,6 +113,16 @@ pub enum SimError {
     /// Something the network needs is missing (e.g. a spike-source population).
     #[error("{0}")]
     Network(String),
+    /// More spikes than the spike tape holds.
+    #[error(
+        "population `{population}` fired more than {capacity} spikes in one neuron and trial, more than its spike tape holds; raise `spike_capacity:` on that population"
+    )]
+    TapeOverflow {
+        /// The population.
+        population: String,
+        /// Its capacity.
+        capacity: u32,
+    },
     /// Writing an output failed.
     #[error("writing `{path}`: {source}")]
     Write {

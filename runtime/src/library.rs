@@ -13,6 +13,7 @@ type BufferFn = unsafe extern "C" fn(*mut c_void, u32) -> *mut c_void;
 type SetInputFn = unsafe extern "C" fn(*mut c_void, u32, u32, *const u32, *const u32, u64) -> i32;
 type LaneFn = unsafe extern "C" fn(*mut c_void, u32);
 type StepFn = unsafe extern "C" fn(*mut c_void, u32, u32);
+type BeginBackwardFn = unsafe extern "C" fn(*mut c_void, u32) -> i32;
 
 /// The entry points of a loaded simulator.
 pub struct Library {
@@ -24,6 +25,8 @@ pub struct Library {
     pub(crate) reset: LaneFn,
     pub(crate) step: StepFn,
     pub(crate) finish_trial: LaneFn,
+    pub(crate) begin_backward: BeginBackwardFn,
+    pub(crate) back_step: StepFn,
 }
 
 impl Library {
@@ -69,6 +72,8 @@ impl Library {
             reset: sym!(b"rgenn_reset", LaneFn),
             step: sym!(b"rgenn_step", StepFn),
             finish_trial: sym!(b"rgenn_finish_trial", LaneFn),
+            begin_backward: sym!(b"rgenn_begin_backward", BeginBackwardFn),
+            back_step: sym!(b"rgenn_back_step", StepFn),
             _lib: lib,
         })
     }

@@ -63,8 +63,8 @@ pub enum View<'a> {
 
 /// A loaded simulator of one network.
 pub struct Simulator {
-    lib: Library,
-    handle: *mut c_void,
+    pub(crate) lib: Library,
+    pub(crate) handle: *mut c_void,
     net: Network,
     /// Source population fed by datasets.
     pub input_pop: Option<usize>,
@@ -75,10 +75,10 @@ pub struct Simulator {
 unsafe impl Send for Simulator {}
 
 #[derive(Clone, Copy)]
-struct Handle(*mut c_void);
+pub(crate) struct Handle(pub(crate) *mut c_void);
 
 impl Handle {
-    fn get(&self) -> *mut c_void {
+    pub(crate) fn get(&self) -> *mut c_void {
         self.0
     }
 }
@@ -289,24 +289,7 @@ impl Simulator {
             unsafe { finish(handle.get(), lane) };
             rec
         };
-        let threads = threads.clamp(1, lanes.len().max(1));
-        if threads == 1 {
-            return lanes.iter().map(|&l| run(l)).collect();
-        }
-        let chunk = lanes.len().div_ceil(threads);
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = lanes
-                .chunks(chunk)
-                .map(|part| {
-                    let run = &run;
-                    scope.spawn(move || part.iter().map(|&l| run(l)).collect::<Vec<_>>())
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().expect("a simulation thread panicked"))
-                .collect()
-        })
+        for_lanes(lanes, threads, run)
     }
 
     /// Advance one lane by one step (for callers that observe every step).
@@ -322,6 +305,33 @@ impl Simulator {
         // SAFETY: valid handle, lane checked.
         unsafe { (self.lib.finish_trial)(self.handle, lane) }
     }
+}
+
+/// Run `run` for every lane, spreading contiguous chunks of `lanes` over up to `threads` threads;
+/// results come back in the order of `lanes`.
+pub(crate) fn for_lanes<T: Send>(
+    lanes: &[u32],
+    threads: usize,
+    run: impl Fn(u32) -> T + Sync,
+) -> Vec<T> {
+    let threads = threads.clamp(1, lanes.len().max(1));
+    if threads == 1 {
+        return lanes.iter().map(|&l| run(l)).collect();
+    }
+    let chunk = lanes.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = lanes
+            .chunks(chunk)
+            .map(|part| {
+                let run = &run;
+                scope.spawn(move || part.iter().map(|&l| run(l)).collect::<Vec<_>>())
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a simulation thread panicked"))
+            .collect()
+    })
 }
 
 impl Drop for Simulator {

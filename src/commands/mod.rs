@@ -3,6 +3,7 @@
 pub mod build;
 pub mod check;
 pub mod generate;
+pub mod grad;
 pub mod simulate;
 
 use std::fmt;
@@ -58,6 +59,45 @@ impl From<rgenn_codegen::LoadError> for CliError {
     fn from(e: rgenn_codegen::LoadError) -> Self {
         CliError::Load(e)
     }
+}
+
+/// A network built and loaded with its parameters (initial, or from `params`), and a dataset.
+pub struct Prepared {
+    /// The loaded network.
+    pub loaded: rgenn_codegen::Loaded,
+    /// The dataset.
+    pub data: rgenn_runtime::data::SpikeDataset,
+    /// The simulator, parameters uploaded.
+    pub sim: rgenn_runtime::Simulator,
+}
+
+/// Load `model`, read `data`, build the CPU simulator and upload the parameters.
+pub fn prepare(
+    model: &std::path::Path,
+    data: &std::path::Path,
+    params: Option<&std::path::Path>,
+) -> Result<Prepared, CliError> {
+    use rgenn_runtime::init;
+    let loaded = rgenn_codegen::load_file(model)?;
+    let net = &loaded.ir;
+    let data = rgenn_runtime::data::SpikeDataset::read(data)?;
+    let mut values = init::initial_params(net, &loaded.base_dir)?;
+    if let Some(p) = params {
+        init::read_params(net, p, &mut values)?;
+    }
+    let mut sim = rgenn_runtime::Simulator::build(net)?;
+    init::upload(&mut sim, &values)?;
+    Ok(Prepared { loaded, data, sim })
+}
+
+/// `--threads`, defaulting to every core.
+pub fn threads(arg: Option<usize>) -> usize {
+    arg.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// "s" for counts other than one.
+pub fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }
 
 /// Print to stdout, treating a closed pipe as a quiet success.

@@ -16,6 +16,8 @@ pub struct Names<'a> {
     pub derived: &'a [String],
     /// State variables.
     pub vars: &'a [String],
+    /// Read-only inputs of adjoint code.
+    pub inputs: &'a [String],
 }
 
 /// Prints expressions and statements in one precision.
@@ -80,6 +82,7 @@ impl Printer<'_> {
             Sym::Derived(i) => self.names.derived[i as usize].clone(),
             Sym::Var(i) => self.names.vars[i as usize].clone(),
             Sym::Local(i) => format!("l_{}_{i}", self.locals[i as usize]),
+            Sym::Input(i) => self.names.inputs[i as usize].clone(),
             Sym::Dt => "dt".to_string(),
             Sym::T => "t".to_string(),
         }
@@ -231,6 +234,7 @@ mod tests {
                 params: &[],
                 derived: &[],
                 vars: &vars,
+                inputs: &[],
             },
             locals: &[],
         };

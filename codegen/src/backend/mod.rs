@@ -5,18 +5,22 @@
 
 pub mod c_print;
 pub mod cpu;
+pub mod cuda;
+pub mod shared;
 pub mod templates;
 
 use crate::ir::Network;
 
 /// The version of the C ABI between generated simulators and the runtime.
-pub const ABI_VERSION: u32 = 1;
+pub const ABI_VERSION: u32 = 2;
 
 /// A backend to generate for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     /// C++17 for CPUs.
     Cpu,
+    /// CUDA C++17 for NVIDIA GPUs (compiled with nvcc).
+    Cuda,
 }
 
 impl Backend {
@@ -24,6 +28,7 @@ impl Backend {
     pub fn name(self) -> &'static str {
         match self {
             Backend::Cpu => "cpu",
+            Backend::Cuda => "cuda",
         }
     }
 }
@@ -47,22 +52,32 @@ pub struct RenderError {
     pub message: String,
 }
 
-/// The build-cache key of `net` for `backend`: IR, templates and rgenn version.
-pub fn cache_key(net: &Network, backend: Backend) -> String {
-    crate::ir::hash::cache_key(
-        net,
-        &[
-            backend.name(),
-            &templates::fingerprint(backend),
-            env!("CARGO_PKG_VERSION"),
-            &ABI_VERSION.to_string(),
-        ],
-    )
+/// The build-cache key of `net` for `backend`: a hash of the IR and of the generated sources
+/// themselves (rendered with an empty key), so any change to what rgenn generates, whether from
+/// the model, a template or the code that fills it, gives a new key.
+pub fn cache_key(net: &Network, backend: Backend) -> Result<String, RenderError> {
+    let files = render_with_key(net, backend, "")?;
+    let texts: Vec<&str> = files
+        .iter()
+        .flat_map(|f| [f.name.as_str(), f.contents.as_str()])
+        .collect();
+    let mut extra = vec![backend.name(), env!("CARGO_PKG_VERSION")];
+    extra.extend(texts);
+    Ok(crate::ir::hash::cache_key(net, &extra))
 }
 
-/// Render every source file of `net` for `backend`.
-pub fn render(net: &Network, backend: Backend) -> Result<Vec<GeneratedFile>, RenderError> {
+fn render_with_key(
+    net: &Network,
+    backend: Backend,
+    key: &str,
+) -> Result<Vec<GeneratedFile>, RenderError> {
     match backend {
-        Backend::Cpu => cpu::render(net, &cache_key(net, backend)),
+        Backend::Cpu => cpu::render(net, key),
+        Backend::Cuda => cuda::render(net, key),
     }
+}
+
+/// Render every source file of `net` for `backend`, carrying its cache key.
+pub fn render(net: &Network, backend: Backend) -> Result<Vec<GeneratedFile>, RenderError> {
+    render_with_key(net, backend, &cache_key(net, backend)?)
 }

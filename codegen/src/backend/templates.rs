@@ -11,14 +11,35 @@ const CPU: &[(&str, &str)] = &[
         include_str!("../../../templates/cpu/simulator.cpp.tera"),
     ),
     (
+        "cpu/backward.cpp",
+        include_str!("../../../templates/cpu/backward.cpp.tera"),
+    ),
+    (
         "cpu/rgenn.h",
         include_str!("../../../templates/cpu/rgenn.h.tera"),
+    ),
+];
+
+/// `(name, text)` of the CUDA templates.
+const CUDA: &[(&str, &str)] = &[
+    (
+        "cuda/simulator.cu",
+        include_str!("../../../templates/cuda/simulator.cu.tera"),
+    ),
+    (
+        "cuda/kernels.cu",
+        include_str!("../../../templates/cuda/kernels.cu.tera"),
+    ),
+    (
+        "cuda/rgenn.h",
+        include_str!("../../../templates/cuda/rgenn.h.tera"),
     ),
 ];
 
 fn set(backend: Backend) -> &'static [(&'static str, &'static str)] {
     match backend {
         Backend::Cpu => CPU,
+        Backend::Cuda => CUDA,
     }
 }
 
@@ -55,16 +76,4 @@ pub fn render(
     };
     let ctx = tera::Context::from_serialize(context).map_err(fail)?;
     tera.render(name, &ctx).map_err(fail)
-}
-
-/// A stable fingerprint of a backend's template texts (part of the cache key).
-pub fn fingerprint(backend: Backend) -> String {
-    let mut h: u64 = 0xCBF2_9CE4_8422_2325;
-    for (name, text) in set(backend) {
-        for b in name.bytes().chain(text.bytes()) {
-            h ^= b as u64;
-            h = h.wrapping_mul(0x0000_0100_0000_01B3);
-        }
-    }
-    format!("{h:016x}")
 }

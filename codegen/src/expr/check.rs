@@ -36,6 +36,8 @@ pub struct Scope<'a> {
     pub derived: &'a [String],
     /// State variables visible here (empty for derived params and initial values).
     pub vars: &'a [String],
+    /// Read-only named inputs (adjoint code: tape values, `drive`, `dloss_dt`).
+    pub inputs: &'a [String],
     /// Whether `t` may be used.
     pub time: bool,
 }
@@ -71,6 +73,9 @@ impl Checker<'_> {
         if let Some(i) = find(self.scope.vars) {
             return Some(Sym::Var(i));
         }
+        if let Some(i) = find(self.scope.inputs) {
+            return Some(Sym::Input(i));
+        }
         if let Some(i) = find(self.scope.derived) {
             return Some(Sym::Derived(i));
         }
@@ -90,7 +95,12 @@ impl Checker<'_> {
             .iter()
             .map(|&i| self.locals[i as usize].as_str())
             .collect();
-        for list in [self.scope.vars, self.scope.derived, self.scope.params] {
+        for list in [
+            self.scope.vars,
+            self.scope.inputs,
+            self.scope.derived,
+            self.scope.params,
+        ] {
             names.extend(list.iter().map(String::as_str));
         }
         names.push("dt");
@@ -262,6 +272,7 @@ impl Checker<'_> {
                         let what = match other {
                             Sym::Param(_) => "param",
                             Sym::Derived(_) => "derived param",
+                            Sym::Input(_) => "read-only input",
                             _ => "built-in",
                         };
                         let mut e = err(
@@ -359,6 +370,7 @@ mod tests {
             derived: &d,
             vars: &v,
             time: true,
+            ..Default::default()
         };
         let block = check_block(
             &parse_block("let k = alpha * tau; v = k * v + t + dt;").unwrap(),

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Connectivity, Delays, Network};
+use super::{Connectivity, Delays, Network, Readout};
 
 /// Element type of a buffer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,6 +57,56 @@ pub enum Role {
     RowStart,
     /// CSR postsynaptic indices.
     PostIndex,
+    /// Step of the maximum (`max`) or of the first spike (`first_spike`) of each output neuron.
+    ReadoutStep,
+    /// An adjoint variable (index into the model's adjoint vars).
+    AdjointVar(u32),
+    /// History of the model's `weight_grad` per step `[ring_len][size]`, read at arrival steps.
+    WeightGradRing,
+    /// History of the model's `delay_grad` per step `[ring_len][size]`, read at arrival steps.
+    DelayGradRing,
+    /// Spikes each neuron emitted this trial (may exceed the capacity: then the tape overflowed).
+    TapeCount,
+    /// Step of each recorded spike `[size][capacity]`.
+    TapeStep,
+    /// A tape value at each recorded spike `[size][capacity]` (index into the adjoint's tape).
+    TapeValue(u32),
+    /// Tape entries not yet replayed by the backward pass, per neuron.
+    TapeRead,
+    /// Number of neurons that spiked in the step being reversed.
+    BackSpikeCount,
+    /// Neurons that spiked in the step being reversed.
+    BackSpikes,
+    /// dL/d(spike time) gathered from outgoing synapses for the step being reversed.
+    DlossDt,
+    /// dL/d(readout) of each output neuron, written by the runtime before the backward pass.
+    ReadoutGrad,
+    /// Weight gradient, per lane.
+    WeightGrad,
+    /// Delay gradient (per ms), per lane.
+    DelayGrad,
+}
+
+impl Role {
+    /// True for buffers only the backward (adjoint) pass uses.
+    pub fn is_backward(self) -> bool {
+        matches!(
+            self,
+            Role::AdjointVar(_)
+                | Role::WeightGradRing
+                | Role::DelayGradRing
+                | Role::TapeCount
+                | Role::TapeStep
+                | Role::TapeValue(_)
+                | Role::TapeRead
+                | Role::BackSpikeCount
+                | Role::BackSpikes
+                | Role::DlossDt
+                | Role::ReadoutGrad
+                | Role::WeightGrad
+                | Role::DelayGrad
+        )
+    }
 }
 
 /// One array of the simulator.
@@ -164,7 +214,7 @@ pub fn plan(net: &Network) -> Vec<Buffer> {
                 Role::Spikes,
             );
         }
-        if pop.readout.is_some() {
+        if let Some(readout) = pop.readout {
             p.add(
                 format!("pop_{name}_readout"),
                 Elem::Scalar,
@@ -173,6 +223,16 @@ pub fn plan(net: &Network) -> Vec<Buffer> {
                 owner,
                 Role::Readout,
             );
+            if matches!(readout, Readout::Max | Readout::FirstSpike) {
+                p.add(
+                    format!("pop_{name}_readout_step"),
+                    Elem::U32,
+                    size,
+                    true,
+                    owner,
+                    Role::ReadoutStep,
+                );
+            }
         }
     }
     for (i, conn) in net.connections.iter().enumerate() {
@@ -232,5 +292,139 @@ pub fn plan(net: &Network) -> Vec<Buffer> {
             );
         }
     }
+    if net.has_backward() {
+        plan_backward(net, &mut p);
+    }
     p.out
+}
+
+/// The buffers of the adjoint pass, after every forward buffer (so forward indices do not depend
+/// on whether a network can be trained).
+fn plan_backward(net: &Network, p: &mut Plan) {
+    for (i, pop) in net.populations.iter().enumerate() {
+        let model = net.model_of(pop);
+        let Some(adjoint) = &model.adjoint else {
+            continue;
+        };
+        let owner = Owner::Population(i as u32);
+        let size = pop.size as u64;
+        let name = &pop.name;
+        for (v, var) in adjoint.vars.iter().enumerate() {
+            p.add(
+                format!("pop_{name}_{var}"),
+                Elem::Scalar,
+                size,
+                true,
+                owner,
+                Role::AdjointVar(v as u32),
+            );
+        }
+        if pop.ring_len > 0 {
+            let len = pop.ring_len as u64 * size;
+            for (suffix, role) in [
+                ("weight_grad_ring", Role::WeightGradRing),
+                ("delay_grad_ring", Role::DelayGradRing),
+            ] {
+                p.add(
+                    format!("pop_{name}_{suffix}"),
+                    Elem::Scalar,
+                    len,
+                    true,
+                    owner,
+                    role,
+                );
+            }
+        }
+        if model.threshold.is_some() {
+            let tape = size * pop.spike_capacity as u64;
+            p.add(
+                format!("pop_{name}_tape_count"),
+                Elem::U32,
+                size,
+                true,
+                owner,
+                Role::TapeCount,
+            );
+            p.add(
+                format!("pop_{name}_tape_step"),
+                Elem::U32,
+                tape,
+                true,
+                owner,
+                Role::TapeStep,
+            );
+            for (v, value) in adjoint.tape.iter().enumerate() {
+                p.add(
+                    format!("pop_{name}_tape_{value}"),
+                    Elem::Scalar,
+                    tape,
+                    true,
+                    owner,
+                    Role::TapeValue(v as u32),
+                );
+            }
+            p.add(
+                format!("pop_{name}_tape_read"),
+                Elem::U32,
+                size,
+                true,
+                owner,
+                Role::TapeRead,
+            );
+            p.add(
+                format!("pop_{name}_back_spike_count"),
+                Elem::U32,
+                1,
+                true,
+                owner,
+                Role::BackSpikeCount,
+            );
+            p.add(
+                format!("pop_{name}_back_spikes"),
+                Elem::U32,
+                size,
+                true,
+                owner,
+                Role::BackSpikes,
+            );
+            p.add(
+                format!("pop_{name}_dloss_dt"),
+                Elem::Scalar,
+                size,
+                true,
+                owner,
+                Role::DlossDt,
+            );
+        }
+        if pop.readout.is_some() {
+            p.add(
+                format!("pop_{name}_readout_grad"),
+                Elem::Scalar,
+                size,
+                true,
+                owner,
+                Role::ReadoutGrad,
+            );
+        }
+    }
+    for (i, conn) in net.connections.iter().enumerate() {
+        let owner = Owner::Connection(i as u32);
+        let name = &conn.name;
+        p.add(
+            format!("conn_{name}_weight_grad"),
+            Elem::Scalar,
+            conn.n_synapses,
+            true,
+            owner,
+            Role::WeightGrad,
+        );
+        p.add(
+            format!("conn_{name}_delay_grad"),
+            Elem::Scalar,
+            conn.n_synapses,
+            true,
+            owner,
+            Role::DelayGrad,
+        );
+    }
 }

@@ -156,6 +156,9 @@ pub enum Sym {
     Var(u32),
     /// A local declared with `let` (index into the block's locals).
     Local(u32),
+    /// A read-only input of adjoint code (index into the scope's inputs): a tape value, the loss
+    /// `drive` or `dloss_dt`.
+    Input(u32),
     /// The time step in ms.
     Dt,
     /// The time of the current step in ms.

@@ -113,6 +113,46 @@ pub struct NeuronModel {
     pub readouts: Vec<Readout>,
     /// The variable value readouts read.
     pub readout_var: Option<VarId>,
+    /// The EventProp adjoint, for models gradients can flow through.
+    pub adjoint: Option<Adjoint>,
+}
+
+/// The adjoint of a neuron model (see `models/lif.yaml` for what each part means).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Adjoint {
+    /// Adjoint variable names; all start at zero at the end of a trial.
+    pub vars: Vec<String>,
+    /// Names of the values recorded on the spike tape.
+    pub tape: Vec<String>,
+    /// Their expressions, evaluated in forward scope just before the reset.
+    pub tape_code: Vec<Code<Expr>>,
+    /// Statements at a recorded spike; inputs: the tape values, then `dloss_dt`.
+    pub jump: Code<Block>,
+    /// One reverse step; input: `drive`.
+    pub sim: Code<Block>,
+    /// Weight gradient per arrival of an incoming spike.
+    pub weight_grad: Code<Expr>,
+    /// Loss gradient with respect to an arrival time, per unit weight (ms^-1).
+    pub delay_grad: Code<Expr>,
+}
+
+impl Adjoint {
+    /// Name of the loss gradient input of `sim`.
+    pub const DRIVE: &'static str = "drive";
+    /// Name of the spike-time gradient input of `jump`.
+    pub const DLOSS_DT: &'static str = "dloss_dt";
+
+    /// The read-only inputs of `jump`, in `Sym::Input` order.
+    pub fn jump_inputs(&self) -> Vec<String> {
+        let mut v = self.tape.clone();
+        v.push(Self::DLOSS_DT.to_string());
+        v
+    }
+
+    /// The read-only inputs of `sim`, in `Sym::Input` order.
+    pub fn sim_inputs() -> Vec<String> {
+        vec![Self::DRIVE.to_string()]
+    }
 }
 
 impl NeuronModel {
@@ -352,6 +392,15 @@ impl Network {
     /// The model of a population.
     pub fn model_of(&self, pop: &Population) -> &NeuronModel {
         &self.models[pop.model.0 as usize]
+    }
+
+    /// True when gradients can flow through every neuron population (each model has an
+    /// `adjoint:`), so the simulator gets a backward pass.
+    pub fn has_backward(&self) -> bool {
+        self.populations.iter().all(|p| {
+            let m = self.model_of(p);
+            m.kind == ModelKind::SpikeSource || m.adjoint.is_some()
+        })
     }
 
     /// Bytes of one float in this network's precision.

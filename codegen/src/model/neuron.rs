@@ -24,7 +24,10 @@ const MODEL_KEYS: &[&str] = &[
     "reset",
     "readouts",
     "readout_var",
+    "adjoint",
 ];
+
+const ADJOINT_KEYS: &[&str] = &["vars", "tape", "jump", "sim", "weight_grad", "delay_grad"];
 
 /// What a model's neurons do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -63,6 +66,35 @@ pub struct NeuronModel {
     pub readouts: Vec<Spanned<Readout>>,
     /// `readout_var:` the variable that value readouts read.
     pub readout_var: Option<Spanned<String>>,
+    /// `adjoint:` the model's EventProp adjoint, if it can be trained through.
+    pub adjoint: Option<AdjointModel>,
+}
+
+/// The `adjoint:` section of a model: how the loss gradient flows backwards through its neurons.
+///
+/// Adjoint variables start at zero at the end of the trial. `sim` runs once per step in reverse
+/// time and may read `drive` (the loss gradient with respect to the readout variable's value after
+/// the step); `jump` runs at each recorded spike before `sim` and may read the tape values and
+/// `dloss_dt` (the loss gradient with respect to the spike's time, through every outgoing synapse
+/// and the readout). `weight_grad` is what one arrival of an incoming spike adds to its synapse's
+/// weight gradient; `delay_grad` is the loss gradient with respect to the arrival time per unit
+/// weight (ms^-1), used both for the delay gradient and for the presynaptic neuron's `dloss_dt`.
+#[derive(Clone, Debug)]
+pub struct AdjointModel {
+    /// `vars:` adjoint variable names.
+    pub vars: Vec<Spanned<String>>,
+    /// `tape:` values recorded at each spike (forward scope), by name.
+    pub tape: Vec<(Spanned<String>, CodeString)>,
+    /// `jump:` statements at a recorded spike.
+    pub jump: Option<CodeString>,
+    /// `sim:` statements of one reverse step.
+    pub sim: Option<CodeString>,
+    /// `weight_grad:` per arrival.
+    pub weight_grad: Option<CodeString>,
+    /// `delay_grad:` per arrival and unit weight.
+    pub delay_grad: Option<CodeString>,
+    /// The `adjoint` key.
+    pub span: crate::span::Span,
 }
 
 /// Decode the root node of a model file.
@@ -125,6 +157,9 @@ pub fn parse_neuron_model(
     let readout_var = map
         .get("readout_var")
         .and_then(|n| decode::name(n, "variable", diags));
+    let adjoint = map
+        .get_entry("adjoint")
+        .and_then(|(key, node)| parse_adjoint(key, node, diags));
     map.finish(MODEL_KEYS, diags);
     if diags.items.len() > before {
         return None;
@@ -142,6 +177,41 @@ pub fn parse_neuron_model(
         reset,
         readouts,
         readout_var,
+        adjoint,
+    })
+}
+
+fn parse_adjoint(key: &Node, node: &Node, diags: &mut Diagnostics) -> Option<AdjointModel> {
+    let mut map = MapReader::new(node, "the adjoint section", diags)?;
+    let vars = match map.get("vars") {
+        Some(n) => list(n, "adjoint variable names", diags)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|n| decode::name(n, "variable", diags))
+            .collect(),
+        None => Vec::new(),
+    };
+    let tape = match map.get("tape") {
+        Some(n) => named_entries(n, "tape value", diags)
+            .into_iter()
+            .filter_map(|(k, v)| Some((k, code(v, diags)?)))
+            .collect(),
+        None => Vec::new(),
+    };
+    let mut field = |k: &str| map.get(k).and_then(|n| code(n, diags));
+    let jump = field("jump");
+    let sim = field("sim");
+    let weight_grad = field("weight_grad");
+    let delay_grad = field("delay_grad");
+    map.finish(ADJOINT_KEYS, diags);
+    Some(AdjointModel {
+        vars,
+        tape,
+        jump,
+        sim,
+        weight_grad,
+        delay_grad,
+        span: key.span,
     })
 }
 

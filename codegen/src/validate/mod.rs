@@ -4,6 +4,7 @@
 //! returning. Lowering also decides every size: step delays, ring lengths, synapse counts,
 //! derived params and buffers. Entry points: [`load_file`] and [`load_str`].
 
+mod adjoint;
 mod connections;
 mod models;
 mod populations;

@@ -208,7 +208,7 @@ fn check(cx: &mut Cx, m: &NeuronModel) -> Option<Checked> {
         .chain(m.derived.iter().map(|(n, _)| n))
         .chain(m.vars.iter().map(|(n, _)| n));
     for n in all {
-        if RESERVED.contains(&n.value.as_str()) || n.value.starts_with("rgenn") {
+        if is_reserved(&n.value) {
             cx.error(
                 Diagnostic::new(
                     "rgenn::validate::reserved_name",
@@ -267,6 +267,7 @@ fn check(cx: &mut Cx, m: &NeuronModel) -> Option<Checked> {
         params: &params,
         derived: &derived_names,
         vars: &vars,
+        inputs: &[],
         time: true,
     };
     let sim = m.sim.as_ref().and_then(|c| {
@@ -334,6 +335,13 @@ fn check(cx: &mut Cx, m: &NeuronModel) -> Option<Checked> {
             .help("e.g. `input: i`"),
         );
     }
+    let taken: Vec<&str> = params
+        .iter()
+        .chain(&derived_names)
+        .chain(&vars)
+        .map(String::as_str)
+        .collect();
+    let adjoint = super::adjoint::check(cx, m, &scope, &taken);
     if cx.diags.items.len() > before {
         return None;
     }
@@ -355,6 +363,7 @@ fn check(cx: &mut Cx, m: &NeuronModel) -> Option<Checked> {
             reset: reset.unwrap_or_else(empty),
             readouts: m.readouts.iter().map(|r| r.value).collect(),
             readout_var: readout_var.flatten(),
+            adjoint,
         },
         defaults: m
             .params
@@ -366,14 +375,24 @@ fn check(cx: &mut Cx, m: &NeuronModel) -> Option<Checked> {
     })
 }
 
-fn typed_expr(cx: &mut Cx, code: &CodeString, scope: &Scope, want: Type) -> Option<ir::Expr> {
+/// True for names that cannot be declared: keywords, built-ins and `rgenn*`.
+pub fn is_reserved(name: &str) -> bool {
+    RESERVED.contains(&name) || name.starts_with("rgenn")
+}
+
+pub(super) fn typed_expr(
+    cx: &mut Cx,
+    code: &CodeString,
+    scope: &Scope,
+    want: Type,
+) -> Option<ir::Expr> {
     let result = expr::parse_expr(&code.text)
         .map_err(|e| vec![e])
         .and_then(|ast| expr::check_expr(&ast, scope, want));
     report(cx, code, result)
 }
 
-fn typed_block(cx: &mut Cx, code: &CodeString, scope: &Scope) -> Option<ir::Block> {
+pub(super) fn typed_block(cx: &mut Cx, code: &CodeString, scope: &Scope) -> Option<ir::Block> {
     let result = expr::parse_block(&code.text)
         .map_err(|e| vec![e])
         .and_then(|ast| expr::check_block(&ast, scope));

@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+use super::backward::{self, BackConnCtx, BackPopCtx};
+
 use crate::backend::c_print::{Names, Printer, literal, scalar_type};
 use crate::ir::buffers::{Elem, Owner, Role};
 use crate::ir::{Connectivity, Delays, ModelKind, Network, Population, Precision, Readout};
@@ -27,6 +29,7 @@ pub struct Context {
     connections: Vec<ConnCtx>,
     resets: Vec<ResetCtx>,
     finish: Vec<FinishCtx>,
+    backward: bool,
 }
 
 #[derive(Serialize)]
@@ -45,9 +48,9 @@ struct ConstCtx {
 }
 
 #[derive(Serialize, Clone)]
-struct VarCtx {
-    name: String,
-    buffer: String,
+pub struct VarCtx {
+    pub name: String,
+    pub buffer: String,
 }
 
 #[derive(Serialize, Clone, Default)]
@@ -77,6 +80,8 @@ struct PopCtx {
     reset: Vec<String>,
     readout_each_step: Vec<String>,
     readout_on_spike: Vec<String>,
+    readout_step: String,
+    back: Option<BackPopCtx>,
 }
 
 #[derive(Serialize, Default)]
@@ -101,6 +106,8 @@ struct ConnCtx {
     delay_steps_buffer: String,
     row_start: String,
     post_index: String,
+    n_synapses: u64,
+    back: BackConnCtx,
 }
 
 #[derive(Serialize)]
@@ -126,7 +133,7 @@ fn ctype(elem: Elem) -> &'static str {
 }
 
 /// The buffer of `owner` with `role`, by name.
-fn buffer(net: &Network, owner: Owner, role: Role) -> String {
+pub fn buffer(net: &Network, owner: Owner, role: Role) -> String {
     net.buffers
         .iter()
         .find(|b| b.owner == owner && b.role == role)
@@ -144,6 +151,7 @@ fn pop_ctx(net: &Network, index: usize, pop: &Population) -> PopCtx {
             params: &model.params,
             derived: &model.derived,
             vars: &model.vars,
+            inputs: &[],
         },
         locals: &model.sim.code.locals,
     };
@@ -162,6 +170,7 @@ fn pop_ctx(net: &Network, index: usize, pop: &Population) -> PopCtx {
         spike_count: buffer(net, owner, Role::SpikeCount),
         has_readout: pop.readout.is_some(),
         readout: buffer(net, owner, Role::Readout),
+        readout_step: buffer(net, owner, Role::ReadoutStep),
         ..Default::default()
     };
     if model.kind == ModelKind::SpikeSource {
@@ -208,9 +217,9 @@ fn pop_ctx(net: &Network, index: usize, pop: &Population) -> PopCtx {
             .map(|v| model.vars[v.0 as usize].clone())
             .unwrap_or_default();
         let acc = "rgenn_readout[rgenn_j]";
-        let (exp, max) = match p {
-            Precision::F32 => ("expf", "fmaxf"),
-            Precision::F64 => ("exp", "fmax"),
+        let exp = match p {
+            Precision::F32 => "expf",
+            Precision::F64 => "exp",
         };
         match r {
             Readout::Sum | Readout::Mean => ctx.readout_each_step.push(format!("{acc} += {var};")),
@@ -218,13 +227,16 @@ fn pop_ctx(net: &Network, index: usize, pop: &Population) -> PopCtx {
                 "{acc} += {exp}(-t / {}) * {var};",
                 literal(net.duration_ms, p)
             )),
-            Readout::Max => ctx
-                .readout_each_step
-                .push(format!("{acc} = {max}({acc}, {var});")),
-            Readout::FirstSpike => ctx
-                .readout_on_spike
-                .push(format!("if (std::isinf({acc})) {{ {acc} = t; }}")),
+            Readout::Max => ctx.readout_each_step.push(format!(
+                "if ({var} > {acc}) {{ {acc} = {var}; rgenn_readout_step[rgenn_j] = rgenn_step; }}"
+            )),
+            Readout::FirstSpike => ctx.readout_on_spike.push(format!(
+                "if (std::isinf({acc})) {{ {acc} = t; rgenn_readout_step[rgenn_j] = rgenn_step; }}"
+            )),
         }
+    }
+    if net.has_backward() {
+        ctx.back = backward::pop(net, index, pop);
     }
     ctx
 }
@@ -318,6 +330,8 @@ pub fn build(net: &Network, cache_key: &str) -> Context {
                 delay_steps_buffer: buffer(net, owner, Role::DelaySteps),
                 row_start: buffer(net, owner, Role::RowStart),
                 post_index: buffer(net, owner, Role::PostIndex),
+                n_synapses: c.n_synapses,
+                back: backward::conn(net, i, c),
             }
         })
         .collect();
@@ -325,6 +339,13 @@ pub fn build(net: &Network, cache_key: &str) -> Context {
     let mut finish = Vec::new();
     for b in net.buffers.iter().filter(|b| b.batched) {
         let Owner::Population(pi) = b.owner else {
+            // Per-lane gradients of connections start each trial at zero.
+            resets.push(ResetCtx {
+                buffer: b.name.clone(),
+                ctype: ctype(b.elem),
+                len: b.len,
+                value: "0".to_string(),
+            });
             continue;
         };
         let pop = &net.populations[pi as usize];
@@ -335,6 +356,8 @@ pub fn build(net: &Network, cache_key: &str) -> Context {
                 Some(Readout::FirstSpike) => "INFINITY".to_string(),
                 _ => literal(0.0, p),
             },
+            Role::ReadoutStep => "UINT32_MAX".to_string(),
+            Role::ReadoutGrad => continue,
             Role::Spikes => continue,
             _ => "0".to_string(),
         };
@@ -374,6 +397,7 @@ pub fn build(net: &Network, cache_key: &str) -> Context {
         connections,
         resets,
         finish,
+        backward: net.has_backward(),
     }
 }
 
@@ -389,5 +413,19 @@ fn describe(role: Role) -> &'static str {
         Role::DelaySteps => "delays in steps",
         Role::RowStart => "CSR row starts",
         Role::PostIndex => "CSR postsynaptic indices",
+        Role::ReadoutStep => "step of the readout's maximum or first spike",
+        Role::AdjointVar(_) => "adjoint variable",
+        Role::WeightGradRing => "weight_grad per step [ring_len][size]",
+        Role::DelayGradRing => "delay_grad per step [ring_len][size]",
+        Role::TapeCount => "spikes this trial, per neuron",
+        Role::TapeStep => "spike tape: steps [size][capacity]",
+        Role::TapeValue(_) => "spike tape: values [size][capacity]",
+        Role::TapeRead => "tape entries not yet replayed",
+        Role::BackSpikeCount => "neurons spiking in the reversed step",
+        Role::BackSpikes => "which neurons spike in the reversed step",
+        Role::DlossDt => "dL/d(spike time) gathered from synapses",
+        Role::ReadoutGrad => "dL/d(readout), set by the runtime",
+        Role::WeightGrad => "weight gradient",
+        Role::DelayGrad => "delay gradient (per ms)",
     }
 }

@@ -1,5 +1,6 @@
 //! The CPU backend: one C++17 source and one C header per network.
 
+mod backward;
 mod context;
 
 use super::{GeneratedFile, RenderError, templates};

@@ -1,0 +1,430 @@
+//! Template context of the CUDA backend: every value decided and printed here (model code, buffer
+//! lists, reset values and the launch shape of every kernel), so the templates only loop and branch.
+//!
+//! Launch shapes: lanes run along the grid's y axis; x covers the neurons, synapses or spikes of
+//! one lane. Spiking populations are updated by one block per lane, so that their spike lists come
+//! out in ascending neuron order, exactly as on the CPU.
+
+use serde::Serialize;
+
+use crate::backend::c_print::{literal, scalar_type};
+use crate::backend::shared::{self, ConstCtx, VarCtx};
+use crate::ir::buffers::{Owner, Role};
+use crate::ir::{Connectivity, Delays, ModelKind, Network, Population, Precision, Readout};
+
+/// Most threads in a block of a kernel that loops over neurons or synapses.
+const MAX_THREADS: u64 = 256;
+/// Most threads in the block that updates a spiking population (one block per lane).
+const MAX_SPIKING_THREADS: u64 = 1024;
+/// Most blocks per lane of the grid-stride reset and finish kernels.
+const MAX_STRIDE_BLOCKS: u64 = 1024;
+
+/// Everything the CUDA templates read.
+#[derive(Serialize)]
+pub struct Context {
+    source: String,
+    name: String,
+    upper_name: String,
+    dt_ms: f64,
+    dt: String,
+    n_steps: u32,
+    precision: &'static str,
+    batch_size: u32,
+    scalar: &'static str,
+    abi_version: u32,
+    cache_key: String,
+    buffers: Vec<BufferCtx>,
+    populations: Vec<PopCtx>,
+    sources: Vec<PopCtx>,
+    neurons: Vec<PopCtx>,
+    /// Some neuron population spikes (the spike-list helper is needed).
+    spiking_neurons: bool,
+    connections: Vec<ConnCtx>,
+    resets: Vec<ResetCtx>,
+    reset_launch: Launch,
+    finish: Vec<FinishCtx>,
+    finish_launch: Launch,
+}
+
+/// Blocks per lane and threads per block of one kernel.
+#[derive(Serialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Launch {
+    blocks: u64,
+    threads: u64,
+}
+
+impl Launch {
+    /// Enough blocks of at most `max_threads` (a multiple of the warp size) to give each of `n`
+    /// items its own thread; at least one block of one warp.
+    fn cover(n: u64, max_threads: u64) -> Launch {
+        let threads = n.div_ceil(32).clamp(1, max_threads / 32) * 32;
+        Launch {
+            blocks: n.div_ceil(threads).max(1),
+            threads,
+        }
+    }
+
+    /// Like `cover`, with at most `MAX_STRIDE_BLOCKS` blocks for kernels that loop with a grid stride.
+    fn stride(n: u64) -> Launch {
+        let l = Launch::cover(n, MAX_THREADS);
+        Launch {
+            blocks: l.blocks.min(MAX_STRIDE_BLOCKS),
+            ..l
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct BufferCtx {
+    index: usize,
+    name: String,
+    ctype: &'static str,
+    total_len: u64,
+    comment: String,
+}
+
+#[derive(Serialize, Clone, Default)]
+struct PopCtx {
+    index: usize,
+    name: String,
+    upper: String,
+    model: String,
+    origin: String,
+    size: u32,
+    has_ring: bool,
+    ring_len: u32,
+    ring: String,
+    spiking: bool,
+    spikes: String,
+    spike_count: String,
+    has_readout: bool,
+    readout: String,
+    readout_step: String,
+    constants: Vec<ConstCtx>,
+    vars: Vec<VarCtx>,
+    input_var: String,
+    sim_origin: String,
+    sim: Vec<String>,
+    threshold_origin: String,
+    threshold: String,
+    reset_origin: String,
+    reset: Vec<String>,
+    readout_each_step: Vec<String>,
+    readout_on_spike: Vec<String>,
+    /// Update (neurons) or input (spike sources) kernel.
+    launch: Launch,
+}
+
+#[derive(Serialize, Default)]
+struct ConnCtx {
+    name: String,
+    source: String,
+    target: String,
+    kind: String,
+    delay_note: String,
+    origin: String,
+    source_upper: String,
+    source_spikes: String,
+    source_spike_count: String,
+    target_upper: String,
+    target_ring: String,
+    dense: bool,
+    one_to_one: bool,
+    per_synapse_delay: bool,
+    delay_steps: u32,
+    delay_type: &'static str,
+    weight: String,
+    delay_steps_buffer: String,
+    row_start: String,
+    post_index: String,
+    max_row_len: u32,
+    launch: Launch,
+}
+
+#[derive(Serialize)]
+struct ResetCtx {
+    buffer: String,
+    ctype: &'static str,
+    len: u64,
+    value: String,
+}
+
+#[derive(Serialize)]
+struct FinishCtx {
+    buffer: String,
+    upper: String,
+}
+
+/// The readout lines of a population: `(each step, on a spike)`.
+fn readout_code(net: &Network, pop: &Population, var: &str) -> (Vec<String>, Vec<String>) {
+    let Some(r) = pop.readout else {
+        return (Vec::new(), Vec::new());
+    };
+    let p = net.precision;
+    let acc = "rgenn_readout[rgenn_j]";
+    let exp = match p {
+        Precision::F32 => "expf",
+        Precision::F64 => "exp",
+    };
+    let step = "rgenn_readout_step[rgenn_j] = rgenn_step;";
+    match r {
+        Readout::Sum | Readout::Mean => (vec![format!("{acc} += {var};")], vec![]),
+        Readout::MeanExp => (
+            vec![format!(
+                "{acc} += {exp}(-t / {}) * {var};",
+                literal(net.duration_ms, p)
+            )],
+            vec![],
+        ),
+        Readout::Max => (
+            vec![format!("if ({var} > {acc}) {{ {acc} = {var}; {step} }}")],
+            vec![],
+        ),
+        Readout::FirstSpike => (
+            vec![],
+            vec![format!("if (std::isinf({acc})) {{ {acc} = t; {step} }}")],
+        ),
+    }
+}
+
+fn pop_ctx(net: &Network, index: usize, pop: &Population) -> PopCtx {
+    let model = net.model_of(pop);
+    let owner = Owner::Population(index as u32);
+    let spiking = model.is_spiking();
+    let code = shared::model_code(net, index, pop);
+    let (readout_each_step, readout_on_spike) = readout_code(net, pop, &code.readout_var);
+    let launch = match (model.kind, spiking) {
+        (ModelKind::SpikeSource, _) => Launch {
+            blocks: 1,
+            ..Launch::cover(pop.size as u64, MAX_THREADS)
+        },
+        (_, true) => Launch {
+            blocks: 1,
+            ..Launch::cover(pop.size as u64, MAX_SPIKING_THREADS)
+        },
+        (_, false) => Launch::cover(pop.size as u64, MAX_THREADS),
+    };
+    PopCtx {
+        index,
+        name: pop.name.clone(),
+        upper: pop.name.to_uppercase(),
+        model: model.name.clone(),
+        origin: pop.origin.to_string(),
+        size: pop.size,
+        has_ring: pop.ring_len > 0,
+        ring_len: pop.ring_len,
+        ring: shared::buffer_name(net, owner, Role::Ring),
+        spiking,
+        spikes: shared::buffer_name(net, owner, Role::Spikes),
+        spike_count: shared::buffer_name(net, owner, Role::SpikeCount),
+        has_readout: pop.readout.is_some(),
+        readout: shared::buffer_name(net, owner, Role::Readout),
+        readout_step: shared::buffer_name(net, owner, Role::ReadoutStep),
+        constants: code.constants,
+        vars: code.vars,
+        input_var: code.input_var,
+        sim_origin: code.sim_origin,
+        sim: code.sim,
+        threshold_origin: code.threshold_origin,
+        threshold: code.threshold,
+        reset_origin: code.reset_origin,
+        reset: code.reset,
+        readout_each_step,
+        readout_on_spike,
+        launch,
+    }
+}
+
+fn conn_ctx(net: &Network, index: usize) -> ConnCtx {
+    let c = &net.connections[index];
+    let owner = Owner::Connection(index as u32);
+    let (src, tgt) = (net.pop(c.source), net.pop(c.target));
+    let src_owner = Owner::Population(c.source.0);
+    let (per_synapse_delay, delay_steps, delay_note) = match &c.delays {
+        Delays::Uniform { steps } => (false, *steps, format!("delay {steps} steps")),
+        Delays::PerSynapse { .. } => (
+            true,
+            0,
+            format!("per-synapse delays up to {} steps", c.max_delay_steps),
+        ),
+    };
+    let delay_elem = net
+        .buffers
+        .iter()
+        .find(|b| b.owner == owner && b.role == Role::DelaySteps)
+        .map(|b| b.elem);
+    // Dense: one thread per target; one-to-one: one per possible spike; CSR: one per row position.
+    let max_row_len = match c.connectivity {
+        Connectivity::FixedProbability { max_row_len, .. } => max_row_len,
+        _ => 0,
+    };
+    let (kind, launch) = match c.connectivity {
+        Connectivity::Dense => (
+            "dense".to_string(),
+            Launch::cover(tgt.size as u64, MAX_THREADS),
+        ),
+        Connectivity::OneToOne => (
+            "one-to-one".to_string(),
+            Launch::cover(src.size as u64, MAX_THREADS),
+        ),
+        Connectivity::FixedProbability {
+            probability,
+            max_row_len,
+        } => (
+            format!("fixed probability {probability}"),
+            Launch::cover(max_row_len as u64, MAX_THREADS),
+        ),
+    };
+    ConnCtx {
+        name: c.name.clone(),
+        source: src.name.clone(),
+        target: tgt.name.clone(),
+        kind,
+        delay_note,
+        origin: c.origin.to_string(),
+        source_upper: src.name.to_uppercase(),
+        source_spikes: shared::buffer_name(net, src_owner, Role::Spikes),
+        source_spike_count: shared::buffer_name(net, src_owner, Role::SpikeCount),
+        target_upper: tgt.name.to_uppercase(),
+        target_ring: shared::buffer_name(net, Owner::Population(c.target.0), Role::Ring),
+        dense: c.connectivity == Connectivity::Dense,
+        one_to_one: c.connectivity == Connectivity::OneToOne,
+        per_synapse_delay,
+        delay_steps,
+        delay_type: delay_elem.map_or("uint16_t", shared::ctype),
+        weight: shared::buffer_name(net, owner, Role::Weight),
+        delay_steps_buffer: shared::buffer_name(net, owner, Role::DelaySteps),
+        row_start: shared::buffer_name(net, owner, Role::RowStart),
+        post_index: shared::buffer_name(net, owner, Role::PostIndex),
+        max_row_len,
+        launch,
+    }
+}
+
+/// Build the context for `net`.
+pub fn build(net: &Network, cache_key: &str) -> Context {
+    let p = net.precision;
+    let buffers = net
+        .buffers
+        .iter()
+        .enumerate()
+        .map(|(index, b)| BufferCtx {
+            index,
+            name: b.name.clone(),
+            ctype: shared::ctype(b.elem),
+            total_len: b.len * if b.batched { net.batch_size as u64 } else { 1 },
+            comment: format!(
+                "{}{}",
+                shared::describe(b.role),
+                if b.batched { ", per lane" } else { "" }
+            ),
+        })
+        .collect();
+    let populations: Vec<PopCtx> = net
+        .populations
+        .iter()
+        .enumerate()
+        .map(|(i, pop)| pop_ctx(net, i, pop))
+        .collect();
+    let is_source = |i: usize| net.model_of(&net.populations[i]).kind == ModelKind::SpikeSource;
+    let (sources, neurons): (Vec<PopCtx>, Vec<PopCtx>) = populations
+        .iter()
+        .cloned()
+        .partition(|c| is_source(c.index));
+    let connections = (0..net.connections.len())
+        .map(|i| conn_ctx(net, i))
+        .collect();
+    let resets: Vec<ResetCtx> = net
+        .buffers
+        .iter()
+        .filter_map(|b| {
+            shared::reset_value(net, b).map(|value| ResetCtx {
+                buffer: b.name.clone(),
+                ctype: shared::ctype(b.elem),
+                len: b.len,
+                value,
+            })
+        })
+        .collect();
+    let finish: Vec<(FinishCtx, u32)> = net
+        .populations
+        .iter()
+        .enumerate()
+        .filter(|(_, pop)| matches!(pop.readout, Some(Readout::Mean | Readout::MeanExp)))
+        .map(|(i, pop)| {
+            let buffer = shared::buffer_name(net, Owner::Population(i as u32), Role::Readout);
+            let upper = pop.name.to_uppercase();
+            (FinishCtx { buffer, upper }, pop.size)
+        })
+        .collect();
+    let longest_reset = resets.iter().map(|r| r.len).max().unwrap_or(0);
+    let longest_finish = finish.iter().map(|(_, n)| *n as u64).max().unwrap_or(0);
+    Context {
+        source: net.origin.file.clone(),
+        name: net.name.clone(),
+        upper_name: net.name.to_uppercase(),
+        dt_ms: net.dt_ms,
+        dt: literal(net.dt_ms, p),
+        n_steps: net.n_steps,
+        precision: match p {
+            Precision::F32 => "f32",
+            Precision::F64 => "f64",
+        },
+        batch_size: net.batch_size,
+        scalar: scalar_type(p),
+        abi_version: super::super::ABI_VERSION,
+        cache_key: cache_key.to_string(),
+        buffers,
+        populations,
+        sources,
+        spiking_neurons: neurons.iter().any(|p| p.spiking),
+        neurons,
+        connections,
+        resets,
+        reset_launch: Launch::stride(longest_reset),
+        finish: finish.into_iter().map(|(f, _)| f).collect(),
+        finish_launch: Launch::stride(longest_finish),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn launches_cover_every_item_in_whole_warps() {
+        assert_eq!(
+            Launch::cover(20, 256),
+            Launch {
+                blocks: 1,
+                threads: 32
+            }
+        );
+        assert_eq!(
+            Launch::cover(700, 256),
+            Launch {
+                blocks: 3,
+                threads: 256
+            }
+        );
+        assert_eq!(
+            Launch::cover(700, 1024),
+            Launch {
+                blocks: 1,
+                threads: 704
+            }
+        );
+        assert_eq!(
+            Launch::cover(0, 256),
+            Launch {
+                blocks: 1,
+                threads: 32
+            }
+        );
+    }
+
+    #[test]
+    fn stride_launches_are_capped() {
+        assert_eq!(Launch::stride(10_000_000).blocks, MAX_STRIDE_BLOCKS);
+    }
+}

@@ -1,0 +1,238 @@
+//! Helpers the C-family backends can share: buffer lookup by owner and role, C element types,
+//! role descriptions, the value a batched buffer is reset to, and a population's model code printed
+//! as C with its origins.
+//!
+//! Input: the IR. Output: plain strings and serialisable values for template contexts. Nothing
+//! here is specific to one backend's template, and nothing computes semantics the IR did not fix.
+
+use serde::Serialize;
+
+use crate::backend::c_print::{Names, Printer, literal};
+use crate::ir::buffers::{Buffer, Elem, Owner, Role};
+use crate::ir::{ModelKind, Network, Origin, Population, Readout};
+
+/// The C type of a buffer element (`scalar` is the generated file's float typedef).
+pub fn ctype(elem: Elem) -> &'static str {
+    match elem {
+        Elem::Scalar => "scalar",
+        Elem::U32 => "uint32_t",
+        Elem::U16 => "uint16_t",
+    }
+}
+
+/// The name of the buffer of `owner` with `role`, or `""` when there is none.
+pub fn buffer_name(net: &Network, owner: Owner, role: Role) -> String {
+    net.buffers
+        .iter()
+        .find(|b| b.owner == owner && b.role == role)
+        .map(|b| b.name.clone())
+        .unwrap_or_default()
+}
+
+/// `file:line:column`, or `(none)` for code the model left empty.
+pub fn origin_text(o: &Option<Origin>) -> String {
+    o.as_ref()
+        .map_or_else(|| "(none)".to_string(), |o| o.to_string())
+}
+
+/// A short description of what a buffer holds, for comments.
+// The `_` arm covers roles the forward pass does not use (today the adjoint's tapes, adjoint
+// variables and gradients), so roles added later do not break the build; the `allow` keeps it
+// quiet if every role is ever matched explicitly.
+#[allow(unreachable_patterns)]
+pub fn describe(role: Role) -> &'static str {
+    match role {
+        Role::Var(_) => "state variable",
+        Role::Ring => "delay ring [ring_len][size]",
+        Role::SpikeCount => "spikes emitted in the current step",
+        Role::Spikes => "neurons that spiked in the current step",
+        Role::Readout => "readout accumulator",
+        Role::ReadoutStep => "step of the readout's maximum or first spike",
+        Role::Weight => "weights in synapse order",
+        Role::DelayMs => "learned delays (ms)",
+        Role::DelaySteps => "delays in steps",
+        Role::RowStart => "CSR row starts",
+        Role::PostIndex => "CSR postsynaptic indices",
+        _ => "not used by the forward pass",
+    }
+}
+
+/// The value every element of one lane of `b` takes at the start of a trial, or `None` when the
+/// buffer is left alone: buffers that are not per lane or not a population's (parameters,
+/// connectivity, per-lane gradients), and spike lists.
+// As in `describe`, the `_` arm zeroes the per-lane population buffers of roles added later.
+#[allow(unreachable_patterns)]
+pub fn reset_value(net: &Network, b: &Buffer) -> Option<String> {
+    let Owner::Population(i) = b.owner else {
+        return None;
+    };
+    if !b.batched {
+        return None;
+    }
+    let pop = &net.populations[i as usize];
+    let p = net.precision;
+    match b.role {
+        Role::Var(v) => Some(literal(pop.var_init[v as usize], p)),
+        Role::Readout => Some(match pop.readout {
+            Some(Readout::Max) => "-INFINITY".to_string(),
+            Some(Readout::FirstSpike) => "INFINITY".to_string(),
+            _ => literal(0.0, p),
+        }),
+        Role::ReadoutStep => Some("UINT32_MAX".to_string()),
+        Role::Ring | Role::SpikeCount => Some("0".to_string()),
+        // Only the first `spike_count` entries are ever read.
+        Role::Spikes => None,
+        Role::Weight | Role::DelayMs | Role::DelaySteps | Role::RowStart | Role::PostIndex => None,
+        _ => Some("0".to_string()),
+    }
+}
+
+/// A named compile-time value of a model (param or derived param), printed.
+#[derive(Serialize, Clone, Debug)]
+pub struct ConstCtx {
+    /// The name the code uses.
+    pub name: String,
+    /// The value as a literal.
+    pub value: String,
+}
+
+/// A state variable and the buffer holding it.
+#[derive(Serialize, Clone, Debug)]
+pub struct VarCtx {
+    /// The name the code uses.
+    pub name: String,
+    /// The buffer.
+    pub buffer: String,
+}
+
+/// A neuron population's model code, printed as C, with where each piece was written.
+#[derive(Clone, Debug, Default)]
+pub struct ModelCode {
+    /// Params then derived params.
+    pub constants: Vec<ConstCtx>,
+    /// State variables.
+    pub vars: Vec<VarCtx>,
+    /// The variable incoming spikes add to.
+    pub input_var: String,
+    /// The variable readouts read.
+    pub readout_var: String,
+    /// Origin of the update code.
+    pub sim_origin: String,
+    /// Update code, one statement per line.
+    pub sim: Vec<String>,
+    /// Origin of the spike condition.
+    pub threshold_origin: String,
+    /// Spike condition (empty for non-spiking models).
+    pub threshold: String,
+    /// Origin of the reset code.
+    pub reset_origin: String,
+    /// Reset code, one statement per line.
+    pub reset: Vec<String>,
+}
+
+/// The printed code of population `index`; empty for spike sources, which run no model code.
+pub fn model_code(net: &Network, index: usize, pop: &Population) -> ModelCode {
+    let model = net.model_of(pop);
+    if model.kind == ModelKind::SpikeSource {
+        return ModelCode::default();
+    }
+    let p = net.precision;
+    let owner = Owner::Population(index as u32);
+    let printer = Printer {
+        precision: p,
+        names: Names {
+            params: &model.params,
+            derived: &model.derived,
+            vars: &model.vars,
+            inputs: &[],
+        },
+        locals: &model.sim.code.locals,
+    };
+    let sim = printer.block(&model.sim.code);
+    let threshold = model
+        .threshold
+        .as_ref()
+        .map(|th| printer.expr(&th.code))
+        .unwrap_or_default();
+    let reset_printer = Printer {
+        locals: &model.reset.code.locals,
+        ..printer
+    };
+    let var_name = |v: Option<crate::ir::VarId>| {
+        v.map(|v| model.vars[v.0 as usize].clone())
+            .unwrap_or_default()
+    };
+    ModelCode {
+        constants: model
+            .params
+            .iter()
+            .zip(&pop.params)
+            .chain(model.derived.iter().zip(&pop.derived))
+            .map(|(n, v)| ConstCtx {
+                name: n.clone(),
+                value: literal(*v, p),
+            })
+            .collect(),
+        vars: model
+            .vars
+            .iter()
+            .enumerate()
+            .map(|(i, v)| VarCtx {
+                name: v.clone(),
+                buffer: buffer_name(net, owner, Role::Var(i as u32)),
+            })
+            .collect(),
+        input_var: var_name(model.input_var),
+        readout_var: var_name(model.readout_var),
+        sim_origin: origin_text(&model.sim.origin),
+        sim,
+        threshold_origin: model
+            .threshold
+            .as_ref()
+            .map(|th| origin_text(&th.origin))
+            .unwrap_or_default(),
+        threshold,
+        reset_origin: origin_text(&model.reset.origin),
+        reset: reset_printer.block(&model.reset.code),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn net() -> Network {
+        let text = "name: n\ndt: 1.0\nduration: 5.0\nprecision: f64\nbatch_size: 2\n\
+            populations:\n  a: {size: 3, model: spike_input}\n  \
+            b: {size: 2, model: li, readout: max}\n\
+            connections:\n  ab: {source: a, target: b, weight: 1.0}\n";
+        crate::load_str("n.yaml", text, std::path::Path::new("."))
+            .expect("a valid network")
+            .ir
+    }
+
+    #[test]
+    fn batched_state_resets_to_initial_values_and_parameters_are_kept() {
+        let net = net();
+        let value = |name: &str| {
+            let b = net.buffers.iter().find(|b| b.name == name).unwrap();
+            reset_value(&net, b)
+        };
+        assert_eq!(value("pop_b_v").as_deref(), Some("0.0"));
+        assert_eq!(value("pop_b_readout").as_deref(), Some("-INFINITY"));
+        assert_eq!(value("pop_b_readout_step").as_deref(), Some("UINT32_MAX"));
+        assert_eq!(value("pop_b_ring").as_deref(), Some("0"));
+        assert_eq!(value("pop_a_spikes"), None);
+        assert_eq!(value("conn_ab_weight"), None);
+    }
+
+    #[test]
+    fn spike_sources_run_no_model_code() {
+        let net = net();
+        assert!(model_code(&net, 0, &net.populations[0]).sim.is_empty());
+        let li = model_code(&net, 1, &net.populations[1]);
+        assert_eq!(li.input_var, "i");
+        assert_eq!(li.readout_var, "v");
+        assert!(li.threshold.is_empty());
+    }
+}

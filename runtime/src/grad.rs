@@ -1,0 +1,281 @@
+//! Forward and adjoint passes over a dataset: the mean loss and the gradients of every weight and
+//! delay (what `rgenn grad` writes and what training consumes).
+//!
+//! Each batch runs its lanes forward, computes each trial's loss from its readout, writes
+//! dLoss/dReadout into the simulator and runs the adjoint pass of the same lane. Per-lane
+//! gradients are then summed on the host in lane order, so results do not depend on the number of
+//! threads.
+
+use std::path::Path;
+
+use rgenn_codegen::ir::buffers::{Owner, Role};
+use rgenn_codegen::ir::{Network, Precision};
+
+use crate::data::SpikeDataset;
+use crate::error::{DataError, SimError};
+use crate::init::param_shape;
+use crate::loss::{LossSpec, TrialLoss, trial_loss};
+use crate::npz::{self, OutArray};
+use crate::simulator::{Handle, Simulator, for_lanes};
+
+/// Gradients of the mean loss, per connection, in synapse order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Gradients {
+    /// dL/dw.
+    pub weight: Vec<Vec<f64>>,
+    /// dL/dd, per ms.
+    pub delay: Vec<Vec<f64>>,
+}
+
+/// What a forward + backward pass over a dataset produced.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GradOutput {
+    /// Mean loss over the trials.
+    pub loss: f64,
+    /// Fraction of trials whose predicted class is the label.
+    pub accuracy: f64,
+    /// Number of trials.
+    pub n_trials: usize,
+    /// Per-trial losses, in trial order.
+    pub trial_losses: Vec<f64>,
+    /// Gradients of the mean loss.
+    pub grads: Gradients,
+}
+
+fn find(net: &Network, owner: Owner, role: Role) -> Option<usize> {
+    net.buffers
+        .iter()
+        .position(|b| b.owner == owner && b.role == role)
+}
+
+/// The label of every trial, checked against the number of classes.
+pub fn labels(data: &SpikeDataset, path: &Path, classes: u32) -> Result<Vec<u32>, DataError> {
+    let labels = data.labels.as_ref().ok_or_else(|| DataError::Invalid {
+        path: path.to_path_buf(),
+        message: "the loss needs a class per trial, but the file has no `labels` array".into(),
+    })?;
+    labels
+        .iter()
+        .enumerate()
+        .map(|(k, &l)| {
+            u32::try_from(l)
+                .ok()
+                .filter(|&l| l < classes)
+                .ok_or_else(|| DataError::Invalid {
+                    path: path.to_path_buf(),
+                    message: format!(
+                        "trial {k} has label {l}, but the output population has {classes} neurons (labels 0..{})",
+                        classes - 1
+                    ),
+                })
+        })
+        .collect()
+}
+
+impl Simulator {
+    /// Run the trial set up on each of `lanes` forward, its loss against `labels` (one per lane),
+    /// and its adjoint pass, with dLoss/dReadout scaled by `scale` (1 / number of trials for a
+    /// mean). Lanes are spread over up to `threads` threads. The lanes' gradient buffers then hold
+    /// their trials' gradients (see [`Simulator::add_lane_gradients`]).
+    pub fn run_backward_lanes(
+        &mut self,
+        lanes: &[u32],
+        labels: &[u32],
+        spec: &LossSpec,
+        scale: f64,
+        threads: usize,
+    ) -> Result<Vec<TrialLoss>, SimError> {
+        let net = self.network().clone();
+        if !net.has_backward() {
+            let missing: Vec<String> = net
+                .populations
+                .iter()
+                .filter(|p| {
+                    let m = net.model_of(p);
+                    m.kind == rgenn_codegen::ir::ModelKind::Neuron && m.adjoint.is_none()
+                })
+                .map(|p| format!("`{}` ({})", p.name, net.model_of(p).name))
+                .collect();
+            return Err(SimError::Network(format!(
+                "gradients cannot flow through population {}: its model has no `adjoint:` section",
+                missing.join(", ")
+            )));
+        }
+        let out = Owner::Population(spec.output as u32);
+        let ptr = |i: usize| Handle(unsafe { (self.lib.buffer)(self.handle, i as u32) });
+        let readout = ptr(find(&net, out, Role::Readout).expect("output has a readout"));
+        let readout_grad = ptr(find(&net, out, Role::ReadoutGrad).expect("output has a gradient"));
+        let size = spec.classes as usize;
+        let precision = net.precision;
+        let handle = Handle(self.handle);
+        let lib = &self.lib;
+        let n_steps = net.n_steps;
+        let results = for_lanes(lanes, threads, |lane| {
+            let at = lane as usize * size;
+            // SAFETY: each lane is run by exactly one thread and touches only its own state; the
+            // readout and readout-gradient regions read and written here belong to this lane.
+            unsafe {
+                for n in 0..n_steps {
+                    (lib.step)(handle.get(), lane, n);
+                }
+                (lib.finish_trial)(handle.get(), lane);
+                let z: Vec<f64> = match precision {
+                    Precision::F32 => {
+                        let p = (readout.get() as *const f32).add(at);
+                        (0..size).map(|k| *p.add(k) as f64).collect()
+                    }
+                    Precision::F64 => {
+                        let p = (readout.get() as *const f64).add(at);
+                        (0..size).map(|k| *p.add(k)).collect()
+                    }
+                };
+                let label = labels[lanes.iter().position(|&l| l == lane).expect("own lane")];
+                let t = trial_loss(spec, &z, label);
+                match precision {
+                    Precision::F32 => {
+                        let p = (readout_grad.get() as *mut f32).add(at);
+                        (0..size).for_each(|k| *p.add(k) = (t.grad[k] * scale) as f32);
+                    }
+                    Precision::F64 => {
+                        let p = (readout_grad.get() as *mut f64).add(at);
+                        (0..size).for_each(|k| *p.add(k) = t.grad[k] * scale);
+                    }
+                }
+                let rc = (lib.begin_backward)(handle.get(), lane);
+                if rc != 0 {
+                    return Err(rc);
+                }
+                for n in (0..n_steps).rev() {
+                    (lib.back_step)(handle.get(), lane, n);
+                }
+                Ok(t)
+            }
+        });
+        results
+            .into_iter()
+            .map(|r| {
+                r.map_err(|rc| {
+                    if rc > 0 {
+                        let pop = &net.populations[rc as usize - 1];
+                        SimError::TapeOverflow {
+                            population: pop.name.clone(),
+                            capacity: pop.spike_capacity,
+                        }
+                    } else {
+                        SimError::Network("the simulator has no adjoint pass".into())
+                    }
+                })
+            })
+            .collect()
+    }
+
+    /// Add the gradients held by `lanes` (in this order) to `grads`.
+    pub fn add_lane_gradients(&mut self, lanes: &[u32], grads: &mut Gradients) {
+        let net = self.network().clone();
+        if grads.weight.is_empty() {
+            *grads = Gradients {
+                weight: net
+                    .connections
+                    .iter()
+                    .map(|c| vec![0.0; c.n_synapses as usize])
+                    .collect(),
+                delay: net
+                    .connections
+                    .iter()
+                    .map(|c| vec![0.0; c.n_synapses as usize])
+                    .collect(),
+            };
+        }
+        for (i, c) in net.connections.iter().enumerate() {
+            let n = c.n_synapses as usize;
+            for (role, total) in [
+                (Role::WeightGrad, &mut grads.weight[i]),
+                (Role::DelayGrad, &mut grads.delay[i]),
+            ] {
+                let b = find(&net, Owner::Connection(i as u32), role).expect("gradient buffer");
+                let all = self.read_f64(b);
+                for &lane in lanes {
+                    let part = &all[lane as usize * n..(lane as usize + 1) * n];
+                    total.iter_mut().zip(part).for_each(|(t, g)| *t += g);
+                }
+            }
+        }
+    }
+}
+
+/// Forward and backward over every trial of `data`: mean loss, accuracy and the gradients of the
+/// mean loss.
+pub fn grad(
+    sim: &mut Simulator,
+    data: &SpikeDataset,
+    data_path: &Path,
+    threads: usize,
+) -> Result<GradOutput, SimError> {
+    let net = sim.network().clone();
+    let spec = LossSpec::of(&net)?;
+    let labels = labels(data, data_path, spec.classes)?;
+    let input = sim.input_pop.ok_or_else(|| {
+        SimError::Network("the network has no spike-source population to feed".into())
+    })?;
+    if data.is_empty() {
+        return Err(DataError::Invalid {
+            path: data_path.to_path_buf(),
+            message: "the dataset has no trials".into(),
+        }
+        .into());
+    }
+    let n_units = net.populations[input].size;
+    let batch = net.batch_size as usize;
+    let scale = 1.0 / data.len() as f64;
+    let mut out = GradOutput {
+        n_trials: data.len(),
+        ..Default::default()
+    };
+    let mut correct = 0usize;
+    for first in (0..data.len()).step_by(batch) {
+        let trials: Vec<usize> = (first..(first + batch).min(data.len())).collect();
+        let lanes: Vec<u32> = (0..trials.len() as u32).collect();
+        for (&k, &lane) in trials.iter().zip(&lanes) {
+            let binned = data.bin(k, net.dt_ms, net.n_steps, n_units, data_path)?;
+            sim.reset(lane);
+            sim.set_input(lane, &binned)?;
+        }
+        let batch_labels: Vec<u32> = trials.iter().map(|&k| labels[k]).collect();
+        let losses = sim.run_backward_lanes(&lanes, &batch_labels, &spec, scale, threads)?;
+        for (t, &label) in losses.iter().zip(&batch_labels) {
+            out.trial_losses.push(t.loss);
+            correct += usize::from(t.prediction == label);
+        }
+        sim.add_lane_gradients(&lanes, &mut out.grads);
+    }
+    out.loss = out.trial_losses.iter().sum::<f64>() * scale;
+    out.accuracy = correct as f64 * scale;
+    Ok(out)
+}
+
+/// Write `loss` and every connection's `weight_grad` and `delay_grad` (per ms), shaped like the
+/// parameters, as an `.npz` (atomically).
+pub fn write_output(net: &Network, out: &GradOutput, path: &Path) -> Result<(), SimError> {
+    let float = |v: &[f64]| match net.precision {
+        Precision::F32 => OutArray::F32(v.iter().map(|&x| x as f32).collect()),
+        Precision::F64 => OutArray::F64(v.to_vec()),
+    };
+    let mut arrays = vec![("loss".to_string(), vec![], OutArray::F64(vec![out.loss]))];
+    for (i, c) in net.connections.iter().enumerate() {
+        let shape = param_shape(net, c);
+        arrays.push((
+            format!("{}.weight_grad", c.name),
+            shape.clone(),
+            float(&out.grads.weight[i]),
+        ));
+        arrays.push((
+            format!("{}.delay_grad", c.name),
+            shape,
+            float(&out.grads.delay[i]),
+        ));
+    }
+    npz::write(path, &arrays).map_err(|source| SimError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
