@@ -1,0 +1,163 @@
+//! End-to-end tests of `rgenn grad` through the real binary: the output file, and clear errors for
+//! data without labels, labels out of range and networks without a readout.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use rgenn_runtime::npz::{NpzFile, OutArray, write};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn rgenn(args: &[&str], cache: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rgenn"))
+        .args(args)
+        .current_dir(root())
+        .env("RGENN_CACHE_DIR", cache)
+        .output()
+        .expect("the rgenn binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+const MODEL: &str = "examples/sequence_detection.yaml";
+const DATA: &str = "examples/data/sequence_detection.npz";
+
+/// The sequence-detection inputs with the given labels (`None`: no labels array).
+fn data_with_labels(path: &Path, labels: Option<Vec<i64>>) {
+    let mut arrays = vec![
+        (
+            "times".to_string(),
+            vec![4],
+            OutArray::F32(vec![0.0, 10.0, 0.0, 10.0]),
+        ),
+        (
+            "units".to_string(),
+            vec![4],
+            OutArray::U32(vec![0, 1, 1, 0]),
+        ),
+        ("offsets".to_string(), vec![3], OutArray::U64(vec![0, 2, 4])),
+    ];
+    if let Some(l) = labels {
+        arrays.push(("labels".to_string(), vec![l.len() as u64], OutArray::I64(l)));
+    }
+    write(path, &arrays).unwrap();
+}
+
+#[test]
+fn grad_writes_the_loss_and_gradients_shaped_like_the_parameters() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("g.npz");
+    let o = rgenn(
+        &[
+            "grad",
+            MODEL,
+            "--data",
+            DATA,
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("forward and backward over 2 trials"));
+    let mut f = NpzFile::open(&out).unwrap();
+    let loss = f.floats("loss").unwrap();
+    assert!(loss.shape.is_empty());
+    // Both trials start from the worst-case delays: the loss exceeds ln 2 (chance).
+    assert!(loss.values[0] > 2f64.ln(), "loss {}", loss.values[0]);
+    let w = f.floats("in_out.weight_grad").unwrap();
+    let d = f.floats("in_out.delay_grad").unwrap();
+    assert_eq!(w.shape, [2, 2]);
+    assert_eq!(d.shape, [2, 2]);
+    assert!(d.values.iter().any(|&g| g != 0.0));
+    // The two classes mirror each other, so the gradients are symmetric under swapping both
+    // inputs and outputs.
+    let g = &d.values;
+    assert!((g[0] - g[3]).abs() <= 1e-6 * g[0].abs().max(1e-12));
+    assert!((g[1] - g[2]).abs() <= 1e-6 * g[1].abs().max(1e-12));
+}
+
+#[test]
+fn data_without_labels_is_a_clear_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("d.npz");
+    data_with_labels(&data, None);
+    let out = tmp.path().join("g.npz");
+    let o = rgenn(
+        &[
+            "grad",
+            MODEL,
+            "--data",
+            data.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("the loss needs a class per trial, but the file has no `labels` array"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!out.exists(), "no output on failure");
+}
+
+#[test]
+fn labels_out_of_range_are_a_clear_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("d.npz");
+    data_with_labels(&data, Some(vec![0, 2]));
+    let out = tmp.path().join("g.npz");
+    let o = rgenn(
+        &[
+            "grad",
+            MODEL,
+            "--data",
+            data.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o)
+            .contains("trial 1 has label 2, but the output population has 2 neurons (labels 0..1)"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn a_network_without_a_readout_has_no_loss() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = tmp.path().join("net.yaml");
+    std::fs::write(
+        &model,
+        "name: plain\ndt: 1.0\nduration: 25.0\npopulations:\n  input: {size: 2, model: spike_input}\n  output: {size: 2, model: li}\nconnections:\n  c: {source: input, target: output, weight: 1.0}\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("g.npz");
+    let o = rgenn(
+        &[
+            "grad",
+            model.to_str().unwrap(),
+            "--data",
+            DATA,
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("no population has a `readout`"),
+        "{}",
+        stderr(&o)
+    );
+}
