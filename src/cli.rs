@@ -28,6 +28,51 @@ pub enum Command {
     /// Run a dataset forward and backward and write the loss and the gradients of every weight
     /// and delay.
     Grad(GradArgs),
+    /// Train the network on its `data:` with its `training:` settings.
+    Train(TrainArgs),
+    /// Report loss and accuracy of parameters on a dataset or on the YAML's splits.
+    Eval(EvalArgs),
+}
+
+/// `rgenn train`.
+#[derive(Debug, clap::Args)]
+pub struct TrainArgs {
+    /// The network YAML file.
+    pub model: PathBuf,
+    /// Epochs in total (default: `training.epochs`).
+    #[arg(long)]
+    pub epochs: Option<u32>,
+    /// Run folder: metrics.csv, params.npz (best), params_last.npz, checkpoint.npz, plots.
+    #[arg(long, default_value = "run")]
+    pub out: PathBuf,
+    /// Start from these weights and delays (.npz) instead of the YAML's initialisers.
+    #[arg(long)]
+    pub params: Option<PathBuf>,
+    /// Continue the run in --out from its checkpoint.
+    #[arg(long, conflicts_with = "params")]
+    pub resume: bool,
+    /// Threads for batch lanes (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Print only the final summary.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// `rgenn eval`.
+#[derive(Debug, clap::Args)]
+pub struct EvalArgs {
+    /// The network YAML file.
+    pub model: PathBuf,
+    /// Weights and delays (.npz), e.g. a run's params.npz.
+    #[arg(long)]
+    pub params: PathBuf,
+    /// Labelled spike dataset (default: the YAML's validation and test splits).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Threads for batch lanes (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
 }
 
 /// `rgenn grad`.

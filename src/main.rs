@@ -19,6 +19,8 @@ fn main() -> ExitCode {
         cli::Command::Build(args) => commands::build::run(&args),
         cli::Command::Simulate(args) => commands::simulate::run(&args),
         cli::Command::Grad(args) => commands::grad::run(&args),
+        cli::Command::Train(args) => commands::train::run(&args),
+        cli::Command::Eval(args) => commands::eval::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,27 +1,12 @@
 //! End-to-end tests of `rgenn grad` through the real binary: the output file, and clear errors for
 //! data without labels, labels out of range and networks without a readout.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+
+use common::{rgenn, stderr};
+use std::path::Path;
 
 use rgenn_runtime::npz::{NpzFile, OutArray, write};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn rgenn(args: &[&str], cache: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rgenn"))
-        .args(args)
-        .current_dir(root())
-        .env("RGENN_CACHE_DIR", cache)
-        .output()
-        .expect("the rgenn binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 const MODEL: &str = "examples/sequence_detection.yaml";
 const DATA: &str = "examples/data/sequence_detection.npz";

@@ -45,7 +45,7 @@ pub fn total_bytes(net: &Network) -> u64 {
     bytes_where(net, |b| !b.role.is_backward())
 }
 
-/// Bytes the adjoint pass (gradients) adds in total.
+/// Bytes the adjoint pass and the optimiser add in total.
 pub fn backward_bytes(net: &Network) -> u64 {
     bytes_where(net, |b| b.role.is_backward())
 }
@@ -154,7 +154,7 @@ pub fn render(net: &Network) -> String {
         let back = backward_bytes(net);
         let _ = writeln!(
             s,
-            "gradients: the adjoint pass adds {} in {} buffers ({} bytes)",
+            "training: the adjoint pass and the optimiser add {} in {} buffers ({} bytes)",
             human_bytes(back),
             n_backward,
             back
@@ -162,7 +162,7 @@ pub fn render(net: &Network) -> String {
     } else {
         let _ = writeln!(
             s,
-            "gradients: not available (a model has no `adjoint:` section)"
+            "training: not available (a model has no `adjoint:` section)"
         );
     }
     s

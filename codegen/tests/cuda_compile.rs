@@ -1,5 +1,7 @@
-//! Compiles the generated CUDA of every example network, and of `../shared/bench/*.yaml` when that
-//! folder exists, with `nvcc -c` for sm_90 and sm_80, in f32 and f64. Any nvcc warning fails too.
+//! Compiles the generated CUDA of every example network, of `../shared/bench/*.yaml` when that
+//! folder exists, and of two built-in networks (template branches the examples miss, and a network
+//! without an adjoint pass) with `nvcc -c` for sm_90 and sm_80, in f32 and f64. Any nvcc warning
+//! fails too.
 //!
 //! nvcc comes from `RGENN_NVCC`, else `$CUDA_PATH/bin/nvcc`, else PATH (`scripts/install-nvcc.sh`
 //! installs one from PyPI). Without nvcc the test passes with a skip message, unless
@@ -54,6 +56,32 @@ connections:
     delay: {uniform: {min: 0.0, max: 5.0}}
     max_delay: 5.0
 ";
+
+/// A network whose model has no `adjoint:`, so its simulator has no adjoint pass (the model file is
+/// written next to it by `networks`).
+const FORWARD_ONLY: &str = "\
+name: cuda_forward_only
+dt: 1.0
+duration: 10.0
+precision: f32
+batch_size: 2
+populations:
+  input: {size: 4, model: spike_input}
+  out: {size: 3, model: leaky.yaml, readout: mean}
+connections:
+  in_out: {source: input, target: out, weight: 0.5}
+";
+
+/// `leaky.yaml`: the built-in `li` model without its adjoint.
+fn forward_only_model() -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let li = std::fs::read_to_string(root.join("../models/li.yaml")).expect("models/li.yaml");
+    let body = li
+        .split("\nadjoint:")
+        .next()
+        .expect("text before the adjoint");
+    body.replacen("name: li", "name: leaky", 1)
+}
 
 /// nvcc from `RGENN_NVCC`, `$CUDA_PATH/bin/nvcc` or PATH, if one runs; else why not.
 fn find_nvcc() -> Result<PathBuf, String> {
@@ -131,6 +159,10 @@ fn networks() -> Vec<Network> {
         })
         .collect();
     sources.push(("cuda_coverage".into(), COVERAGE.into(), root.to_path_buf()));
+    let scratch = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cuda_compile_models");
+    std::fs::create_dir_all(&scratch).expect("a scratch folder");
+    std::fs::write(scratch.join("leaky.yaml"), forward_only_model()).expect("writable");
+    sources.push(("cuda_forward_only".into(), FORWARD_ONLY.into(), scratch));
     let mut out = Vec::new();
     for (stem, text, base) in sources {
         assert!(
@@ -229,7 +261,7 @@ fn every_network_compiles_with_nvcc_for_sm90_and_sm80() {
         nvcc.display()
     );
     assert!(
-        nets.len() >= 6,
-        "expected the examples and the coverage network, f32 and f64"
+        nets.len() >= 8,
+        "expected the examples and the built-in networks, f32 and f64"
     );
 }

@@ -52,6 +52,8 @@ fn cuda_and_cpu_export_the_same_lane_functions() {
         "void rgenn_reset(void* sim, uint32_t lane);",
         "void rgenn_step(void* sim, uint32_t lane, uint32_t step);",
         "void rgenn_finish_trial(void* sim, uint32_t lane);",
+        "int32_t rgenn_begin_backward(void* sim, uint32_t lane);",
+        "void rgenn_back_step(void* sim, uint32_t lane, uint32_t step);",
     ] {
         assert!(cpu.contains(decl), "CPU header lacks `{decl}`");
         assert!(cuda.contains(decl), "CUDA header lacks `{decl}`");

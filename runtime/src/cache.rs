@@ -1,6 +1,7 @@
-//! The content-addressed build cache: one folder per (IR, generated sources, compiler),
+//! The content-addressed build cache: one folder per (IR, backend, generated sources, compiler),
 //! holding the generated sources, the compiler log and the library. A folder appears complete or
-//! not at all: it is built under a temporary name and renamed.
+//! not at all: it is built under a temporary name and renamed. Each backend has its compiler: the
+//! C++ compiler for `cpu`, nvcc for `cuda` (`compile::find`).
 
 use std::path::{Path, PathBuf};
 
@@ -55,9 +56,11 @@ pub fn build(net: &Network, backend: Backend) -> Result<Built, BuildError> {
 
 /// [`build`] with an explicit cache folder.
 pub fn build_in(net: &Network, backend: Backend, root: &Path) -> Result<Built, BuildError> {
-    let compiler = compile::find_cxx()?;
+    let compiler = compile::find(backend)?;
+    let source = compile::source_file(backend);
     let cache_key = backend::cache_key(net, backend)?;
-    let entry_key = rgenn_codegen::ir::hash::cache_key(net, &[&cache_key, &compiler.identity]);
+    let entry_key =
+        rgenn_codegen::ir::hash::cache_key(net, &[backend.name(), &cache_key, &compiler.identity]);
     let dir = root.join(format!(
         "{}-{}-{}",
         net.name,
@@ -83,7 +86,7 @@ pub fn build_in(net: &Network, backend: Backend, root: &Path) -> Result<Built, B
             std::fs::write(&path, f.contents).map_err(io("writing", &path))?;
         }
         compiler.build_shared(
-            &tmp.join("simulator.cpp"),
+            &tmp.join(source),
             &tmp.join(LIBRARY_FILE),
             &tmp.join("build.log"),
         )
@@ -95,7 +98,7 @@ pub fn build_in(net: &Network, backend: Backend, root: &Path) -> Result<Built, B
         let _ = std::fs::rename(&tmp, &failed);
         return Err(match e {
             BuildError::CompileFailed { stderr, .. } => BuildError::CompileFailed {
-                source_path: failed.join("simulator.cpp"),
+                source_path: failed.join(source),
                 log: failed.join("build.log"),
                 stderr,
             },

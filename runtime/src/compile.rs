@@ -1,17 +1,21 @@
-//! Find the C++ compiler (through the `cc` crate's detection, which honours `CXX`) and build
-//! generated sources into a shared library.
+//! Find the compiler of a backend and build generated sources into a shared library: the C++
+//! compiler through the `cc` crate's detection (honours `CXX`), nvcc through `RGENN_NVCC`,
+//! `CUDA_PATH` or `PATH` (see [`crate::nvcc`] for its flags).
 
+use std::ffi::OsString;
 use std::path::Path;
 use std::process::Command;
 
+use rgenn_codegen::backend::Backend;
+
 use crate::error::BuildError;
 
-/// A C++ compiler and the flags rgenn always passes.
+/// A compiler and the flags rgenn always passes.
 #[derive(Clone, Debug)]
 pub struct Compiler {
-    program: std::path::PathBuf,
-    base_args: Vec<std::ffi::OsString>,
-    /// First line of `--version`: part of the cache key.
+    pub(crate) program: std::path::PathBuf,
+    pub(crate) flags: Vec<OsString>,
+    /// Path, version and flags that change the output: part of the cache key.
     pub identity: String,
 }
 
@@ -26,6 +30,22 @@ const FLAGS: &[&str] = &[
     "-Wall",
     "-Wextra",
 ];
+
+/// The compiler of `backend`.
+pub fn find(backend: Backend) -> Result<Compiler, BuildError> {
+    match backend {
+        Backend::Cpu => find_cxx(),
+        Backend::Cuda => crate::nvcc::find_nvcc(),
+    }
+}
+
+/// The generated file `backend`'s compiler builds.
+pub fn source_file(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Cpu => "simulator.cpp",
+        Backend::Cuda => "simulator.cu",
+    }
+}
 
 /// Detect the C++ compiler.
 pub fn find_cxx() -> Result<Compiler, BuildError> {
@@ -62,7 +82,7 @@ pub fn find_cxx() -> Result<Compiler, BuildError> {
         .to_string();
     Ok(Compiler {
         program,
-        base_args: Vec::new(),
+        flags: FLAGS.iter().map(OsString::from).collect(),
         identity: format!("{} ({identity})", tool.path().display()),
     })
 }
@@ -71,11 +91,7 @@ impl Compiler {
     /// Compile `source` into the shared library `output`; the compiler's output goes to `log`.
     pub fn build_shared(&self, source: &Path, output: &Path, log: &Path) -> Result<(), BuildError> {
         let mut cmd = Command::new(&self.program);
-        cmd.args(&self.base_args)
-            .args(FLAGS)
-            .arg("-o")
-            .arg(output)
-            .arg(source);
+        cmd.args(&self.flags).arg("-o").arg(output).arg(source);
         let result = cmd.output().map_err(|e| BuildError::CompilerNotFound {
             detail: format!("running `{}`: {e}", self.program.display()),
         })?;

@@ -13,6 +13,22 @@ pub enum BuildError {
         /// What was tried and what happened.
         detail: String,
     },
+    /// No usable nvcc for a CUDA build.
+    #[error(
+        "no CUDA compiler found ({detail}); install the CUDA toolkit and put nvcc on PATH (or set CUDA_PATH, or RGENN_NVCC to the nvcc program); for compile-only builds without a GPU, `scripts/install-nvcc.sh` installs nvcc from PyPI and prints its folder"
+    )]
+    NvccNotFound {
+        /// What was tried and what happened.
+        detail: String,
+    },
+    /// `CUDA_ARCH` is not a list of compute capabilities.
+    #[error(
+        "CUDA_ARCH=`{value}` is not a list of compute capabilities such as `90` or `80,90` (or `native` on a machine with a GPU)"
+    )]
+    CudaArch {
+        /// The value.
+        value: String,
+    },
     /// The compiler rejected the generated code (a bug in rgenn) or crashed.
     #[error("compiling `{source_path}` failed (full log: {log})\n{stderr}")]
     CompileFailed {
@@ -122,6 +138,14 @@ pub enum SimError {
         population: String,
         /// Its capacity.
         capacity: u32,
+    },
+    /// The GPU or the CUDA runtime reported an error.
+    #[error("{what}: {message}")]
+    Device {
+        /// What was being done.
+        what: String,
+        /// The status, explained.
+        message: String,
     },
     /// Writing an output failed.
     #[error("writing `{path}`: {source}")]

@@ -9,7 +9,7 @@
 use std::path::Path;
 
 use rgenn_codegen::ir::buffers::{Owner, Role};
-use rgenn_codegen::ir::{Network, Precision};
+use rgenn_codegen::ir::{Network, Precision, Regularisation};
 
 use crate::data::SpikeDataset;
 use crate::error::{DataError, SimError};
@@ -72,11 +72,18 @@ pub fn labels(data: &SpikeDataset, path: &Path, classes: u32) -> Result<Vec<u32>
         .collect()
 }
 
+/// Which passes [`Simulator::run_loss_lanes`] runs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Passes<'a> {
+    /// Forward only: losses and predictions (evaluation).
+    Forward,
+    /// Forward, then the adjoint pass: also gradients, with the spike-count regulariser over the
+    /// lanes when given.
+    ForwardBackward(Option<&'a Regularisation>),
+}
+
 impl Simulator {
-    /// Run the trial set up on each of `lanes` forward, its loss against `labels` (one per lane),
-    /// and its adjoint pass, with dLoss/dReadout scaled by `scale` (1 / number of trials for a
-    /// mean). Lanes are spread over up to `threads` threads. The lanes' gradient buffers then hold
-    /// their trials' gradients (see [`Simulator::add_lane_gradients`]).
+    /// [`Simulator::run_loss_lanes`] with the adjoint pass.
     pub fn run_backward_lanes(
         &mut self,
         lanes: &[u32],
@@ -85,8 +92,37 @@ impl Simulator {
         scale: f64,
         threads: usize,
     ) -> Result<Vec<TrialLoss>, SimError> {
+        self.run_loss_lanes(
+            lanes,
+            labels,
+            spec,
+            scale,
+            threads,
+            Passes::ForwardBackward(None),
+        )
+    }
+
+    /// Run the trial set up on each of `lanes` forward and compute its loss against `labels` (one
+    /// per lane); with [`Passes::ForwardBackward`] also its adjoint pass, with dLoss/dReadout
+    /// scaled by `scale` (1 / number of trials for a mean), after which the lanes' gradient
+    /// buffers hold their trials' gradients (see [`Simulator::add_lane_gradients`]), including
+    /// the spike-count regulariser over these lanes when given. Lanes are spread over up to
+    /// `threads` threads; all lanes run forward before any runs backward.
+    pub fn run_loss_lanes(
+        &mut self,
+        lanes: &[u32],
+        labels: &[u32],
+        spec: &LossSpec,
+        scale: f64,
+        threads: usize,
+        passes: Passes,
+    ) -> Result<Vec<TrialLoss>, SimError> {
         let net = self.network().clone();
-        if !net.has_backward() {
+        let (backward, regularisation) = match passes {
+            Passes::Forward => (false, None),
+            Passes::ForwardBackward(r) => (true, r),
+        };
+        if backward && !net.has_backward() {
             let missing: Vec<String> = net
                 .populations
                 .iter()
@@ -102,71 +138,113 @@ impl Simulator {
             )));
         }
         let out = Owner::Population(spec.output as u32);
-        let ptr = |i: usize| Handle(unsafe { (self.lib.buffer)(self.handle, i as u32) });
-        let readout = ptr(find(&net, out, Role::Readout).expect("output has a readout"));
-        let readout_grad = ptr(find(&net, out, Role::ReadoutGrad).expect("output has a gradient"));
+        let readout = find(&net, out, Role::Readout).expect("output has a readout");
+        let readout_grad = find(&net, out, Role::ReadoutGrad).unwrap_or(usize::MAX);
         let size = spec.classes as usize;
         let precision = net.precision;
+        let n_steps = net.n_steps;
+        // Phase 1: every lane forward, its loss and (for the adjoint pass) dLoss/dReadout.
+        let losses = {
+            let ptr = |i: usize| Handle(unsafe { (self.lib.buffer)(self.handle, i as u32) });
+            let (readout, readout_grad) = (ptr(readout), ptr(readout_grad));
+            let handle = Handle(self.handle);
+            let lib = &self.lib;
+            for_lanes(lanes, threads, |lane| {
+                let at = lane as usize * size;
+                // SAFETY: each lane is run by exactly one thread and touches only its own state;
+                // the readout and readout-gradient regions used here belong to this lane.
+                unsafe {
+                    for n in 0..n_steps {
+                        (lib.step)(handle.get(), lane, n);
+                    }
+                    (lib.finish_trial)(handle.get(), lane);
+                    let z: Vec<f64> = match precision {
+                        Precision::F32 => {
+                            let p = (readout.get() as *const f32).add(at);
+                            (0..size).map(|k| *p.add(k) as f64).collect()
+                        }
+                        Precision::F64 => {
+                            let p = (readout.get() as *const f64).add(at);
+                            (0..size).map(|k| *p.add(k)).collect()
+                        }
+                    };
+                    let label = labels[lanes.iter().position(|&l| l == lane).expect("own lane")];
+                    let t = trial_loss(spec, &z, label);
+                    if backward {
+                        match precision {
+                            Precision::F32 => {
+                                let p = (readout_grad.get() as *mut f32).add(at);
+                                (0..size).for_each(|k| *p.add(k) = (t.grad[k] * scale) as f32);
+                            }
+                            Precision::F64 => {
+                                let p = (readout_grad.get() as *mut f64).add(at);
+                                (0..size).for_each(|k| *p.add(k) = t.grad[k] * scale);
+                            }
+                        }
+                    }
+                    t
+                }
+            })
+        };
+        if !backward {
+            return Ok(losses);
+        }
+        // Phase 2: the spike-count regulariser needs every lane's counts.
+        self.write_count_grads(lanes, regularisation);
+        // Phase 3: every lane's adjoint pass.
         let handle = Handle(self.handle);
         let lib = &self.lib;
-        let n_steps = net.n_steps;
-        let results = for_lanes(lanes, threads, |lane| {
-            let at = lane as usize * size;
-            // SAFETY: each lane is run by exactly one thread and touches only its own state; the
-            // readout and readout-gradient regions read and written here belong to this lane.
+        let codes = for_lanes(lanes, threads, |lane| {
+            // SAFETY: as above; the backward pass of a lane touches only that lane's state and
+            // reads the shared, already written count gradients.
             unsafe {
-                for n in 0..n_steps {
-                    (lib.step)(handle.get(), lane, n);
-                }
-                (lib.finish_trial)(handle.get(), lane);
-                let z: Vec<f64> = match precision {
-                    Precision::F32 => {
-                        let p = (readout.get() as *const f32).add(at);
-                        (0..size).map(|k| *p.add(k) as f64).collect()
-                    }
-                    Precision::F64 => {
-                        let p = (readout.get() as *const f64).add(at);
-                        (0..size).map(|k| *p.add(k)).collect()
-                    }
-                };
-                let label = labels[lanes.iter().position(|&l| l == lane).expect("own lane")];
-                let t = trial_loss(spec, &z, label);
-                match precision {
-                    Precision::F32 => {
-                        let p = (readout_grad.get() as *mut f32).add(at);
-                        (0..size).for_each(|k| *p.add(k) = (t.grad[k] * scale) as f32);
-                    }
-                    Precision::F64 => {
-                        let p = (readout_grad.get() as *mut f64).add(at);
-                        (0..size).for_each(|k| *p.add(k) = t.grad[k] * scale);
-                    }
-                }
                 let rc = (lib.begin_backward)(handle.get(), lane);
                 if rc != 0 {
-                    return Err(rc);
+                    return rc;
                 }
                 for n in (0..n_steps).rev() {
                     (lib.back_step)(handle.get(), lane, n);
                 }
-                Ok(t)
+                0
             }
         });
-        results
-            .into_iter()
-            .map(|r| {
-                r.map_err(|rc| {
-                    if rc > 0 {
-                        let pop = &net.populations[rc as usize - 1];
-                        SimError::TapeOverflow {
-                            population: pop.name.clone(),
-                            capacity: pop.spike_capacity,
-                        }
-                    } else {
-                        SimError::Network("the simulator has no adjoint pass".into())
-                    }
-                })
-            })
-            .collect()
+        if let Some(&rc) = codes.iter().find(|&&rc| rc != 0) {
+            return Err(if rc > 0 {
+                let pop = &net.populations[rc as usize - 1];
+                SimError::TapeOverflow {
+                    population: pop.name.clone(),
+                    capacity: pop.spike_capacity,
+                }
+            } else {
+                SimError::Network("the simulator has no adjoint pass".into())
+            });
+        }
+        Ok(losses)
+    }
+
+    /// Set every hidden population's spike-count gradient from the spike counts of `lanes`:
+    /// `strength (C - target B) / B^2` per neuron, with `C` its spikes over the `B` lanes (the
+    /// heuristic of Mészáros et al., applied as a kick to the adjoint at each spike); zero without
+    /// regularisation and for populations with a readout.
+    fn write_count_grads(&mut self, lanes: &[u32], regularisation: Option<&Regularisation>) {
+        let net = self.network().clone();
+        for (i, pop) in net.populations.iter().enumerate() {
+            let owner = Owner::Population(i as u32);
+            let Some(target) = find(&net, owner, Role::CountGrad) else {
+                continue;
+            };
+            let size = pop.size as usize;
+            let mut grads = vec![0.0; size];
+            if let (Some(r), None) = (regularisation, pop.readout) {
+                let counts = self.read_f64(find(&net, owner, Role::TapeCount).expect("tape"));
+                let b = lanes.len() as f64;
+                for (n, g) in grads.iter_mut().enumerate() {
+                    let c: f64 = lanes.iter().map(|&l| counts[l as usize * size + n]).sum();
+                    *g = r.strength * (c - r.target_spikes * b) / (b * b);
+                }
+            }
+            self.write_f64(target, &grads);
+        }
     }
 
     /// Add the gradients held by `lanes` (in this order) to `grads`.

@@ -3,16 +3,22 @@
 
 pub mod cache;
 pub mod compile;
+pub mod cuda;
 pub mod data;
 pub mod error;
 pub mod fsutil;
+pub mod generators;
 pub mod grad;
 pub mod init;
 pub mod library;
 pub mod loss;
 pub mod npz;
+pub mod nvcc;
+pub mod plots;
 pub mod simulate;
 pub mod simulator;
+pub mod splits;
+pub mod train;
 
 pub use error::{BuildError, DataError, SimError};
 pub use simulator::Simulator;

@@ -14,6 +14,7 @@ type SetInputFn = unsafe extern "C" fn(*mut c_void, u32, u32, *const u32, *const
 type LaneFn = unsafe extern "C" fn(*mut c_void, u32);
 type StepFn = unsafe extern "C" fn(*mut c_void, u32, u32);
 type BeginBackwardFn = unsafe extern "C" fn(*mut c_void, u32) -> i32;
+type OptimizerFn = unsafe extern "C" fn(*mut c_void, u32, *const f64) -> i32;
 
 /// The entry points of a loaded simulator.
 pub struct Library {
@@ -27,6 +28,7 @@ pub struct Library {
     pub(crate) finish_trial: LaneFn,
     pub(crate) begin_backward: BeginBackwardFn,
     pub(crate) back_step: StepFn,
+    pub(crate) optimizer_step: OptimizerFn,
 }
 
 impl Library {
@@ -74,6 +76,7 @@ impl Library {
             finish_trial: sym!(b"rgenn_finish_trial", LaneFn),
             begin_backward: sym!(b"rgenn_begin_backward", BeginBackwardFn),
             back_step: sym!(b"rgenn_back_step", StepFn),
+            optimizer_step: sym!(b"rgenn_optimizer_step", OptimizerFn),
             _lib: lib,
         })
     }

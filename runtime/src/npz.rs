@@ -195,8 +195,10 @@ pub fn write(path: &Path, arrays: &[(String, Vec<u64>, OutArray)]) -> std::io::R
     {
         let mut w = npyz::npz::NpzWriter::new(&mut bytes);
         for (name, shape, data) in arrays {
+            // A fixed timestamp keeps files byte-identical across runs (reproducible outputs).
             let opts = zip::write::FileOptions::default()
-                .compression_method(zip::CompressionMethod::Stored);
+                .compression_method(zip::CompressionMethod::Stored)
+                .last_modified_time(zip::DateTime::default());
             macro_rules! put {
                 ($t:ty, $v:expr) => {{
                     let mut a = w

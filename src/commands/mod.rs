@@ -2,9 +2,11 @@
 
 pub mod build;
 pub mod check;
+pub mod eval;
 pub mod generate;
 pub mod grad;
 pub mod simulate;
+pub mod train;
 
 use std::fmt;
 
@@ -61,6 +63,37 @@ impl From<rgenn_codegen::LoadError> for CliError {
     }
 }
 
+/// A network loaded, its simulator built and its parameters (initial, or from `params`) uploaded.
+pub struct Built {
+    /// The loaded network.
+    pub loaded: rgenn_codegen::Loaded,
+    /// The parameters uploaded.
+    pub params: rgenn_runtime::init::Params,
+    /// The simulator.
+    pub sim: rgenn_runtime::Simulator,
+}
+
+/// Load `model`, build the CPU simulator and upload its parameters.
+pub fn build_model(
+    model: &std::path::Path,
+    params: Option<&std::path::Path>,
+) -> Result<Built, CliError> {
+    use rgenn_runtime::init;
+    let loaded = rgenn_codegen::load_file(model)?;
+    let net = &loaded.ir;
+    let mut values = init::initial_params(net, &loaded.base_dir)?;
+    if let Some(p) = params {
+        init::read_params(net, p, &mut values)?;
+    }
+    let mut sim = rgenn_runtime::Simulator::build(net)?;
+    init::upload(&mut sim, &values)?;
+    Ok(Built {
+        loaded,
+        params: values,
+        sim,
+    })
+}
+
 /// A network built and loaded with its parameters (initial, or from `params`), and a dataset.
 pub struct Prepared {
     /// The loaded network.
@@ -77,17 +110,13 @@ pub fn prepare(
     data: &std::path::Path,
     params: Option<&std::path::Path>,
 ) -> Result<Prepared, CliError> {
-    use rgenn_runtime::init;
-    let loaded = rgenn_codegen::load_file(model)?;
-    let net = &loaded.ir;
+    let b = build_model(model, params)?;
     let data = rgenn_runtime::data::SpikeDataset::read(data)?;
-    let mut values = init::initial_params(net, &loaded.base_dir)?;
-    if let Some(p) = params {
-        init::read_params(net, p, &mut values)?;
-    }
-    let mut sim = rgenn_runtime::Simulator::build(net)?;
-    init::upload(&mut sim, &values)?;
-    Ok(Prepared { loaded, data, sim })
+    Ok(Prepared {
+        loaded: b.loaded,
+        data,
+        sim: b.sim,
+    })
 }
 
 /// `--threads`, defaulting to every core.

@@ -1,9 +1,11 @@
 //! Helpers the C-family backends can share: buffer lookup by owner and role, C element types,
 //! role descriptions, the value a batched buffer is reset to, and a population's model code printed
-//! as C with its origins.
+//! as C with its origins (its adjoint code: [`adjoint`]).
 //!
 //! Input: the IR. Output: plain strings and serialisable values for template contexts. Nothing
 //! here is specific to one backend's template, and nothing computes semantics the IR did not fix.
+
+pub mod adjoint;
 
 use serde::Serialize;
 
@@ -36,9 +38,8 @@ pub fn origin_text(o: &Option<Origin>) -> String {
 }
 
 /// A short description of what a buffer holds, for comments.
-// The `_` arm covers roles the forward pass does not use (today the adjoint's tapes, adjoint
-// variables and gradients), so roles added later do not break the build; the `allow` keeps it
-// quiet if every role is ever matched explicitly.
+// The `_` arm covers roles added to the IR later, so that they do not break the build; the
+// `allow` keeps it quiet while every role is matched explicitly.
 #[allow(unreachable_patterns)]
 pub fn describe(role: Role) -> &'static str {
     match role {
@@ -53,22 +54,41 @@ pub fn describe(role: Role) -> &'static str {
         Role::DelaySteps => "delays in steps",
         Role::RowStart => "CSR row starts",
         Role::PostIndex => "CSR postsynaptic indices",
-        _ => "not used by the forward pass",
+        Role::AdjointVar(_) => "adjoint variable",
+        Role::WeightGradRing => "weight_grad per step [ring_len][size]",
+        Role::DelayGradRing => "delay_grad per step [ring_len][size]",
+        Role::TapeCount => "spikes this trial, per neuron",
+        Role::TapeStep => "spike tape: steps [size][capacity]",
+        Role::TapeValue(_) => "spike tape: values [size][capacity]",
+        Role::TapeRead => "tape entries not yet replayed",
+        Role::BackSpikeCount => "neurons spiking in the reversed step",
+        Role::BackSpikes => "which neurons spike in the reversed step",
+        Role::DlossDt => "dL/d(spike time) gathered from synapses",
+        Role::ReadoutGrad => "dL/d(readout), set by the runtime",
+        Role::WeightGrad => "weight gradient",
+        Role::DelayGrad => "delay gradient (per ms)",
+        Role::CountGrad => "spike-count regulariser gradient per neuron, set by the runtime",
+        Role::WeightAdamM => "Adam first moment of the weights",
+        Role::WeightAdamV => "Adam second moment of the weights",
+        Role::DelayAdamM => "Adam first moment of the delays",
+        Role::DelayAdamV => "Adam second moment of the delays",
+        _ => "(see the IR)",
     }
 }
 
 /// The value every element of one lane of `b` takes at the start of a trial, or `None` when the
-/// buffer is left alone: buffers that are not per lane or not a population's (parameters,
-/// connectivity, per-lane gradients), and spike lists.
+/// buffer is left alone: buffers that are not per lane (parameters, connectivity), spike lists,
+/// and the readout gradients the runtime writes. Per-lane gradients of connections start at zero,
+/// as on the CPU.
 // As in `describe`, the `_` arm zeroes the per-lane population buffers of roles added later.
 #[allow(unreachable_patterns)]
 pub fn reset_value(net: &Network, b: &Buffer) -> Option<String> {
-    let Owner::Population(i) = b.owner else {
-        return None;
-    };
     if !b.batched {
         return None;
     }
+    let Owner::Population(i) = b.owner else {
+        return Some("0".to_string());
+    };
     let pop = &net.populations[i as usize];
     let p = net.precision;
     match b.role {
@@ -82,6 +102,8 @@ pub fn reset_value(net: &Network, b: &Buffer) -> Option<String> {
         Role::Ring | Role::SpikeCount => Some("0".to_string()),
         // Only the first `spike_count` entries are ever read.
         Role::Spikes => None,
+        // Written by the runtime between the forward and the backward pass.
+        Role::ReadoutGrad => None,
         Role::Weight | Role::DelayMs | Role::DelaySteps | Role::RowStart | Role::PostIndex => None,
         _ => Some("0".to_string()),
     }
@@ -224,6 +246,12 @@ mod tests {
         assert_eq!(value("pop_b_ring").as_deref(), Some("0"));
         assert_eq!(value("pop_a_spikes"), None);
         assert_eq!(value("conn_ab_weight"), None);
+        // As on the CPU: per-lane gradients start each trial at zero, readout gradients are the
+        // runtime's.
+        assert_eq!(value("conn_ab_weight_grad").as_deref(), Some("0"));
+        assert_eq!(value("conn_ab_delay_grad").as_deref(), Some("0"));
+        assert_eq!(value("pop_b_lambda_v").as_deref(), Some("0"));
+        assert_eq!(value("pop_b_readout_grad"), None);
     }
 
     #[test]

@@ -15,6 +15,10 @@ const CPU: &[(&str, &str)] = &[
         include_str!("../../../templates/cpu/backward.cpp.tera"),
     ),
     (
+        "cpu/optimizer.cpp",
+        include_str!("../../../templates/cpu/optimizer.cpp.tera"),
+    ),
+    (
         "cpu/rgenn.h",
         include_str!("../../../templates/cpu/rgenn.h.tera"),
     ),
@@ -29,6 +33,14 @@ const CUDA: &[(&str, &str)] = &[
     (
         "cuda/kernels.cu",
         include_str!("../../../templates/cuda/kernels.cu.tera"),
+    ),
+    (
+        "cuda/backward.cu",
+        include_str!("../../../templates/cuda/backward.cu.tera"),
+    ),
+    (
+        "cuda/optimizer.cu",
+        include_str!("../../../templates/cuda/optimizer.cu.tera"),
     ),
     (
         "cuda/rgenn.h",

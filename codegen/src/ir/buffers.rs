@@ -85,6 +85,16 @@ pub enum Role {
     WeightGrad,
     /// Delay gradient (per ms), per lane.
     DelayGrad,
+    /// The spike-count regulariser's gradient per neuron, set by the runtime per batch.
+    CountGrad,
+    /// Adam's first moment of each learned weight.
+    WeightAdamM,
+    /// Adam's second moment of each learned weight.
+    WeightAdamV,
+    /// Adam's first moment of each learned delay.
+    DelayAdamM,
+    /// Adam's second moment of each learned delay.
+    DelayAdamV,
 }
 
 impl Role {
@@ -105,6 +115,11 @@ impl Role {
                 | Role::ReadoutGrad
                 | Role::WeightGrad
                 | Role::DelayGrad
+                | Role::CountGrad
+                | Role::WeightAdamM
+                | Role::WeightAdamV
+                | Role::DelayAdamM
+                | Role::DelayAdamV
         )
     }
 }
@@ -388,6 +403,14 @@ fn plan_backward(net: &Network, p: &mut Plan) {
                 Role::BackSpikes,
             );
             p.add(
+                format!("pop_{name}_count_grad"),
+                Elem::Scalar,
+                size,
+                false,
+                owner,
+                Role::CountGrad,
+            );
+            p.add(
                 format!("pop_{name}_dloss_dt"),
                 Elem::Scalar,
                 size,
@@ -426,5 +449,41 @@ fn plan_backward(net: &Network, p: &mut Plan) {
             owner,
             Role::DelayGrad,
         );
+        let learned_delay = conn.learn_delay && matches!(conn.delays, Delays::PerSynapse { .. });
+        for (learned, m, v, role_m, role_v) in [
+            (
+                conn.learn_weight,
+                "weight_adam_m",
+                "weight_adam_v",
+                Role::WeightAdamM,
+                Role::WeightAdamV,
+            ),
+            (
+                learned_delay,
+                "delay_adam_m",
+                "delay_adam_v",
+                Role::DelayAdamM,
+                Role::DelayAdamV,
+            ),
+        ] {
+            if learned {
+                p.add(
+                    format!("conn_{name}_{m}"),
+                    Elem::Scalar,
+                    conn.n_synapses,
+                    false,
+                    owner,
+                    role_m,
+                );
+                p.add(
+                    format!("conn_{name}_{v}"),
+                    Elem::Scalar,
+                    conn.n_synapses,
+                    false,
+                    owner,
+                    role_v,
+                );
+            }
+        }
     }
 }

@@ -126,7 +126,7 @@ pub struct Adjoint {
     pub tape: Vec<String>,
     /// Their expressions, evaluated in forward scope just before the reset.
     pub tape_code: Vec<Code<Expr>>,
-    /// Statements at a recorded spike; inputs: the tape values, then `dloss_dt`.
+    /// Statements at a recorded spike; inputs: the tape values, then `dloss_dt` and `count_grad`.
     pub jump: Code<Block>,
     /// One reverse step; input: `drive`.
     pub sim: Code<Block>,
@@ -141,11 +141,14 @@ impl Adjoint {
     pub const DRIVE: &'static str = "drive";
     /// Name of the spike-time gradient input of `jump`.
     pub const DLOSS_DT: &'static str = "dloss_dt";
+    /// Name of the spike-count regularisation input of `jump`.
+    pub const COUNT_GRAD: &'static str = "count_grad";
 
     /// The read-only inputs of `jump`, in `Sym::Input` order.
     pub fn jump_inputs(&self) -> Vec<String> {
         let mut v = self.tape.clone();
         v.push(Self::DLOSS_DT.to_string());
+        v.push(Self::COUNT_GRAD.to_string());
         v
     }
 
@@ -354,6 +357,10 @@ pub struct Training {
     pub delay_optimizer: Adam,
     /// Spike-count regularisation.
     pub regularisation: Option<Regularisation>,
+    /// Shuffle the training split each epoch.
+    pub shuffle: bool,
+    /// Stop after this many epochs without a better validation accuracy.
+    pub patience: Option<u32>,
 }
 
 /// Adam settings.
@@ -367,6 +374,32 @@ pub struct Adam {
     pub beta2: f64,
     /// Denominator guard.
     pub epsilon: f64,
+    /// Learning-rate factor applied after each epoch.
+    pub decay: f64,
+    /// Start the learning rate at `start`, multiplying it by `factor` per batch until it reaches
+    /// `lr`.
+    pub ease_in: Option<EaseIn>,
+}
+
+/// A learning-rate ease-in.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EaseIn {
+    /// First learning rate.
+    pub start: f64,
+    /// Growth per batch.
+    pub factor: f64,
+}
+
+impl Adam {
+    /// The learning rate of batch `batch` (counted from the start of training) in epoch `epoch`
+    /// (from 0): the ease-in ramp, capped at `lr`, times `decay^epoch`.
+    pub fn lr_at(&self, batch: u64, epoch: u32) -> f64 {
+        let base = match &self.ease_in {
+            Some(e) => (e.start * e.factor.powf(batch as f64)).min(self.lr),
+            None => self.lr,
+        };
+        base * self.decay.powi(epoch as i32)
+    }
 }
 
 /// Spike-count regularisation.

@@ -181,6 +181,21 @@ pub fn integer(node: &Node, diags: &mut Diagnostics) -> Option<Spanned<i64>> {
     }
 }
 
+/// `true` or `false`.
+pub fn boolean(node: &Node, diags: &mut Diagnostics) -> Option<Spanned<bool>> {
+    match &node.kind {
+        NodeKind::Scalar(s)
+            if s.style == Style::Plain && (s.text == "true" || s.text == "false") =>
+        {
+            Some(Spanned::new(s.text == "true", node.span))
+        }
+        _ => {
+            diags.push(expected(node, "`true` or `false`"));
+            None
+        }
+    }
+}
+
 /// A string scalar (plain or quoted).
 pub fn string(node: &Node, diags: &mut Diagnostics) -> Option<Spanned<String>> {
     match &node.kind {

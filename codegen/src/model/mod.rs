@@ -240,6 +240,10 @@ pub struct Training {
     pub delay_optimizer: Option<Optimizer>,
     /// `regularisation:`.
     pub regularisation: Option<Regularisation>,
+    /// `shuffle:` the training split each epoch (default true).
+    pub shuffle: Option<Spanned<bool>>,
+    /// `patience:` epochs without a better validation accuracy before stopping.
+    pub patience: Option<Spanned<i64>>,
     /// The whole section.
     pub span: Span,
 }
@@ -265,6 +269,11 @@ pub struct Optimizer {
     pub beta2: Spanned<f64>,
     /// Denominator guard.
     pub epsilon: Spanned<f64>,
+    /// `decay:` learning-rate factor per epoch.
+    pub decay: Spanned<f64>,
+    /// `ease_in: {start, factor}`: the learning rate starts at `start` and grows by `factor` per
+    /// batch until it reaches `lr`.
+    pub ease_in: Option<(Spanned<f64>, Spanned<f64>)>,
 }
 
 /// Spike-count regularisation.

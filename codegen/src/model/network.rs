@@ -1,6 +1,8 @@
 //! Decode a network YAML file into [`Network`]: shapes and types only, every problem reported.
 
-use super::decode::{self, MapReader, expected, integer, keyword, list, named_entries, number};
+use super::decode::{
+    self, MapReader, boolean, expected, integer, keyword, list, named_entries, number,
+};
 use super::*;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::yaml::NodeKind;
@@ -415,13 +417,27 @@ fn parse_training(node: &Node, diags: &mut Diagnostics) -> Option<Training> {
             strength: strength?,
         })
     });
-    map.finish(&["epochs", "loss", "optimizer", "regularisation"], diags);
+    let shuffle = map.get("shuffle").and_then(|n| boolean(n, diags));
+    let patience = map.get("patience").and_then(|n| integer(n, diags));
+    map.finish(
+        &[
+            "epochs",
+            "loss",
+            "optimizer",
+            "regularisation",
+            "shuffle",
+            "patience",
+        ],
+        diags,
+    );
     Some(Training {
         epochs: epochs?,
         loss: loss?,
         weight_optimizer,
         delay_optimizer,
         regularisation,
+        shuffle,
+        patience,
         span: node.span,
     })
 }
@@ -451,11 +467,24 @@ fn parse_adam(node: &Node, diags: &mut Diagnostics) -> Option<Optimizer> {
     let beta1 = get("beta1", 0.9, &mut a);
     let beta2 = get("beta2", 0.999, &mut a);
     let epsilon = get("epsilon", 1e-8, &mut a);
-    a.finish(&["lr", "beta1", "beta2", "epsilon"], diags);
+    let decay = get("decay", 1.0, &mut a);
+    let ease_in = a.get("ease_in").and_then(|n| {
+        let mut e = MapReader::new(n, "ease-in settings", diags)?;
+        let start = e.required("start", diags).and_then(|n| number(n, diags));
+        let factor = e.required("factor", diags).and_then(|n| number(n, diags));
+        e.finish(&["start", "factor"], diags);
+        Some((start?, factor?))
+    });
+    a.finish(
+        &["lr", "beta1", "beta2", "epsilon", "decay", "ease_in"],
+        diags,
+    );
     Some(Optimizer {
         lr: lr?,
         beta1: beta1?,
         beta2: beta2?,
         epsilon: epsilon?,
+        decay: decay?,
+        ease_in,
     })
 }

@@ -74,9 +74,10 @@ pub struct NeuronModel {
 ///
 /// Adjoint variables start at zero at the end of the trial. `sim` runs once per step in reverse
 /// time and may read `drive` (the loss gradient with respect to the readout variable's value after
-/// the step); `jump` runs at each recorded spike before `sim` and may read the tape values and
+/// the step); `jump` runs at each recorded spike before `sim` and may read the tape values,
 /// `dloss_dt` (the loss gradient with respect to the spike's time, through every outgoing synapse
-/// and the readout). `weight_grad` is what one arrival of an incoming spike adds to its synapse's
+/// and the readout) and `count_grad` (the spike-count regulariser's gradient with respect to the
+/// neuron's spike count over the batch). `weight_grad` is what one arrival of an incoming spike adds to its synapse's
 /// weight gradient; `delay_grad` is the loss gradient with respect to the arrival time per unit
 /// weight (ms^-1), used both for the delay gradient and for the presynaptic neuron's `dloss_dt`.
 #[derive(Clone, Debug)]

@@ -1,7 +1,7 @@
 //! The `adjoint:` section of neuron models: names, required parts and typed code.
 //!
 //! Adjoint code sees the model's params and derived params, its adjoint variables and a few
-//! read-only inputs (`drive` in `sim`; the tape values and `dloss_dt` in `jump`); it never sees
+//! read-only inputs (`drive` in `sim`; the tape values, `dloss_dt` and `count_grad` in `jump`); it never sees
 //! the forward state, which the backward pass does not keep. Tape expressions are forward code,
 //! evaluated at a spike before the reset.
 
@@ -85,6 +85,7 @@ pub fn check(cx: &mut Cx, m: &NeuronModel, forward: &Scope, taken: &[&str]) -> O
     };
     let mut jump_inputs = tape.clone();
     jump_inputs.push(ir::Adjoint::DLOSS_DT.to_string());
+    jump_inputs.push(ir::Adjoint::COUNT_GRAD.to_string());
     let jump_scope = Scope {
         inputs: &jump_inputs,
         time: true,
@@ -121,7 +122,11 @@ pub fn check(cx: &mut Cx, m: &NeuronModel, forward: &Scope, taken: &[&str]) -> O
 /// not the built-in inputs, and each declared once.
 fn check_names(cx: &mut Cx, a: &AdjointModel, taken: &[&str]) {
     let names: Vec<&Spanned<String>> = a.vars.iter().chain(a.tape.iter().map(|(n, _)| n)).collect();
-    let builtin = [ir::Adjoint::DRIVE, ir::Adjoint::DLOSS_DT];
+    let builtin = [
+        ir::Adjoint::DRIVE,
+        ir::Adjoint::DLOSS_DT,
+        ir::Adjoint::COUNT_GRAD,
+    ];
     let mut seen: Vec<&str> = Vec::new();
     for n in names {
         let name = n.value.as_str();

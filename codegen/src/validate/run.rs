@@ -76,14 +76,19 @@ pub fn lower_run(cx: &mut Cx, net: &model::Network, pops: &[Lowered]) -> Option<
     let training = net
         .training
         .as_ref()
-        .and_then(|t| lower_training(cx, t, pops));
+        .and_then(|t| lower_training(cx, t, pops, &data));
     if cx.diags.items.len() > before {
         return None;
     }
     Some(ir::RunConfig { data, training })
 }
 
-fn lower_training(cx: &mut Cx, t: &model::Training, pops: &[Lowered]) -> Option<ir::Training> {
+fn lower_training(
+    cx: &mut Cx,
+    t: &model::Training,
+    pops: &[Lowered],
+    data: &[ir::DataSplit],
+) -> Option<ir::Training> {
     let epochs = super::positive(cx, &t.epochs, "epochs", u32::MAX as i64);
     let outputs: Vec<usize> = pops
         .iter()
@@ -134,6 +139,35 @@ fn lower_training(cx: &mut Cx, t: &model::Training, pops: &[Lowered]) -> Option<
             strength: r.strength.value,
         }
     });
+    let patience = t
+        .patience
+        .as_ref()
+        .and_then(|p| super::positive(cx, p, "patience", u32::MAX as i64));
+    if let Some(p) = &t.patience
+        && !data.iter().any(|d| d.split == model::Split::Validation)
+    {
+        cx.error(
+            Diagnostic::new(
+                "rgenn::validate::patience_without_validation",
+                p.span,
+                "early stopping needs a validation split; rgenn never stops early on the test split",
+            )
+            .help("add `validation: {npz: ...}` (or a generator) under `data:`"),
+        );
+    }
+    if t.loss.value == ir::Loss::MeanSquaredError
+        && let Some(o) = output
+        && pops[o.0 as usize].ir.readout == Some(ir::Readout::FirstSpike)
+    {
+        cx.error(
+            Diagnostic::new(
+                "rgenn::validate::loss_readout",
+                t.loss.span,
+                "`mean_squared_error` compares readout values with a one-hot target, which does not fit `first_spike` times",
+            )
+            .help("use `sparse_categorical_crossentropy` with `first_spike` readouts"),
+        );
+    }
     Some(ir::Training {
         epochs: epochs?,
         loss: t.loss.value,
@@ -141,6 +175,8 @@ fn lower_training(cx: &mut Cx, t: &model::Training, pops: &[Lowered]) -> Option<
         weight_optimizer,
         delay_optimizer,
         regularisation,
+        shuffle: t.shuffle.as_ref().is_none_or(|s| s.value),
+        patience,
     })
 }
 
@@ -151,6 +187,8 @@ fn adam(cx: &mut Cx, o: Option<&model::Optimizer>) -> ir::Adam {
             beta1: 0.9,
             beta2: 0.999,
             epsilon: 1e-8,
+            decay: 1.0,
+            ease_in: None,
         };
     };
     if o.lr.value < 0.0 {
@@ -176,10 +214,39 @@ fn adam(cx: &mut Cx, o: Option<&model::Optimizer>) -> ir::Adam {
             "`epsilon` must be positive",
         ));
     }
+    if !(o.decay.value > 0.0 && o.decay.value <= 1.0) {
+        cx.error(Diagnostic::new(
+            "rgenn::validate::bad_optimizer",
+            o.decay.span,
+            "`decay` multiplies the learning rate after each epoch and must lie in (0, 1]",
+        ));
+    }
+    let ease_in = o.ease_in.as_ref().map(|(start, factor)| {
+        if start.value <= 0.0 {
+            cx.error(Diagnostic::new(
+                "rgenn::validate::bad_optimizer",
+                start.span,
+                "the ease-in must start at a positive learning rate",
+            ));
+        }
+        if factor.value <= 1.0 {
+            cx.error(Diagnostic::new(
+                "rgenn::validate::bad_optimizer",
+                factor.span,
+                "the ease-in factor must be greater than 1",
+            ));
+        }
+        ir::EaseIn {
+            start: start.value,
+            factor: factor.value,
+        }
+    });
     ir::Adam {
         lr: o.lr.value,
         beta1: o.beta1.value,
         beta2: o.beta2.value,
         epsilon: o.epsilon.value,
+        decay: o.decay.value,
+        ease_in,
     }
 }

@@ -30,6 +30,7 @@ pub struct BackPopCtx {
     back_spikes: String,
     back_spike_count: String,
     dloss_dt: String,
+    count_grad: String,
     spike_loss: String,
     jump_origin: String,
     jump: Vec<String>,
@@ -56,6 +57,15 @@ pub struct BackConnCtx {
     source_dloss_dt: String,
     target_weight_grad_ring: String,
     target_delay_grad_ring: String,
+    learn_weight: bool,
+    learn_delay: bool,
+    weight_adam_m: String,
+    weight_adam_v: String,
+    delay_adam_m: String,
+    delay_adam_v: String,
+    delay_ms: String,
+    max_delay_ms: String,
+    max_delay_steps: String,
 }
 
 fn origin(o: &Option<crate::ir::Origin>) -> String {
@@ -123,6 +133,7 @@ pub fn pop(net: &Network, index: usize, pop: &Population) -> Option<BackPopCtx> 
         ctx.back_spikes = buffer(net, owner, Role::BackSpikes);
         ctx.back_spike_count = buffer(net, owner, Role::BackSpikeCount);
         ctx.dloss_dt = buffer(net, owner, Role::DlossDt);
+        ctx.count_grad = buffer(net, owner, Role::CountGrad);
         ctx.tape_values = adjoint
             .tape
             .iter()
@@ -202,5 +213,17 @@ pub fn conn(net: &Network, index: usize, c: &Connection) -> BackConnCtx {
         source_dloss_dt: buffer(net, src, Role::DlossDt),
         target_weight_grad_ring: buffer(net, tgt, Role::WeightGradRing),
         target_delay_grad_ring: buffer(net, tgt, Role::DelayGradRing),
+        learn_weight: c.learn_weight,
+        learn_delay: c.learn_delay && matches!(c.delays, crate::ir::Delays::PerSynapse { .. }),
+        weight_adam_m: buffer(net, owner, Role::WeightAdamM),
+        weight_adam_v: buffer(net, owner, Role::WeightAdamV),
+        delay_adam_m: buffer(net, owner, Role::DelayAdamM),
+        delay_adam_v: buffer(net, owner, Role::DelayAdamV),
+        delay_ms: buffer(net, owner, Role::DelayMs),
+        max_delay_ms: crate::backend::c_print::literal(
+            c.max_delay_steps as f64 * net.dt_ms,
+            net.precision,
+        ),
+        max_delay_steps: crate::backend::c_print::literal(c.max_delay_steps as f64, net.precision),
     }
 }

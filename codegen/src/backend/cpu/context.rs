@@ -427,5 +427,10 @@ fn describe(role: Role) -> &'static str {
         Role::ReadoutGrad => "dL/d(readout), set by the runtime",
         Role::WeightGrad => "weight gradient",
         Role::DelayGrad => "delay gradient (per ms)",
+        Role::CountGrad => "spike-count regulariser gradient per neuron, set by the runtime",
+        Role::WeightAdamM => "Adam first moment of the weights",
+        Role::WeightAdamV => "Adam second moment of the weights",
+        Role::DelayAdamM => "Adam first moment of the delays",
+        Role::DelayAdamV => "Adam second moment of the delays",
     }
 }

@@ -1,23 +1,19 @@
 //! Template context of the CUDA backend: every value decided and printed here (model code, buffer
 //! lists, reset values and the launch shape of every kernel), so the templates only loop and branch.
 //!
-//! Launch shapes: lanes run along the grid's y axis; x covers the neurons, synapses or spikes of
-//! one lane. Spiking populations are updated by one block per lane, so that their spike lists come
-//! out in ascending neuron order, exactly as on the CPU.
+//! Launch shapes (`launch.rs`): lanes run along the grid's y axis; x covers the neurons, synapses
+//! or spikes of one lane. Spiking populations are updated by one block per lane, so that their
+//! spike lists come out in ascending neuron order, exactly as on the CPU. The adjoint pass's part
+//! of the context comes from `backward.rs`.
 
 use serde::Serialize;
 
+use super::backward::{self, BackConnCtx, BackPopCtx, MathNames};
+use super::launch::{Launch, MAX_SPIKING_THREADS, MAX_THREADS};
 use crate::backend::c_print::{literal, scalar_type};
 use crate::backend::shared::{self, ConstCtx, VarCtx};
 use crate::ir::buffers::{Owner, Role};
 use crate::ir::{Connectivity, Delays, ModelKind, Network, Population, Precision, Readout};
-
-/// Most threads in a block of a kernel that loops over neurons or synapses.
-const MAX_THREADS: u64 = 256;
-/// Most threads in the block that updates a spiking population (one block per lane).
-const MAX_SPIKING_THREADS: u64 = 1024;
-/// Most blocks per lane of the grid-stride reset and finish kernels.
-const MAX_STRIDE_BLOCKS: u64 = 1024;
 
 /// Everything the CUDA templates read.
 #[derive(Serialize)]
@@ -44,34 +40,18 @@ pub struct Context {
     reset_launch: Launch,
     finish: Vec<FinishCtx>,
     finish_launch: Launch,
-}
-
-/// Blocks per lane and threads per block of one kernel.
-#[derive(Serialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
-struct Launch {
-    blocks: u64,
-    threads: u64,
-}
-
-impl Launch {
-    /// Enough blocks of at most `max_threads` (a multiple of the warp size) to give each of `n`
-    /// items its own thread; at least one block of one warp.
-    fn cover(n: u64, max_threads: u64) -> Launch {
-        let threads = n.div_ceil(32).clamp(1, max_threads / 32) * 32;
-        Launch {
-            blocks: n.div_ceil(threads).max(1),
-            threads,
-        }
-    }
-
-    /// Like `cover`, with at most `MAX_STRIDE_BLOCKS` blocks for kernels that loop with a grid stride.
-    fn stride(n: u64) -> Launch {
-        let l = Launch::cover(n, MAX_THREADS);
-        Launch {
-            blocks: l.blocks.min(MAX_STRIDE_BLOCKS),
-            ..l
-        }
-    }
+    /// The network has an adjoint pass.
+    backward: bool,
+    /// Some reverse connection kernel sums rows (the block-sum helper is needed).
+    back_block_sum: bool,
+    /// `k_begin_backward`.
+    begin_launch: Launch,
+    /// Doubles written by `rgenn_sum_gradients`: every connection's weight then delay gradients.
+    grad_sum_len: u64,
+    /// Maths functions of the optimiser.
+    math: MathNames,
+    /// Some connection has learned weights or delays (the optimiser launches a kernel).
+    any_learned: bool,
 }
 
 #[derive(Serialize)]
@@ -113,6 +93,8 @@ struct PopCtx {
     readout_on_spike: Vec<String>,
     /// Update (neurons) or input (spike sources) kernel.
     launch: Launch,
+    /// The adjoint pass of this population (networks with one; neuron populations only).
+    back: Option<BackPopCtx>,
 }
 
 #[derive(Serialize, Default)]
@@ -138,7 +120,9 @@ struct ConnCtx {
     row_start: String,
     post_index: String,
     max_row_len: u32,
+    n_synapses: u64,
     launch: Launch,
+    back: BackConnCtx,
 }
 
 #[derive(Serialize)]
@@ -198,10 +182,7 @@ fn pop_ctx(net: &Network, index: usize, pop: &Population) -> PopCtx {
             blocks: 1,
             ..Launch::cover(pop.size as u64, MAX_THREADS)
         },
-        (_, true) => Launch {
-            blocks: 1,
-            ..Launch::cover(pop.size as u64, MAX_SPIKING_THREADS)
-        },
+        (_, true) => Launch::one_block(pop.size as u64, MAX_SPIKING_THREADS),
         (_, false) => Launch::cover(pop.size as u64, MAX_THREADS),
     };
     PopCtx {
@@ -232,10 +213,15 @@ fn pop_ctx(net: &Network, index: usize, pop: &Population) -> PopCtx {
         readout_each_step,
         readout_on_spike,
         launch,
+        back: if net.has_backward() {
+            backward::pop(net, index, pop)
+        } else {
+            None
+        },
     }
 }
 
-fn conn_ctx(net: &Network, index: usize) -> ConnCtx {
+fn conn_ctx(net: &Network, index: usize, sum_offset: u64) -> ConnCtx {
     let c = &net.connections[index];
     let owner = Owner::Connection(index as u32);
     let (src, tgt) = (net.pop(c.source), net.pop(c.target));
@@ -297,7 +283,9 @@ fn conn_ctx(net: &Network, index: usize) -> ConnCtx {
         row_start: shared::buffer_name(net, owner, Role::RowStart),
         post_index: shared::buffer_name(net, owner, Role::PostIndex),
         max_row_len,
+        n_synapses: c.n_synapses,
         launch,
+        back: backward::conn(net, index, sum_offset),
     }
 }
 
@@ -331,8 +319,14 @@ pub fn build(net: &Network, cache_key: &str) -> Context {
         .iter()
         .cloned()
         .partition(|c| is_source(c.index));
-    let connections = (0..net.connections.len())
-        .map(|i| conn_ctx(net, i))
+    // Each connection's weight then delay gradients, one after the other.
+    let mut grad_sum_len = 0;
+    let connections: Vec<ConnCtx> = (0..net.connections.len())
+        .map(|i| {
+            let ctx = conn_ctx(net, i, grad_sum_len);
+            grad_sum_len += 2 * net.connections[i].n_synapses;
+            ctx
+        })
         .collect();
     let resets: Vec<ResetCtx> = net
         .buffers
@@ -379,52 +373,18 @@ pub fn build(net: &Network, cache_key: &str) -> Context {
         sources,
         spiking_neurons: neurons.iter().any(|p| p.spiking),
         neurons,
-        connections,
         resets,
         reset_launch: Launch::stride(longest_reset),
         finish: finish.into_iter().map(|(f, _)| f).collect(),
         finish_launch: Launch::stride(longest_finish),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn launches_cover_every_item_in_whole_warps() {
-        assert_eq!(
-            Launch::cover(20, 256),
-            Launch {
-                blocks: 1,
-                threads: 32
-            }
-        );
-        assert_eq!(
-            Launch::cover(700, 256),
-            Launch {
-                blocks: 3,
-                threads: 256
-            }
-        );
-        assert_eq!(
-            Launch::cover(700, 1024),
-            Launch {
-                blocks: 1,
-                threads: 704
-            }
-        );
-        assert_eq!(
-            Launch::cover(0, 256),
-            Launch {
-                blocks: 1,
-                threads: 32
-            }
-        );
-    }
-
-    #[test]
-    fn stride_launches_are_capped() {
-        assert_eq!(Launch::stride(10_000_000).blocks, MAX_STRIDE_BLOCKS);
+        backward: net.has_backward(),
+        back_block_sum: net.has_backward() && connections.iter().any(|c| c.back.block_sum),
+        begin_launch: backward::begin_launch(net),
+        grad_sum_len: if net.has_backward() { grad_sum_len } else { 0 },
+        math: backward::math(p),
+        any_learned: connections
+            .iter()
+            .any(|c| c.back.learn_weight || c.back.learn_delay),
+        connections,
     }
 }

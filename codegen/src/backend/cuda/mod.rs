@@ -1,8 +1,11 @@
 //! The CUDA backend: one CUDA C++17 source and one C header per network, from the same IR and
-//! printed model code as the CPU backend. Device memory, batching over the grid and event-driven
-//! spike delivery are described in `docs/cuda.md`; this module only renders the templates.
+//! printed model code as the CPU backend. Device memory, batching over the grid, event-driven
+//! spike delivery and the adjoint pass are described in `docs/cuda.md`; this module only renders
+//! the templates.
 
+mod backward;
 mod context;
+mod launch;
 
 use super::{GeneratedFile, RenderError, templates};
 use crate::ir::Network;

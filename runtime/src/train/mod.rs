@@ -1,0 +1,430 @@
+//! The training loop: epochs of shuffled batches, forward + adjoint pass per batch, gradient
+//! reduction and Adam as generated code, evaluation of the validation and test splits after each
+//! epoch, best and last parameters, metrics, checkpoints and resuming.
+//!
+//! A run is deterministic: shuffling uses a stream seeded from the network's seed and the epoch,
+//! learning rates depend only on the step and epoch counters, lane gradients are summed in lane
+//! order, and a checkpoint holds everything else (parameters, Adam moments in f64, counters), so a
+//! resumed run continues exactly as an uninterrupted one.
+
+pub mod metrics;
+pub mod report;
+pub mod state;
+
+use std::io::{IsTerminal, Write as _};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use rgenn_codegen::ir::{Network, Split, Training};
+use rgenn_codegen::rng::{self, Rng};
+
+use crate::data::SpikeDataset;
+use crate::error::{DataError, SimError};
+use crate::grad::{Passes, labels};
+use crate::init::Params;
+use crate::loss::LossSpec;
+use crate::simulator::Simulator;
+use crate::splits::{self, LoadedSplit};
+use metrics::{EpochRecord, Score};
+use state::{Moments, Progress};
+
+/// File names inside a run folder.
+pub mod files {
+    /// Best parameters (by validation accuracy, else test, else training accuracy).
+    pub const BEST: &str = "params.npz";
+    /// Parameters after the last epoch.
+    pub const LAST: &str = "params_last.npz";
+    /// Everything needed to resume.
+    pub const CHECKPOINT: &str = "checkpoint.npz";
+    /// One row per epoch.
+    pub const METRICS: &str = "metrics.csv";
+    /// The network file as given.
+    pub const MODEL: &str = "model.yaml";
+    /// The resolved network (IR) as JSON.
+    pub const IR: &str = "model.ir.json";
+}
+
+/// How to run `train`.
+#[derive(Clone, Debug)]
+pub struct TrainOptions {
+    /// Epochs in total (default: the YAML's `training.epochs`).
+    pub epochs: Option<u32>,
+    /// Threads for batch lanes.
+    pub threads: usize,
+    /// The run folder.
+    pub out_dir: PathBuf,
+    /// Continue from the run folder's checkpoint.
+    pub resume: bool,
+    /// Print progress to stderr.
+    pub progress: bool,
+}
+
+/// What a run produced.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainSummary {
+    /// Every epoch's metrics (earlier runs' included when resumed).
+    pub records: Vec<EpochRecord>,
+    /// The split whose accuracy chose `params.npz` (`None`: the training split).
+    pub selection: Option<Split>,
+    /// The best selection accuracy.
+    pub best_accuracy: f64,
+    /// True when early stopping ended the run.
+    pub stopped_early: bool,
+    /// The final (last) parameters.
+    pub params: Params,
+}
+
+/// A split ready to run: examples and their labels.
+struct Ready {
+    split: LoadedSplit,
+    labels: Vec<u32>,
+}
+
+fn ready(
+    net: &Network,
+    base_dir: &Path,
+    which: Split,
+    classes: u32,
+) -> Result<Option<Ready>, SimError> {
+    let Some(split) = splits::load(net, base_dir, which)? else {
+        return Ok(None);
+    };
+    if split.data.is_empty() {
+        return Err(DataError::Invalid {
+            path: split.path.clone(),
+            message: "the split has no trials".into(),
+        }
+        .into());
+    }
+    let labels = labels(&split.data, &split.path, classes)?;
+    Ok(Some(Ready { split, labels }))
+}
+
+/// Set up lanes `0..trials.len()` with the given trials of `data`.
+fn load_batch(
+    sim: &mut Simulator,
+    data: &SpikeDataset,
+    path: &Path,
+    trials: &[usize],
+) -> Result<Vec<u32>, SimError> {
+    let net = sim.network().clone();
+    let input = sim.input_pop.ok_or_else(|| {
+        SimError::Network("the network has no spike-source population to feed".into())
+    })?;
+    let n_units = net.populations[input].size;
+    let lanes: Vec<u32> = (0..trials.len() as u32).collect();
+    for (&k, &lane) in trials.iter().zip(&lanes) {
+        let binned = data.bin(k, net.dt_ms, net.n_steps, n_units, path)?;
+        sim.reset(lane);
+        sim.set_input(lane, &binned)?;
+    }
+    Ok(lanes)
+}
+
+/// Mean loss and accuracy of the current parameters over a split (forward passes only).
+fn evaluate(
+    sim: &mut Simulator,
+    r: &Ready,
+    spec: &LossSpec,
+    threads: usize,
+) -> Result<Score, SimError> {
+    let batch = sim.network().batch_size as usize;
+    let n = r.split.data.len();
+    let (mut loss, mut correct) = (0.0, 0usize);
+    for first in (0..n).step_by(batch) {
+        let trials: Vec<usize> = (first..(first + batch).min(n)).collect();
+        let lanes = load_batch(sim, &r.split.data, &r.split.path, &trials)?;
+        let labels: Vec<u32> = trials.iter().map(|&k| r.labels[k]).collect();
+        let out = sim.run_loss_lanes(&lanes, &labels, spec, 1.0, threads, Passes::Forward)?;
+        for (t, &l) in out.iter().zip(&labels) {
+            loss += t.loss;
+            correct += usize::from(t.prediction == l);
+        }
+    }
+    Ok(Score {
+        loss: loss / n as f64,
+        accuracy: correct as f64 / n as f64,
+    })
+}
+
+/// The order of the training examples in `epoch` (from 0).
+pub fn epoch_order(net: &Network, n: usize, epoch: u32, shuffle: bool) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..n).collect();
+    if shuffle {
+        let mut rng = Rng::new(rng::stream_seed(net.seed, "shuffle", &epoch.to_string()));
+        for i in (1..n).rev() {
+            let j = ((rng.uniform() * (i + 1) as f64) as usize).min(i);
+            order.swap(i, j);
+        }
+    }
+    order
+}
+
+fn training(net: &Network) -> Result<&Training, SimError> {
+    net.run.training.as_ref().ok_or_else(|| {
+        SimError::Network("the network has no `training:` section (loss, optimiser, epochs)".into())
+    })
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> SimError + '_ {
+    move |source| SimError::Write {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Train `sim` (built from `net`, whose file is `model_path`, with data paths relative to
+/// `base_dir`) from `initial` parameters, writing the run folder.
+pub fn train(
+    sim: &mut Simulator,
+    model_path: &Path,
+    base_dir: &Path,
+    initial: Params,
+    opts: &TrainOptions,
+) -> Result<TrainSummary, SimError> {
+    let net = sim.network().clone();
+    let t = training(&net)?.clone();
+    let spec = LossSpec::of(&net)?;
+    let train_split = ready(&net, base_dir, Split::Train, spec.classes)?
+        .ok_or_else(|| SimError::Network("training needs `data: {train: ...}`".into()))?;
+    let validation = ready(&net, base_dir, Split::Validation, spec.classes)?;
+    let test = ready(&net, base_dir, Split::Test, spec.classes)?;
+    let epochs = opts.epochs.unwrap_or(t.epochs);
+    let dir = &opts.out_dir;
+    std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    let model_text = std::fs::read(model_path).map_err(io_err(model_path))?;
+    crate::fsutil::write_atomic(&dir.join(files::MODEL), &model_text).map_err(io_err(dir))?;
+    crate::fsutil::write_atomic(&dir.join(files::IR), net.to_json().as_bytes())
+        .map_err(io_err(dir))?;
+
+    let mut params = initial;
+    let (moments, mut progress, mut records) = if opts.resume {
+        let path = dir.join(files::CHECKPOINT);
+        if !path.is_file() {
+            return Err(SimError::Network(format!(
+                "--resume: `{}` does not exist; start the run without --resume",
+                path.display()
+            )));
+        }
+        let (m, p) = state::read_checkpoint(&net, &path, &mut params)?;
+        let mut rows = metrics::read(&dir.join(files::METRICS))?;
+        rows.truncate(p.epochs_done as usize);
+        (Some(m), p, rows)
+    } else {
+        let p = Progress {
+            best: f64::NAN,
+            ..Default::default()
+        };
+        (None, p, Vec::new())
+    };
+    crate::init::upload(sim, &params)?;
+    sim.write_moments(moments.as_ref());
+
+    let selection = if validation.is_some() {
+        Some(Split::Validation)
+    } else if test.is_some() {
+        Some(Split::Test)
+    } else {
+        None
+    };
+    let batch = net.batch_size as usize;
+    let n_train = train_split.split.data.len();
+    let tty = opts.progress && std::io::stderr().is_terminal();
+    let mut stopped_early = false;
+    for epoch in progress.epochs_done..epochs {
+        let start = Instant::now();
+        let order = epoch_order(&net, n_train, epoch, t.shuffle);
+        let (mut loss_sum, mut correct, mut seen) = (0.0, 0usize, 0usize);
+        let (mut lr_w, mut lr_d) = (0.0, 0.0);
+        for trials in order.chunks(batch) {
+            let lanes = load_batch(
+                sim,
+                &train_split.split.data,
+                &train_split.split.path,
+                trials,
+            )?;
+            let labels: Vec<u32> = trials.iter().map(|&k| train_split.labels[k]).collect();
+            let out = sim.run_loss_lanes(
+                &lanes,
+                &labels,
+                &spec,
+                1.0 / trials.len() as f64,
+                opts.threads,
+                Passes::ForwardBackward(t.regularisation.as_ref()),
+            )?;
+            lr_w = t.weight_optimizer.lr_at(progress.steps, epoch);
+            lr_d = t.delay_optimizer.lr_at(progress.steps, epoch);
+            progress.steps += 1;
+            sim.optimizer_step(
+                lanes.len() as u32,
+                progress.steps,
+                (&t.weight_optimizer, lr_w),
+                (&t.delay_optimizer, lr_d),
+            )?;
+            for (o, &l) in out.iter().zip(&labels) {
+                loss_sum += o.loss;
+                correct += usize::from(o.prediction == l);
+            }
+            seen += trials.len();
+            if tty {
+                let rate = seen as f64 / start.elapsed().as_secs_f64().max(1e-9);
+                eprint!(
+                    "\repoch {}/{epochs}  {seen}/{n_train}  {rate:.0} examples/s  loss {:.4}  accuracy {:.1}%   ",
+                    epoch + 1,
+                    loss_sum / seen as f64,
+                    100.0 * correct as f64 / seen as f64
+                );
+                let _ = std::io::stderr().flush();
+            }
+        }
+        let seconds = start.elapsed().as_secs_f64();
+        let train = Score {
+            loss: loss_sum / n_train as f64,
+            accuracy: correct as f64 / n_train as f64,
+        };
+        let validation_score = validation
+            .as_ref()
+            .map(|r| evaluate(sim, r, &spec, opts.threads))
+            .transpose()?;
+        let test_score = test
+            .as_ref()
+            .map(|r| evaluate(sim, r, &spec, opts.threads))
+            .transpose()?;
+        let record = EpochRecord {
+            epoch: epoch + 1,
+            train,
+            validation: validation_score,
+            test: test_score,
+            lr_weight: lr_w,
+            lr_delay: lr_d,
+            seconds,
+            examples_per_second: n_train as f64 / seconds.max(1e-9),
+        };
+        let chosen = match selection {
+            Some(Split::Validation) => validation_score.map_or(f64::NAN, |s| s.accuracy),
+            Some(Split::Test) => test_score.map_or(f64::NAN, |s| s.accuracy),
+            _ => train.accuracy,
+        };
+        let current = sim.read_params(&params);
+        if progress.best.is_nan() || chosen > progress.best {
+            progress.best = chosen;
+            progress.since_best = 0;
+            state::write_params(&net, &current, &dir.join(files::BEST))?;
+        } else {
+            progress.since_best += 1;
+        }
+        progress.epochs_done = epoch + 1;
+        state::write_params(&net, &current, &dir.join(files::LAST))?;
+        records.push(record.clone());
+        metrics::write(&dir.join(files::METRICS), &records)?;
+        let moments: Moments = sim.read_moments();
+        state::write_checkpoint(
+            &net,
+            &current,
+            &moments,
+            &progress,
+            &dir.join(files::CHECKPOINT),
+        )?;
+        params = current;
+        if opts.progress {
+            eprintln!(
+                "{}{}",
+                if tty { "\r" } else { "" },
+                describe(&record, epochs)
+            );
+        }
+        if let (Some(patience), Some(_)) = (t.patience, &validation)
+            && progress.since_best >= patience
+        {
+            stopped_early = true;
+            if opts.progress {
+                eprintln!(
+                    "early stop: no better validation accuracy for {patience} epoch{}",
+                    if patience == 1 { "" } else { "s" }
+                );
+            }
+            break;
+        }
+    }
+    let (example_split, example) = match (&test, &validation) {
+        (Some(r), _) | (None, Some(r)) => (r, 0),
+        _ => (&train_split, 0),
+    };
+    report::write_plots(
+        sim,
+        dir,
+        &records,
+        &params,
+        (
+            &example_split.split.data,
+            example,
+            &example_split.split.path,
+        ),
+    )?;
+    Ok(TrainSummary {
+        records,
+        selection,
+        best_accuracy: progress.best,
+        stopped_early,
+        params,
+    })
+}
+
+/// One line per epoch: losses, accuracies and speed.
+pub fn describe(r: &EpochRecord, epochs: u32) -> String {
+    let mut s = format!(
+        "epoch {}/{epochs}  train loss {:.4} accuracy {:.1}%",
+        r.epoch,
+        r.train.loss,
+        100.0 * r.train.accuracy
+    );
+    for (name, score) in [("validation", r.validation), ("test", r.test)] {
+        if let Some(sc) = score {
+            s.push_str(&format!(
+                "  {name} loss {:.4} accuracy {:.1}%",
+                sc.loss,
+                100.0 * sc.accuracy
+            ));
+        }
+    }
+    s.push_str(&format!(
+        "  {:.0} examples/s  ({:.2} s)",
+        r.examples_per_second, r.seconds
+    ));
+    s
+}
+
+/// Evaluate parameters already uploaded to `sim` on one split of its network (`rgenn eval`).
+pub fn evaluate_split(
+    sim: &mut Simulator,
+    base_dir: &Path,
+    which: Split,
+    threads: usize,
+) -> Result<Option<Score>, SimError> {
+    let net = sim.network().clone();
+    let spec = LossSpec::of(&net)?;
+    match ready(&net, base_dir, which, spec.classes)? {
+        Some(r) => Ok(Some(evaluate(sim, &r, &spec, threads)?)),
+        None => Ok(None),
+    }
+}
+
+/// Evaluate the parameters in `sim` on a dataset file (`rgenn eval --data`).
+pub fn evaluate_data(
+    sim: &mut Simulator,
+    data: SpikeDataset,
+    path: &Path,
+    threads: usize,
+) -> Result<Score, SimError> {
+    let net = sim.network().clone();
+    let spec = LossSpec::of(&net)?;
+    let labels = labels(&data, path, spec.classes)?;
+    let r = Ready {
+        split: LoadedSplit {
+            data,
+            path: path.to_path_buf(),
+        },
+        labels,
+    };
+    evaluate(sim, &r, &spec, threads)
+}

@@ -1,0 +1,271 @@
+//! Training state inside a simulator: parameters and Adam moments read back, written, saved as
+//! `.npz` parameter files and checkpoints; and the generated optimiser step.
+
+use std::path::Path;
+
+use rgenn_codegen::ir::buffers::{Owner, Role};
+use rgenn_codegen::ir::{Adam, Connectivity, Delays, Network, Precision};
+
+use crate::error::{DataError, SimError};
+use crate::init::{Params, param_shape, sparse_rows};
+use crate::npz::{self, NpzFile, OutArray};
+use crate::simulator::Simulator;
+
+/// Adam moments of every learned parameter (empty vectors for parameters that are not learned).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Moments {
+    /// Per connection: `(m, v)` of the weights.
+    pub weight: Vec<(Vec<f64>, Vec<f64>)>,
+    /// Per connection: `(m, v)` of the delays.
+    pub delay: Vec<(Vec<f64>, Vec<f64>)>,
+}
+
+const MOMENT_ROLES: [(Role, Role); 2] = [
+    (Role::WeightAdamM, Role::WeightAdamV),
+    (Role::DelayAdamM, Role::DelayAdamV),
+];
+
+fn find(net: &Network, conn: usize, role: Role) -> Option<usize> {
+    net.buffers
+        .iter()
+        .position(|b| b.owner == Owner::Connection(conn as u32) && b.role == role)
+}
+
+impl Simulator {
+    /// The current weights and delays (learned delays from the simulator, fixed ones from
+    /// `initial`).
+    pub fn read_params(&mut self, initial: &Params) -> Params {
+        let net = self.network().clone();
+        let mut p = initial.clone();
+        for i in 0..net.connections.len() {
+            if let Some(b) = find(&net, i, Role::Weight) {
+                p.weights[i] = self.read_f64(b);
+            }
+            if let Some(b) = find(&net, i, Role::DelayMs) {
+                p.delays_ms[i] = self.read_f64(b);
+            }
+        }
+        p
+    }
+
+    /// The Adam moments.
+    pub fn read_moments(&mut self) -> Moments {
+        let net = self.network().clone();
+        let mut m = Moments::default();
+        for i in 0..net.connections.len() {
+            for (k, (rm, rv)) in MOMENT_ROLES.iter().enumerate() {
+                let pair = match (find(&net, i, *rm), find(&net, i, *rv)) {
+                    (Some(a), Some(b)) => (self.read_f64(a), self.read_f64(b)),
+                    _ => (Vec::new(), Vec::new()),
+                };
+                if k == 0 { &mut m.weight } else { &mut m.delay }.push(pair);
+            }
+        }
+        m
+    }
+
+    /// Set the Adam moments (`None`: zero, as at the start of training).
+    pub fn write_moments(&mut self, moments: Option<&Moments>) {
+        let net = self.network().clone();
+        for i in 0..net.connections.len() {
+            for (k, (rm, rv)) in MOMENT_ROLES.iter().enumerate() {
+                for (j, role) in [rm, rv].into_iter().enumerate() {
+                    let Some(b) = find(&net, i, *role) else {
+                        continue;
+                    };
+                    let n = net.connections[i].n_synapses as usize;
+                    let values = match moments {
+                        Some(m) => {
+                            let pair = &if k == 0 { &m.weight } else { &m.delay }[i];
+                            if j == 0 {
+                                pair.0.clone()
+                            } else {
+                                pair.1.clone()
+                            }
+                        }
+                        None => vec![0.0; n],
+                    };
+                    self.write_f64(b, &values);
+                }
+            }
+        }
+    }
+
+    /// Sum the gradients of lanes `0..n_lanes` and take one Adam step (step `t`, from 1) on every
+    /// learned weight and delay with the given learning rates.
+    pub fn optimizer_step(
+        &mut self,
+        n_lanes: u32,
+        t: u64,
+        weights: (&Adam, f64),
+        delays: (&Adam, f64),
+    ) -> Result<(), SimError> {
+        let mut h = [0.0f64; 12];
+        for (k, (adam, lr)) in [weights, delays].into_iter().enumerate() {
+            let o = 6 * k;
+            h[o] = lr;
+            h[o + 1] = adam.beta1;
+            h[o + 2] = adam.beta2;
+            h[o + 3] = adam.epsilon;
+            h[o + 4] = 1.0 / (1.0 - adam.beta1.powf(t as f64));
+            h[o + 5] = 1.0 / (1.0 - adam.beta2.powf(t as f64));
+        }
+        // SAFETY: valid handle; `h` holds the 12 values the generated function reads.
+        let rc = unsafe { (self.lib.optimizer_step)(self.handle, n_lanes, h.as_ptr()) };
+        match rc {
+            0 => Ok(()),
+            -1 => Err(SimError::Network(
+                "the simulator has no adjoint pass, so it cannot be trained".into(),
+            )),
+            _ => Err(SimError::Network(format!(
+                "optimiser step over {n_lanes} lanes rejected"
+            ))),
+        }
+    }
+}
+
+fn float(net: &Network, v: &[f64]) -> OutArray {
+    match net.precision {
+        Precision::F32 => OutArray::F32(v.iter().map(|&x| x as f32).collect()),
+        Precision::F64 => OutArray::F64(v.to_vec()),
+    }
+}
+
+/// The arrays of a parameter file: `<conn>.weight`, `<conn>.delay` (ms, per-synapse delays only)
+/// shaped like the parameters, and `<conn>.pre`, `<conn>.post` for sparse connections.
+pub fn param_arrays(net: &Network, p: &Params) -> Vec<(String, Vec<u64>, OutArray)> {
+    let mut arrays = Vec::new();
+    for (i, c) in net.connections.iter().enumerate() {
+        let shape = param_shape(net, c);
+        arrays.push((
+            format!("{}.weight", c.name),
+            shape.clone(),
+            float(net, &p.weights[i]),
+        ));
+        if matches!(c.delays, Delays::PerSynapse { .. }) {
+            arrays.push((
+                format!("{}.delay", c.name),
+                shape.clone(),
+                float(net, &p.delays_ms[i]),
+            ));
+        }
+        if let (Connectivity::FixedProbability { .. }, Some((rows, post))) =
+            (&c.connectivity, sparse_rows(net, c))
+        {
+            let pre: Vec<u32> = (0..rows.len() - 1)
+                .flat_map(|r| std::iter::repeat_n(r as u32, (rows[r + 1] - rows[r]) as usize))
+                .collect();
+            arrays.push((format!("{}.pre", c.name), shape.clone(), OutArray::U32(pre)));
+            arrays.push((format!("{}.post", c.name), shape, OutArray::U32(post)));
+        }
+    }
+    arrays
+}
+
+/// Write a parameter file (atomically).
+pub fn write_params(net: &Network, p: &Params, path: &Path) -> Result<(), SimError> {
+    npz::write(path, &param_arrays(net, p)).map_err(|source| SimError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Where a run stands: what a checkpoint holds besides parameters and moments.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Progress {
+    /// Epochs completed.
+    pub epochs_done: u32,
+    /// Optimiser steps taken.
+    pub steps: u64,
+    /// Best selection accuracy so far (NaN before the first).
+    pub best: f64,
+    /// Epochs since the best.
+    pub since_best: u32,
+}
+
+/// Write a checkpoint: parameters, Adam moments (always f64, so resuming is exact) and progress.
+pub fn write_checkpoint(
+    net: &Network,
+    p: &Params,
+    m: &Moments,
+    progress: &Progress,
+    path: &Path,
+) -> Result<(), SimError> {
+    let mut arrays = param_arrays(net, p);
+    for (i, c) in net.connections.iter().enumerate() {
+        for (kind, pair) in [("weight", &m.weight[i]), ("delay", &m.delay[i])] {
+            if pair.0.is_empty() {
+                continue;
+            }
+            let n = vec![c.n_synapses];
+            arrays.push((
+                format!("{}.{kind}_adam_m", c.name),
+                n.clone(),
+                OutArray::F64(pair.0.clone()),
+            ));
+            arrays.push((
+                format!("{}.{kind}_adam_v", c.name),
+                n,
+                OutArray::F64(pair.1.clone()),
+            ));
+        }
+    }
+    arrays.push((
+        "progress".into(),
+        vec![4],
+        OutArray::F64(vec![
+            progress.epochs_done as f64,
+            progress.steps as f64,
+            progress.best,
+            progress.since_best as f64,
+        ]),
+    ));
+    npz::write(path, &arrays).map_err(|source| SimError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Read a checkpoint written by [`write_checkpoint`] into `params` (which holds the initial
+/// values for anything not stored).
+pub fn read_checkpoint(
+    net: &Network,
+    path: &Path,
+    params: &mut Params,
+) -> Result<(Moments, Progress), DataError> {
+    crate::init::read_params(net, path, params)?;
+    let mut f = NpzFile::open(path)?;
+    let mut m = Moments::default();
+    for c in &net.connections {
+        for kind in ["weight", "delay"] {
+            let name = |x: &str| format!("{}.{kind}_adam_{x}", c.name);
+            let pair = if f.has(&name("m")) {
+                (f.floats(&name("m"))?.values, f.floats(&name("v"))?.values)
+            } else {
+                (Vec::new(), Vec::new())
+            };
+            if kind == "weight" {
+                &mut m.weight
+            } else {
+                &mut m.delay
+            }
+            .push(pair);
+        }
+    }
+    let p = f.floats("progress")?.values;
+    if p.len() != 4 {
+        return Err(DataError::Invalid {
+            path: path.to_path_buf(),
+            message: "`progress` must hold 4 values".into(),
+        });
+    }
+    Ok((
+        m,
+        Progress {
+            epochs_done: p[0] as u32,
+            steps: p[1] as u64,
+            best: p[2],
+            since_best: p[3] as u32,
+        },
+    ))
+}

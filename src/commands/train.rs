@@ -1,0 +1,56 @@
+//! `rgenn train MODEL.yaml [--epochs N] [--out RUN_DIR] [--params P.npz | --resume]`.
+
+use rgenn_codegen::ir::Split;
+use rgenn_runtime::train::{self, TrainOptions, files};
+
+use crate::cli::TrainArgs;
+
+use super::{CliError, build_model, threads};
+
+/// Run the command.
+pub fn run(args: &TrainArgs) -> Result<(), CliError> {
+    let mut b = build_model(&args.model, args.params.as_deref())?;
+    let opts = TrainOptions {
+        epochs: args.epochs,
+        threads: threads(args.threads),
+        out_dir: args.out.clone(),
+        resume: args.resume,
+        progress: !args.quiet,
+    };
+    let base_dir = b.loaded.base_dir.clone();
+    let summary = train::train(&mut b.sim, &args.model, &base_dir, b.params, &opts)?;
+    let last = summary.records.last();
+    let chosen_by = match summary.selection {
+        Some(Split::Validation) => "validation accuracy",
+        Some(Split::Test) => {
+            "test accuracy (no validation split: the test set chose these parameters)"
+        }
+        _ => "training accuracy (no validation or test split)",
+    };
+    eprintln!(
+        "{} epoch{}{}; best {:.1}% by {chosen_by}; wrote {}/{{{}, {}, {}, {}}}",
+        summary.records.len(),
+        if summary.records.len() == 1 { "" } else { "s" },
+        if summary.stopped_early {
+            " (stopped early)"
+        } else {
+            ""
+        },
+        100.0 * summary.best_accuracy,
+        args.out.display(),
+        files::BEST,
+        files::LAST,
+        files::METRICS,
+        files::CHECKPOINT
+    );
+    if let Some(r) = last
+        && let Some(t) = r.test
+    {
+        eprintln!(
+            "last epoch test accuracy {:.1}% (loss {:.4})",
+            100.0 * t.accuracy,
+            t.loss
+        );
+    }
+    Ok(())
+}

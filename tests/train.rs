@@ -1,0 +1,203 @@
+//! End-to-end tests of `rgenn train` and `rgenn eval` through the real binary: the paper's
+//! sequence-detection result, Yin-Yang above chance, determinism, and resuming.
+
+mod common;
+
+use common::{rgenn, root};
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use rgenn_runtime::npz::NpzFile;
+
+fn ok(o: &Output) {
+    assert!(
+        o.status.success(),
+        "rgenn failed:\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// `metrics.csv` rows without the timing columns (seconds, examples per second).
+fn metrics(run: &Path) -> Vec<Vec<String>> {
+    let text = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
+    text.lines()
+        .skip(1)
+        .map(|l| l.split(',').take(9).map(str::to_string).collect())
+        .collect()
+}
+
+fn column(rows: &[Vec<String>], k: usize) -> Vec<f64> {
+    rows.iter().map(|r| r[k].parse().unwrap()).collect()
+}
+
+#[test]
+fn sequence_detection_is_solved_with_delays_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    let o = rgenn(
+        &[
+            "train",
+            "examples/sequence_detection.yaml",
+            "--out",
+            run.to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    ok(&o);
+    // Each epoch presents each class once; the paper needs 6 presentations of each.
+    let test_accuracy = column(&metrics(&run), 6);
+    let first = test_accuracy.iter().position(|&a| a == 1.0);
+    assert!(
+        first.is_some_and(|e| e < 20),
+        "test accuracy by epoch: {test_accuracy:?}"
+    );
+    assert_eq!(*test_accuracy.last().unwrap(), 1.0);
+    let mut f = NpzFile::open(&run.join("params_last.npz")).unwrap();
+    let d = f.floats("in_out.delay").unwrap().values;
+    // Started at [[0, 10], [10, 0]] ms; the solution delays input 0 by 10 ms more than input 1 at
+    // output 0 and the reverse at output 1.
+    assert!(
+        (8.0..=15.0).contains(&d[0]) && (8.0..=15.0).contains(&d[3]),
+        "{d:?}"
+    );
+    assert!(d[1] <= 4.0 && d[2] <= 4.0, "{d:?}");
+    // Weights are frozen (learning rate 0) and not learned.
+    let w = f.floats("in_out.weight").unwrap().values;
+    assert_eq!(w, [1.0, 1.0, 1.0, 1.0]);
+    for file in [
+        "params.npz",
+        "checkpoint.npz",
+        "model.yaml",
+        "model.ir.json",
+    ] {
+        assert!(run.join(file).is_file(), "{file}");
+    }
+}
+
+/// A small Yin-Yang network (hidden 32, 600 training points) written next to the run.
+fn small_yin_yang(dir: &Path, epochs: u32) -> PathBuf {
+    let text = std::fs::read_to_string(root().join("examples/yin_yang.yaml"))
+        .unwrap()
+        .replace("size: 64", "size: 32")
+        .replace("epochs: 30", &format!("epochs: {epochs}"))
+        .replace(
+            "train:      {generator: yin_yang}",
+            "train:      {generator: yin_yang, trials: 600}",
+        )
+        .replace(
+            "validation: {generator: yin_yang}",
+            "validation: {generator: yin_yang, trials: 300}",
+        )
+        .replace(
+            "test:       {generator: yin_yang}",
+            "test:       {generator: yin_yang, trials: 300}",
+        );
+    let path = dir.join("yin_yang.yaml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn train(model: &Path, run: &Path, cache: &Path, extra: &[&str]) {
+    let mut args = vec![
+        "train",
+        model.to_str().unwrap(),
+        "--out",
+        run.to_str().unwrap(),
+        "--quiet",
+    ];
+    args.extend_from_slice(extra);
+    ok(&rgenn(&args, cache));
+}
+
+fn bytes(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap()
+}
+
+#[test]
+fn yin_yang_learns_well_above_chance() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = small_yin_yang(tmp.path(), 4);
+    let run = tmp.path().join("run");
+    train(&model, &run, tmp.path(), &[]);
+    let rows = metrics(&run);
+    let test = column(&rows, 6);
+    assert!(
+        *test.last().unwrap() > 0.7,
+        "test accuracy by epoch: {test:?} (chance is 1/3)"
+    );
+    // `eval` reproduces the last epoch's test score from params_last.npz.
+    let o = rgenn(
+        &[
+            "eval",
+            model.to_str().unwrap(),
+            "--params",
+            run.join("params_last.npz").to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    ok(&o);
+    let out = String::from_utf8_lossy(&o.stdout);
+    let expected = format!("test: accuracy {:.2}%", 100.0 * test.last().unwrap());
+    assert!(out.contains(&expected), "{out} lacks {expected}");
+}
+
+#[test]
+fn same_seed_gives_identical_runs_whatever_the_thread_count() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = small_yin_yang(tmp.path(), 2);
+    let (a, b, c) = (
+        tmp.path().join("a"),
+        tmp.path().join("b"),
+        tmp.path().join("c"),
+    );
+    train(&model, &a, tmp.path(), &["--threads", "2"]);
+    train(&model, &b, tmp.path(), &["--threads", "2"]);
+    train(&model, &c, tmp.path(), &["--threads", "1"]);
+    assert_eq!(metrics(&a), metrics(&b));
+    assert_eq!(
+        bytes(&a.join("params_last.npz")),
+        bytes(&b.join("params_last.npz"))
+    );
+    assert_eq!(metrics(&a), metrics(&c));
+    assert_eq!(
+        bytes(&a.join("params_last.npz")),
+        bytes(&c.join("params_last.npz"))
+    );
+}
+
+#[test]
+fn a_resumed_run_equals_an_uninterrupted_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = small_yin_yang(tmp.path(), 3);
+    let (whole, split) = (tmp.path().join("whole"), tmp.path().join("split"));
+    train(&model, &whole, tmp.path(), &[]);
+    train(&model, &split, tmp.path(), &["--epochs", "1"]);
+    train(&model, &split, tmp.path(), &["--resume"]);
+    assert_eq!(metrics(&whole), metrics(&split));
+    for file in ["params_last.npz", "params.npz", "checkpoint.npz"] {
+        assert_eq!(
+            bytes(&whole.join(file)),
+            bytes(&split.join(file)),
+            "{file} differs"
+        );
+    }
+}
+
+#[test]
+fn resume_without_a_checkpoint_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("nothing");
+    let o = rgenn(
+        &[
+            "train",
+            "examples/sequence_detection.yaml",
+            "--out",
+            run.to_str().unwrap(),
+            "--resume",
+        ],
+        tmp.path(),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("checkpoint.npz` does not exist"), "{err}");
+}
