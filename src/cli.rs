@@ -32,6 +32,10 @@ pub enum Command {
     Train(TrainArgs),
     /// Report loss and accuracy of parameters on a dataset or on the YAML's splits.
     Eval(EvalArgs),
+    /// Time training (forward + backward + optimiser) per example, split by phase.
+    Bench(BenchArgs),
+    /// Check (MD5) and convert datasets: SHD/SSC HDF5 files to spike-dataset .npz.
+    Data(crate::commands::data::DataArgs),
 }
 
 /// `rgenn train`.
@@ -57,6 +61,34 @@ pub struct TrainArgs {
     /// Print only the final summary.
     #[arg(long)]
     pub quiet: bool,
+    /// Print where each epoch's training time went (kernel phases, optimiser, resets, host).
+    #[arg(long)]
+    pub profile: bool,
+}
+
+/// `rgenn bench`.
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// The network YAML file (its `training:` section sets the optimisers).
+    pub model: PathBuf,
+    /// Labelled spike dataset to train on (cycled as needed).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Weights and delays (.npz) to start from.
+    #[arg(long)]
+    pub params: Option<PathBuf>,
+    /// Threads for batch lanes (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Batch size (default: the YAML's).
+    #[arg(long)]
+    pub batch: Option<u32>,
+    /// Examples trained before timing starts.
+    #[arg(long, default_value_t = 50)]
+    pub warmup: u64,
+    /// Examples timed.
+    #[arg(long, default_value_t = 200)]
+    pub examples: u64,
 }
 
 /// `rgenn eval`.
@@ -92,6 +124,9 @@ pub struct GradArgs {
     /// Threads for batch lanes (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Backend to run on.
+    #[arg(long, value_enum, default_value = "cpu")]
+    pub backend: BackendArg,
 }
 
 /// `rgenn build`.
@@ -121,6 +156,9 @@ pub struct SimulateArgs {
     /// Threads for batch lanes (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Backend to run on.
+    #[arg(long, value_enum, default_value = "cpu")]
+    pub backend: BackendArg,
 }
 
 /// `rgenn check`.
@@ -135,6 +173,8 @@ pub struct CheckArgs {
 pub enum BackendArg {
     /// C++17 for CPUs.
     Cpu,
+    /// CUDA for NVIDIA GPUs (needs nvcc; running needs a GPU and its driver).
+    Cuda,
 }
 
 /// `rgenn generate`.

@@ -21,6 +21,8 @@ fn main() -> ExitCode {
         cli::Command::Grad(args) => commands::grad::run(&args),
         cli::Command::Train(args) => commands::train::run(&args),
         cli::Command::Eval(args) => commands::eval::run(&args),
+        cli::Command::Bench(args) => commands::bench::run(&args),
+        cli::Command::Data(args) => commands::data::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

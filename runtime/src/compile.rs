@@ -25,6 +25,7 @@ const FLAGS: &[&str] = &[
     "-std=c++17",
     "-O3",
     "-ffp-contract=off",
+    "-fno-math-errno",
     "-fPIC",
     "-shared",
     "-Wall",

@@ -1,6 +1,8 @@
 //! rgenn-runtime: build generated sources into a cached shared library, load it and drive the
 //! simulation. Knows nothing about YAML: it works from the IR.
 
+pub mod augment;
+pub mod bench;
 pub mod cache;
 pub mod compile;
 pub mod cuda;
@@ -15,9 +17,12 @@ pub mod loss;
 pub mod npz;
 pub mod nvcc;
 pub mod plots;
+pub mod profile;
+pub mod shd;
 pub mod simulate;
 pub mod simulator;
 pub mod splits;
+pub mod synthetic;
 pub mod train;
 
 pub use error::{BuildError, DataError, SimError};

@@ -15,6 +15,7 @@ type LaneFn = unsafe extern "C" fn(*mut c_void, u32);
 type StepFn = unsafe extern "C" fn(*mut c_void, u32, u32);
 type BeginBackwardFn = unsafe extern "C" fn(*mut c_void, u32) -> i32;
 type OptimizerFn = unsafe extern "C" fn(*mut c_void, u32, *const f64) -> i32;
+type ProfileFn = unsafe extern "C" fn(*mut c_void, i32, *mut u64);
 
 /// The entry points of a loaded simulator.
 pub struct Library {
@@ -29,6 +30,7 @@ pub struct Library {
     pub(crate) begin_backward: BeginBackwardFn,
     pub(crate) back_step: StepFn,
     pub(crate) optimizer_step: OptimizerFn,
+    pub(crate) profile: ProfileFn,
 }
 
 impl Library {
@@ -77,6 +79,7 @@ impl Library {
             begin_backward: sym!(b"rgenn_begin_backward", BeginBackwardFn),
             back_step: sym!(b"rgenn_back_step", StepFn),
             optimizer_step: sym!(b"rgenn_optimizer_step", OptimizerFn),
+            profile: sym!(b"rgenn_profile", ProfileFn),
             _lib: lib,
         })
     }

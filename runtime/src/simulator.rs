@@ -68,6 +68,8 @@ pub struct Simulator {
     net: Network,
     /// Source population fed by datasets.
     pub input_pop: Option<usize>,
+    /// Input spikes set on each lane for its current trial.
+    input_counts: Vec<u64>,
 }
 
 // SAFETY: the handle is owned by this struct; the generated functions touch only the state of the
@@ -113,6 +115,7 @@ impl Simulator {
             handle,
             net: net.clone(),
             input_pop,
+            input_counts: vec![0; net.batch_size as usize],
         };
         for lane in 0..net.batch_size {
             sim.reset(lane);
@@ -219,7 +222,10 @@ impl Simulator {
             )
         };
         match rc {
-            0 => Ok(()),
+            0 => {
+                self.input_counts[lane as usize] = input.units.len() as u64;
+                Ok(())
+            }
             -1 => Err(SimError::Network(format!("lane {lane} out of range"))),
             -2 => Err(SimError::Network(format!(
                 "an input unit is outside population `{}` (size {})",
@@ -290,6 +296,46 @@ impl Simulator {
             rec
         };
         for_lanes(lanes, threads, run)
+    }
+
+    /// Forward synaptic events of the trials just run on `lanes`: every spike times the number of
+    /// synapses leaving its neuron (on average, for random connectivity). Spikes of neuron
+    /// populations come from their spike tapes, so only networks with an adjoint pass count them.
+    pub fn forward_events(&mut self, lanes: &[u32]) -> u64 {
+        use rgenn_codegen::ir::buffers::{Owner, Role};
+        let net = self.net.clone();
+        let mut events = 0.0;
+        for (i, pop) in net.populations.iter().enumerate() {
+            let degree: f64 = pop
+                .outgoing
+                .iter()
+                .map(|&c| net.conn(c).n_synapses as f64 / pop.size.max(1) as f64)
+                .sum();
+            let spikes: f64 =
+                if Some(i) == self.input_pop {
+                    lanes
+                        .iter()
+                        .map(|&l| self.input_counts[l as usize] as f64)
+                        .sum()
+                } else if let Some(b) = net.buffers.iter().position(|b| {
+                    b.owner == Owner::Population(i as u32) && b.role == Role::TapeCount
+                }) {
+                    let counts = self.read_f64(b);
+                    let size = pop.size as usize;
+                    lanes
+                        .iter()
+                        .map(|&l| {
+                            counts[l as usize * size..(l as usize + 1) * size]
+                                .iter()
+                                .sum::<f64>()
+                        })
+                        .sum()
+                } else {
+                    0.0
+                };
+            events += spikes * degree;
+        }
+        events as u64
     }
 
     /// Advance one lane by one step (for callers that observe every step).

@@ -29,11 +29,14 @@ pub fn load(
     Ok(Some(match &split.source {
         DataSource::Generator { name, trials, seed } => {
             let path = PathBuf::from(format!("generator:{name}"));
-            let data = generators::generate(name, *trials, *seed, which).ok_or_else(|| {
-                DataError::Invalid {
-                    path: path.clone(),
-                    message: format!("unknown generator `{name}`"),
-                }
+            let generated = if name == crate::synthetic::NAME {
+                Some(crate::synthetic::generate(*trials, *seed, which))
+            } else {
+                generators::generate(name, *trials, *seed, which)
+            };
+            let data = generated.ok_or_else(|| DataError::Invalid {
+                path: path.clone(),
+                message: format!("unknown generator `{name}`"),
             })?;
             LoadedSplit { data, path }
         }
@@ -45,10 +48,40 @@ pub fn load(
             }
         }
         DataSource::Shd { path } => {
-            return Err(DataError::Invalid {
-                path: base_dir.join(path),
-                message: "reading SHD/SSC HDF5 files is not built into this rgenn yet; convert the data to a spike-dataset .npz (times, units, offsets, labels) and use `{npz: PATH}`".into(),
-            });
+            let path = base_dir.join(path);
+            LoadedSplit {
+                data: crate::shd::read(&path)?.data,
+                path,
+            }
         }
     }))
+}
+
+#[cfg(all(test, feature = "hdf5"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shd_and_ssc_sources_read_hdf5_files_relative_to_the_network() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = SpikeDataset {
+            times: vec![250.0, 500.0],
+            units: vec![3, 699],
+            offsets: vec![0, 1, 2],
+            labels: Some(vec![1, 0]),
+        };
+        std::fs::create_dir(dir.path().join("shd")).unwrap();
+        crate::shd::write_h5::write(&dir.path().join("shd/train.h5"), &d, None).unwrap();
+        let yaml = "name: n\ndt: 1.0\nduration: 1000.0\npopulations:\n  input: {size: 700, model: spike_input}\n  out: {size: 2, model: li, readout: mean_exp}\nconnections:\n  c: {source: input, target: out, weight: 0.1}\ndata:\n  train: {shd: shd/train.h5}\n  test: {ssc: shd/absent.h5}\n";
+        let model = dir.path().join("n.yaml");
+        std::fs::write(&model, yaml).unwrap();
+        let loaded = rgenn_codegen::load_file(&model).unwrap();
+        let train = load(&loaded.ir, &loaded.base_dir, Split::Train)
+            .unwrap()
+            .unwrap();
+        assert_eq!(train.data.times, d.times);
+        assert_eq!(train.data.labels, d.labels);
+        let e = load(&loaded.ir, &loaded.base_dir, Split::Test).unwrap_err();
+        assert!(e.to_string().contains("absent.h5"), "{e}");
+    }
 }

@@ -51,6 +51,7 @@ training:
         out_dir: dir.path().join("run"),
         resume: false,
         progress: false,
+        profile: false,
     };
     train(&mut sim, &model, dir.path(), params, &opts).unwrap();
     let valid = splits::load(&net, dir.path(), Split::Validation)

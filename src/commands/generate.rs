@@ -11,6 +11,7 @@ use super::{CliError, print};
 pub fn backend_of(arg: BackendArg) -> backend::Backend {
     match arg {
         BackendArg::Cpu => backend::Backend::Cpu,
+        BackendArg::Cuda => backend::Backend::Cuda,
     }
 }
 

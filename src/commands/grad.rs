@@ -1,26 +1,42 @@
-//! `rgenn grad MODEL.yaml --data D.npz [--params P.npz] --out G.npz`.
+//! `rgenn grad MODEL.yaml --data D.npz [--params P.npz] --out G.npz [--backend cpu|cuda]`.
 
-use rgenn_runtime::grad;
+use rgenn_runtime::data::SpikeDataset;
+use rgenn_runtime::{cuda, grad};
 
-use crate::cli::GradArgs;
+use crate::cli::{BackendArg, GradArgs};
 
 use super::{CliError, plural, prepare, threads};
 
 /// Run the command.
 pub fn run(args: &GradArgs) -> Result<(), CliError> {
-    let mut p = prepare(&args.model, &args.data, args.params.as_deref())?;
-    let net = &p.loaded.ir;
-    let threads = threads(args.threads);
-    let start = std::time::Instant::now();
-    let out = grad::grad(&mut p.sim, &p.data, &args.data, threads)?;
+    let start;
+    let (net, out, how) = match args.backend {
+        BackendArg::Cpu => {
+            let mut p = prepare(&args.model, &args.data, args.params.as_deref())?;
+            let threads = threads(args.threads);
+            start = std::time::Instant::now();
+            let out = grad::grad(&mut p.sim, &p.data, &args.data, threads)?;
+            (
+                p.loaded.ir,
+                out,
+                format!("{threads} thread{}", plural(threads)),
+            )
+        }
+        BackendArg::Cuda => {
+            let (loaded, mut sim) = super::cuda_model(&args.model, args.params.as_deref())?;
+            let data = SpikeDataset::read(&args.data)?;
+            start = std::time::Instant::now();
+            let out = cuda::grad(&mut sim, &data, &args.data)?;
+            (loaded.ir, out, "CUDA".to_string())
+        }
+    };
     let elapsed = start.elapsed();
-    grad::write_output(net, &out, &args.out)?;
+    grad::write_output(&net, &out, &args.out)?;
     eprintln!(
-        "forward and backward over {} trial{} in {:.3} s ({threads} thread{}): loss {:.6}, accuracy {:.1}%; wrote {}",
+        "forward and backward over {} trial{} in {:.3} s ({how}): loss {:.6}, accuracy {:.1}%; wrote {}",
         out.n_trials,
         plural(out.n_trials),
         elapsed.as_secs_f64(),
-        plural(threads),
         out.loss,
         100.0 * out.accuracy,
         args.out.display()

@@ -1,7 +1,9 @@
 //! One module per subcommand; each turns arguments into library calls.
 
+pub mod bench;
 pub mod build;
 pub mod check;
+pub mod data;
 pub mod eval;
 pub mod generate;
 pub mod grad;
@@ -117,6 +119,24 @@ pub fn prepare(
         data,
         sim: b.sim,
     })
+}
+
+/// Load `model`, build its CUDA simulator (nvcc) and upload its parameters (initial, or from
+/// `params`). Fails with an explanation on a machine without nvcc, a GPU or its driver.
+pub fn cuda_model(
+    model: &std::path::Path,
+    params: Option<&std::path::Path>,
+) -> Result<(rgenn_codegen::Loaded, rgenn_runtime::cuda::CudaSimulator), CliError> {
+    use rgenn_runtime::init;
+    let loaded = rgenn_codegen::load_file(model)?;
+    let net = &loaded.ir;
+    let mut values = init::initial_params(net, &loaded.base_dir)?;
+    if let Some(p) = params {
+        init::read_params(net, p, &mut values)?;
+    }
+    let mut sim = rgenn_runtime::cuda::CudaSimulator::build(net)?;
+    sim.upload(&values)?;
+    Ok((loaded, sim))
 }
 
 /// `--threads`, defaulting to every core.

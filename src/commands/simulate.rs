@@ -1,27 +1,43 @@
-//! `rgenn simulate MODEL.yaml --data D.npz [--params P.npz] --out OUT.npz`.
+//! `rgenn simulate MODEL.yaml --data D.npz [--params P.npz] --out OUT.npz [--backend cpu|cuda]`.
 
-use rgenn_runtime::simulate;
+use rgenn_runtime::data::SpikeDataset;
+use rgenn_runtime::{cuda, simulate};
 
-use crate::cli::SimulateArgs;
+use crate::cli::{BackendArg, SimulateArgs};
 
 use super::{CliError, plural, prepare, threads};
 
 /// Run the command.
 pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
-    let mut p = prepare(&args.model, &args.data, args.params.as_deref())?;
-    let net = &p.loaded.ir;
-    let threads = threads(args.threads);
-    let start = std::time::Instant::now();
-    let out = simulate::simulate(&mut p.sim, &p.data, &args.data, threads)?;
+    let start;
+    let (net, out, how) = match args.backend {
+        BackendArg::Cpu => {
+            let mut p = prepare(&args.model, &args.data, args.params.as_deref())?;
+            let threads = threads(args.threads);
+            start = std::time::Instant::now();
+            let out = simulate::simulate(&mut p.sim, &p.data, &args.data, threads)?;
+            (
+                p.loaded.ir,
+                out,
+                format!("{threads} thread{}", plural(threads)),
+            )
+        }
+        BackendArg::Cuda => {
+            let (loaded, mut sim) = super::cuda_model(&args.model, args.params.as_deref())?;
+            let data = SpikeDataset::read(&args.data)?;
+            start = std::time::Instant::now();
+            let out = cuda::simulate(&mut sim, &data, &args.data)?;
+            (loaded.ir, out, "CUDA".to_string())
+        }
+    };
     let elapsed = start.elapsed();
-    simulate::write_output(net, &out, &args.out)?;
+    simulate::write_output(&net, &out, &args.out)?;
     eprintln!(
-        "simulated {} trial{} of {} steps in {:.3} s ({threads} thread{}); wrote {}",
+        "simulated {} trial{} of {} steps in {:.3} s ({how}); wrote {}",
         out.n_trials,
         plural(out.n_trials),
         net.n_steps,
         elapsed.as_secs_f64(),
-        plural(threads),
         args.out.display()
     );
     Ok(())

@@ -16,6 +16,7 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
         out_dir: args.out.clone(),
         resume: args.resume,
         progress: !args.quiet,
+        profile: args.profile,
     };
     let base_dir = b.loaded.base_dir.clone();
     let summary = train::train(&mut b.sim, &args.model, &base_dir, b.params, &opts)?;

@@ -24,3 +24,15 @@ pub fn rgenn(args: &[&str], cache: &Path) -> Output {
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
+
+/// Run `rgenn args` with `RGENN_CACHE_DIR=cache`, without the environment variables `unset`.
+pub fn rgenn_without(args: &[&str], cache: &Path, unset: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rgenn"));
+    cmd.args(args)
+        .current_dir(root())
+        .env("RGENN_CACHE_DIR", cache);
+    for k in unset {
+        cmd.env_remove(k);
+    }
+    cmd.output().expect("the rgenn binary runs")
+}

@@ -361,6 +361,21 @@ pub struct Training {
     pub shuffle: bool,
     /// Stop after this many epochs without a better validation accuracy.
     pub patience: Option<u32>,
+    /// Per-epoch augmentation of the training split (absent: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub augment: Option<Augment>,
+}
+
+/// Per-epoch augmentation of the training split (runtime/src/augment.rs, docs/data.md).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Augment {
+    /// Shift every example's channels by a random integer in `[-shift, shift)` (0: no shift).
+    pub shift_channels: u32,
+    /// Blends of two same-class examples added per epoch (0: no blending); `None` with blending
+    /// on: the paper's 7,644 per 8,156 training examples.
+    pub blend_examples: Option<u64>,
+    /// Blending is on.
+    pub blend: bool,
 }
 
 /// Adam settings.

@@ -244,7 +244,22 @@ pub struct Training {
     pub shuffle: Option<Spanned<bool>>,
     /// `patience:` epochs without a better validation accuracy before stopping.
     pub patience: Option<Spanned<i64>>,
+    /// `augment:` per-epoch augmentation of the training split.
+    pub augment: Option<Augment>,
     /// The whole section.
+    pub span: Span,
+}
+
+/// `training.augment:` (see docs/data.md).
+#[derive(Clone, Debug)]
+pub struct Augment {
+    /// `shift: S`: shift each example's channels by a random integer in `[-S, S)`.
+    pub shift: Option<Spanned<i64>>,
+    /// `blend: true`: add blends of two same-class examples each epoch.
+    pub blend: Option<Spanned<bool>>,
+    /// `blend_examples: N`: how many blends per epoch.
+    pub blend_examples: Option<Spanned<i64>>,
+    /// The whole entry.
     pub span: Span,
 }
 

@@ -361,6 +361,9 @@ fn parse_source(node: &Node, diags: &mut Diagnostics) -> Option<Spanned<DataSour
         DataSource::Npz(decode::string(n, diags)?)
     } else if let Some(n) = map.get("shd") {
         DataSource::Shd(decode::string(n, diags)?)
+    } else if let Some(n) = map.get("ssc") {
+        // SSC files have the SHD layout (35 classes); `ssc:` reads them the same way.
+        DataSource::Shd(decode::string(n, diags)?)
     } else {
         diags.push(
             Diagnostic::new(
@@ -368,12 +371,12 @@ fn parse_source(node: &Node, diags: &mut Diagnostics) -> Option<Spanned<DataSour
                 node.span,
                 "a dataset split needs a source",
             )
-            .help("use `{generator: NAME}`, `{npz: PATH}` or `{shd: PATH}`"),
+            .help("use `{generator: NAME}`, `{npz: PATH}`, `{shd: PATH}` or `{ssc: PATH}`"),
         );
         map.rest();
         return None;
     };
-    map.finish(&["generator", "trials", "seed", "npz", "shd"], diags);
+    map.finish(&["generator", "trials", "seed", "npz", "shd", "ssc"], diags);
     Some(Spanned::new(source, node.span))
 }
 
@@ -419,6 +422,7 @@ fn parse_training(node: &Node, diags: &mut Diagnostics) -> Option<Training> {
     });
     let shuffle = map.get("shuffle").and_then(|n| boolean(n, diags));
     let patience = map.get("patience").and_then(|n| integer(n, diags));
+    let augment = map.get("augment").and_then(|n| parse_augment(n, diags));
     map.finish(
         &[
             "epochs",
@@ -427,6 +431,7 @@ fn parse_training(node: &Node, diags: &mut Diagnostics) -> Option<Training> {
             "regularisation",
             "shuffle",
             "patience",
+            "augment",
         ],
         diags,
     );
@@ -438,6 +443,21 @@ fn parse_training(node: &Node, diags: &mut Diagnostics) -> Option<Training> {
         regularisation,
         shuffle,
         patience,
+        augment,
+        span: node.span,
+    })
+}
+
+fn parse_augment(node: &Node, diags: &mut Diagnostics) -> Option<Augment> {
+    let mut map = MapReader::new(node, "augment", diags)?;
+    let shift = map.get("shift").and_then(|n| integer(n, diags));
+    let blend = map.get("blend").and_then(|n| boolean(n, diags));
+    let blend_examples = map.get("blend_examples").and_then(|n| integer(n, diags));
+    map.finish(&["shift", "blend", "blend_examples"], diags);
+    Some(Augment {
+        shift,
+        blend,
+        blend_examples,
         span: node.span,
     })
 }

@@ -9,7 +9,7 @@ use super::Cx;
 use super::populations::Lowered;
 
 /// Built-in dataset generators.
-pub const GENERATORS: &[&str] = &["sequence_detection", "yin_yang"];
+pub const GENERATORS: &[&str] = &["sequence_detection", "yin_yang", "shd_synthetic"];
 
 /// Lower `data:` and `training:`.
 pub fn lower_run(cx: &mut Cx, net: &model::Network, pops: &[Lowered]) -> Option<ir::RunConfig> {
@@ -168,6 +168,7 @@ fn lower_training(
             .help("use `sparse_categorical_crossentropy` with `first_spike` readouts"),
         );
     }
+    let augment = t.augment.as_ref().map(|a| lower_augment(cx, a));
     Some(ir::Training {
         epochs: epochs?,
         loss: t.loss.value,
@@ -177,7 +178,44 @@ fn lower_training(
         regularisation,
         shuffle: t.shuffle.as_ref().is_none_or(|s| s.value),
         patience,
+        augment,
     })
+}
+
+fn lower_augment(cx: &mut Cx, a: &model::Augment) -> ir::Augment {
+    let shift_channels = match &a.shift {
+        Some(s) if s.value < 0 => {
+            cx.error(Diagnostic::new(
+                "rgenn::validate::bad_augment",
+                s.span,
+                "`shift` is the largest channel shift and cannot be negative",
+            ));
+            0
+        }
+        Some(s) => s.value.min(u32::MAX as i64) as u32,
+        None => 0,
+    };
+    let blend = a.blend.as_ref().is_some_and(|b| b.value);
+    let blend_examples = a
+        .blend_examples
+        .as_ref()
+        .and_then(|n| super::positive(cx, n, "blend_examples", u32::MAX as i64))
+        .map(u64::from);
+    if let (Some(n), false) = (&a.blend_examples, blend) {
+        cx.error(
+            Diagnostic::new(
+                "rgenn::validate::bad_augment",
+                n.span,
+                "`blend_examples` needs `blend: true`",
+            )
+            .help("write `augment: {blend: true, blend_examples: N}`"),
+        );
+    }
+    ir::Augment {
+        shift_channels,
+        blend_examples,
+        blend,
+    }
 }
 
 fn adam(cx: &mut Cx, o: Option<&model::Optimizer>) -> ir::Adam {

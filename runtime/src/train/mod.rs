@@ -23,6 +23,7 @@ use crate::error::{DataError, SimError};
 use crate::grad::{Passes, labels};
 use crate::init::Params;
 use crate::loss::LossSpec;
+use crate::profile::Profile;
 use crate::simulator::Simulator;
 use crate::splits::{self, LoadedSplit};
 use metrics::{EpochRecord, Score};
@@ -57,6 +58,73 @@ pub struct TrainOptions {
     pub resume: bool,
     /// Print progress to stderr.
     pub progress: bool,
+    /// Print where each epoch's training time went.
+    pub profile: bool,
+}
+
+/// One optimiser step on a batch: reset and feed the lanes, forward, loss and adjoint passes on
+/// every lane, then gradient reduction and Adam (generated code).
+pub struct BatchStep<'a> {
+    /// The split's examples.
+    pub data: &'a SpikeDataset,
+    /// Where they came from (for messages).
+    pub path: &'a Path,
+    /// Which examples form the batch.
+    pub trials: &'a [usize],
+    /// Their labels.
+    pub labels: &'a [u32],
+    /// The loss.
+    pub spec: &'a LossSpec,
+    /// Optimisers and regularisation.
+    pub training: &'a Training,
+    /// Epoch (from 0), for the learning-rate decay.
+    pub epoch: u32,
+    /// Threads for the lanes.
+    pub threads: usize,
+}
+
+impl BatchStep<'_> {
+    /// Run the step; `steps` counts optimiser steps (incremented here). Returns the trials' losses
+    /// and the weight and delay learning rates used. With `profile`, times the host phases and
+    /// counts examples and forward synaptic events.
+    pub fn run(
+        &self,
+        sim: &mut Simulator,
+        steps: &mut u64,
+        profile: Option<&mut Profile>,
+    ) -> Result<(Vec<crate::loss::TrialLoss>, f64, f64), SimError> {
+        let t = self.training;
+        let clock = Instant::now();
+        let lanes = load_batch(sim, self.data, self.path, self.trials)?;
+        let loaded = clock.elapsed().as_secs_f64();
+        let out = sim.run_loss_lanes(
+            &lanes,
+            self.labels,
+            self.spec,
+            1.0 / self.trials.len() as f64,
+            self.threads,
+            Passes::ForwardBackward(t.regularisation.as_ref()),
+        )?;
+        let ran = clock.elapsed().as_secs_f64();
+        let lr_w = t.weight_optimizer.lr_at(*steps, self.epoch);
+        let lr_d = t.delay_optimizer.lr_at(*steps, self.epoch);
+        *steps += 1;
+        sim.optimizer_step(
+            lanes.len() as u32,
+            *steps,
+            (&t.weight_optimizer, lr_w),
+            (&t.delay_optimizer, lr_d),
+        )?;
+        if let Some(p) = profile {
+            let done = clock.elapsed().as_secs_f64();
+            p.resets_s += loaded;
+            p.lanes_s += ran - loaded;
+            p.optimizer_s += done - ran;
+            p.examples += self.trials.len() as u64;
+            p.synaptic_events += sim.forward_events(&lanes);
+        }
+        Ok((out, lr_w, lr_d))
+    }
 }
 
 /// What a run produced.
@@ -101,7 +169,7 @@ fn ready(
 }
 
 /// Set up lanes `0..trials.len()` with the given trials of `data`.
-fn load_batch(
+pub fn load_batch(
     sim: &mut Simulator,
     data: &SpikeDataset,
     path: &Path,
@@ -228,39 +296,38 @@ pub fn train(
         None
     };
     let batch = net.batch_size as usize;
-    let n_train = train_split.split.data.len();
     let tty = opts.progress && std::io::stderr().is_terminal();
     let mut stopped_early = false;
+    let mut profile = opts.profile.then(Profile::default);
+    sim.set_profiling(opts.profile);
     for epoch in progress.epochs_done..epochs {
         let start = Instant::now();
+        // Per-epoch augmentation (`training.augment`, runtime/src/augment.rs): this epoch's
+        // training examples and classes; without it, the split as loaded.
+        let augmented =
+            crate::augment::epoch_split(&net, &train_split.split.data, &train_split.labels, epoch);
+        let (epoch_data, epoch_labels) = match &augmented {
+            Some((d, l)) => (d, l.as_slice()),
+            None => (&train_split.split.data, train_split.labels.as_slice()),
+        };
+        let n_train = epoch_data.len();
         let order = epoch_order(&net, n_train, epoch, t.shuffle);
         let (mut loss_sum, mut correct, mut seen) = (0.0, 0usize, 0usize);
         let (mut lr_w, mut lr_d) = (0.0, 0.0);
         for trials in order.chunks(batch) {
-            let lanes = load_batch(
-                sim,
-                &train_split.split.data,
-                &train_split.split.path,
+            let labels: Vec<u32> = trials.iter().map(|&k| epoch_labels[k]).collect();
+            let step = BatchStep {
+                data: epoch_data,
+                path: &train_split.split.path,
                 trials,
-            )?;
-            let labels: Vec<u32> = trials.iter().map(|&k| train_split.labels[k]).collect();
-            let out = sim.run_loss_lanes(
-                &lanes,
-                &labels,
-                &spec,
-                1.0 / trials.len() as f64,
-                opts.threads,
-                Passes::ForwardBackward(t.regularisation.as_ref()),
-            )?;
-            lr_w = t.weight_optimizer.lr_at(progress.steps, epoch);
-            lr_d = t.delay_optimizer.lr_at(progress.steps, epoch);
-            progress.steps += 1;
-            sim.optimizer_step(
-                lanes.len() as u32,
-                progress.steps,
-                (&t.weight_optimizer, lr_w),
-                (&t.delay_optimizer, lr_d),
-            )?;
+                labels: &labels,
+                spec: &spec,
+                training: &t,
+                epoch,
+                threads: opts.threads,
+            };
+            let out;
+            (out, lr_w, lr_d) = step.run(sim, &mut progress.steps, profile.as_mut())?;
             for (o, &l) in out.iter().zip(&labels) {
                 loss_sum += o.loss;
                 correct += usize::from(o.prediction == l);
@@ -278,6 +345,12 @@ pub fn train(
             }
         }
         let seconds = start.elapsed().as_secs_f64();
+        if let Some(p) = profile.as_mut() {
+            p.total_s = seconds;
+            p.kernel_ns = sim.take_profile();
+            eprintln!("{}", p.report().trim_end());
+            *p = Profile::default();
+        }
         let train = Score {
             loss: loss_sum / n_train as f64,
             accuracy: correct as f64 / n_train as f64,

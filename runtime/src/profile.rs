@@ -1,0 +1,135 @@
+//! Where training time goes: generated kernels time themselves per phase (forward spike delivery,
+//! forward neuron update, backward spike processing, backward neuron update) when asked, and the
+//! host times the rest (optimiser, resets and input setup, everything else).
+
+use std::fmt::Write as _;
+
+use crate::simulator::Simulator;
+
+/// Kernel phases reported by the generated code.
+pub const KERNEL_PHASES: [&str; 4] = [
+    "forward spike delivery",
+    "forward neuron update",
+    "backward spike processing",
+    "backward neuron update",
+];
+
+impl Simulator {
+    /// Turn the generated kernels' phase timing on or off.
+    pub fn set_profiling(&mut self, on: bool) {
+        // SAFETY: valid handle; a null output pointer only sets the flag.
+        unsafe { (self.lib.profile)(self.handle, i32::from(on), std::ptr::null_mut()) }
+    }
+
+    /// Nanoseconds spent per kernel phase (summed over lanes) since the last call.
+    pub fn take_profile(&mut self) -> [u64; 4] {
+        let mut out = [0u64; 4];
+        // SAFETY: valid handle; `out` has the 4 entries the generated function writes.
+        unsafe { (self.lib.profile)(self.handle, 1, out.as_mut_ptr()) }
+        out
+    }
+}
+
+/// Time spent over a number of training examples.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Profile {
+    /// Examples trained.
+    pub examples: u64,
+    /// Forward synaptic events (spikes times outgoing synapses).
+    pub synaptic_events: u64,
+    /// CPU nanoseconds per kernel phase, summed over lanes and threads.
+    pub kernel_ns: [u64; 4],
+    /// Wall seconds inside the lanes (forward, loss, backward), all threads together.
+    pub lanes_s: f64,
+    /// Wall seconds in the optimiser step.
+    pub optimizer_s: f64,
+    /// Wall seconds resetting lanes and setting their inputs (binning included).
+    pub resets_s: f64,
+    /// Wall seconds in total.
+    pub total_s: f64,
+}
+
+impl Profile {
+    /// Add another profile's counts.
+    pub fn add(&mut self, o: &Profile) {
+        self.examples += o.examples;
+        self.synaptic_events += o.synaptic_events;
+        for (a, b) in self.kernel_ns.iter_mut().zip(o.kernel_ns) {
+            *a += b;
+        }
+        self.lanes_s += o.lanes_s;
+        self.optimizer_s += o.optimizer_s;
+        self.resets_s += o.resets_s;
+        self.total_s += o.total_s;
+    }
+
+    /// Milliseconds per example of each phase, as shares of the wall time: the lanes' wall time
+    /// is split over the kernel phases in proportion to their CPU time.
+    pub fn phases_ms(&self) -> Vec<(&'static str, f64)> {
+        let n = self.examples.max(1) as f64;
+        let cpu: u64 = self.kernel_ns.iter().sum();
+        let mut out: Vec<(&'static str, f64)> = KERNEL_PHASES
+            .iter()
+            .zip(self.kernel_ns)
+            .map(|(&name, ns)| {
+                let share = if cpu == 0 {
+                    0.0
+                } else {
+                    ns as f64 / cpu as f64
+                };
+                (name, 1e3 * self.lanes_s * share / n)
+            })
+            .collect();
+        out.push(("optimiser", 1e3 * self.optimizer_s / n));
+        out.push(("resets and inputs", 1e3 * self.resets_s / n));
+        let host = self.total_s - self.lanes_s - self.optimizer_s - self.resets_s;
+        out.push(("host overhead", 1e3 * host.max(0.0) / n));
+        out
+    }
+
+    /// The report: one line per figure.
+    pub fn report(&self) -> String {
+        let n = self.examples.max(1) as f64;
+        let mut s = String::new();
+        let _ = writeln!(s, "{:.2} ms per training example", 1e3 * self.total_s / n);
+        for (name, ms) in self.phases_ms() {
+            let _ = writeln!(s, "  {ms:6.2} ms  {name}");
+        }
+        let _ = writeln!(s, "{:.1} examples per second", n / self.total_s.max(1e-12));
+        let _ = writeln!(
+            s,
+            "{:.3e} synaptic events per second (forward; the backward pass revisits each)",
+            self.synaptic_events as f64 / self.total_s.max(1e-12)
+        );
+        s
+    }
+}
+
+/// Peak resident memory of this process in bytes (Linux `VmHWM`), if known.
+pub fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phases_add_up_to_the_total() {
+        let p = Profile {
+            examples: 10,
+            synaptic_events: 1000,
+            kernel_ns: [1, 1, 2, 0],
+            lanes_s: 0.8,
+            optimizer_s: 0.1,
+            resets_s: 0.05,
+            total_s: 1.0,
+        };
+        let sum: f64 = p.phases_ms().iter().map(|(_, ms)| ms).sum();
+        assert!((sum - 100.0).abs() < 1e-9, "{sum}");
+        assert!(p.report().starts_with("100.00 ms per training example\n"));
+    }
+}

@@ -1,0 +1,54 @@
+//! `rgenn bench MODEL.yaml --data D.npz [--params P.npz] [--threads N] [--batch B]`.
+
+use rgenn_runtime::bench::{self, BenchOptions};
+use rgenn_runtime::data::SpikeDataset;
+use rgenn_runtime::profile::peak_rss_bytes;
+use rgenn_runtime::{Simulator, init};
+
+use crate::cli::BenchArgs;
+
+use super::{CliError, print, threads};
+
+/// Run the command.
+pub fn run(args: &BenchArgs) -> Result<(), CliError> {
+    let loaded = rgenn_codegen::load_file(&args.model)?;
+    let mut net = loaded.ir.clone();
+    if let Some(b) = args.batch {
+        if b == 0 {
+            return Err(CliError::Sim(rgenn_runtime::SimError::Network(
+                "--batch must be at least 1".into(),
+            )));
+        }
+        net.batch_size = b;
+    }
+    let data = SpikeDataset::read(&args.data)?;
+    let mut params = init::initial_params(&net, &loaded.base_dir)?;
+    if let Some(p) = &args.params {
+        init::read_params(&net, p, &mut params)?;
+    }
+    let mut sim = Simulator::build(&net)?;
+    init::upload(&mut sim, &params)?;
+    let threads = threads(args.threads);
+    let opts = BenchOptions {
+        threads,
+        warmup: args.warmup,
+        examples: args.examples,
+    };
+    let profile = bench::bench(&mut sim, &data, &args.data, &opts)?;
+    let mut out = format!(
+        "{}: batch {}, {threads} thread{}, {} examples timed after {} warm-up\n",
+        net.name,
+        net.batch_size,
+        if threads == 1 { "" } else { "s" },
+        profile.examples,
+        args.warmup
+    );
+    out.push_str(&profile.report());
+    if let Some(rss) = peak_rss_bytes() {
+        out.push_str(&format!(
+            "{:.1} MB peak resident memory\n",
+            rss as f64 / 1e6
+        ));
+    }
+    print(&out)
+}

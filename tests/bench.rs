@@ -1,0 +1,58 @@
+//! End-to-end test of `rgenn bench`: the report's lines, in order, with plausible values.
+
+mod common;
+
+use common::{rgenn, stderr};
+
+#[test]
+fn bench_reports_time_per_example_and_its_phases() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = rgenn(
+        &[
+            "bench",
+            "examples/sequence_detection.yaml",
+            "--data",
+            "examples/data/sequence_detection.npz",
+            "--warmup",
+            "2",
+            "--examples",
+            "8",
+            "--threads",
+            "1",
+        ],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines[0].starts_with("sequence_detection: batch 1, 1 thread, 8 examples"),
+        "{out}"
+    );
+    assert!(lines[1].ends_with(" ms per training example"), "{out}");
+    let phases = [
+        "forward spike delivery",
+        "forward neuron update",
+        "backward spike processing",
+        "backward neuron update",
+        "optimiser",
+        "resets and inputs",
+        "host overhead",
+    ];
+    let total: f64 = lines[1].split_whitespace().next().unwrap().parse().unwrap();
+    let mut sum = 0.0;
+    for (line, phase) in lines[2..9].iter().zip(phases) {
+        assert!(line.ends_with(phase), "{line} should be {phase}");
+        sum += line
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse::<f64>()
+            .unwrap();
+    }
+    // The phases add up to the total (each printed to 0.01 ms).
+    assert!((sum - total).abs() <= 0.01 * 7.0 + 1e-9, "{sum} vs {total}");
+    assert!(lines[9].ends_with(" examples per second"), "{out}");
+    assert!(lines[10].contains("synaptic events per second"), "{out}");
+    assert!(lines[11].ends_with(" MB peak resident memory"), "{out}");
+}

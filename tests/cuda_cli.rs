@@ -1,0 +1,52 @@
+//! `--backend cuda` through the CLI on a machine without a GPU: sources are generated anywhere, and
+//! running fails with a message that says what is missing.
+
+mod common;
+
+use common::{rgenn, rgenn_without, stderr};
+
+#[test]
+fn generate_writes_cuda_sources_anywhere() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("cu");
+    let o = rgenn(
+        &[
+            "generate",
+            "examples/sequence_detection.yaml",
+            "--backend",
+            "cuda",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let cu = std::fs::read_to_string(out.join("simulator.cu")).unwrap();
+    assert!(cu.contains("__global__"));
+    assert!(out.join("rgenn.h").is_file());
+}
+
+#[test]
+fn running_without_nvcc_names_the_fix() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o.npz");
+    let o = rgenn_without(
+        &[
+            "simulate",
+            "examples/sequence_detection.yaml",
+            "--data",
+            "examples/data/sequence_detection.npz",
+            "--out",
+            out.to_str().unwrap(),
+            "--backend",
+            "cuda",
+        ],
+        tmp.path(),
+        &["RGENN_NVCC", "CUDA_PATH", "PATH"],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("no CUDA compiler found"), "{err}");
+    assert!(err.contains("scripts/install-nvcc.sh"), "{err}");
+    assert!(!out.exists());
+}
