@@ -35,6 +35,17 @@ fn simulator(net: &Network) -> Simulator {
 
 /// A small network: 4 inputs -> 5 recurrent LIF (delays) -> 3 outputs, f64.
 fn network(dt: f64, batch: u32, output: &str, loss: &str) -> Network {
+    network_with(
+        dt,
+        batch,
+        output,
+        loss,
+        "delay: {uniform: {min: 0.5, max: 3.0}}\n    max_delay: 4.0\n    learn: [weight, delay]",
+    )
+}
+
+/// [`network`] with the given `delay`/`max_delay`/`learn` lines for `hid_out`.
+fn network_with(dt: f64, batch: u32, output: &str, loss: &str, hid_out: &str) -> Network {
     load(&format!(
         r#"
 name: fd
@@ -66,9 +77,7 @@ connections:
     source: hidden
     target: output
     weight: {{normal: {{mean: 1.0, sd: 1.0}}}}
-    delay: {{uniform: {{min: 0.5, max: 3.0}}}}
-    max_delay: 4.0
-    learn: [weight, delay]
+    {hid_out}
 training:
   epochs: 1
   loss: {loss}
@@ -90,8 +99,12 @@ fn dataset() -> SpikeDataset {
     };
     for _ in 0..3 {
         let mut spikes: Vec<(f64, u32)> = Vec::new();
+        let per_unit: usize = std::env::var("RGENN_FD_SPIKES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(4);
         for unit in 0..3 {
-            for _ in 0..4 {
+            for _ in 0..per_unit {
                 spikes.push((0.5 + 20.0 * rng.uniform(), unit));
             }
         }
@@ -163,6 +176,9 @@ fn finite_difference_check(net: &Network) -> (f64, f64, usize) {
             ("weight", env("RGENN_FD_EPS_W", 0.02)),
             ("delay", env("RGENN_FD_EPS_D", 0.3)),
         ] {
+            if kind == "delay" && base.delays_ms[c].is_empty() {
+                continue; // one fixed delay for the whole connection: nothing to perturb
+            }
             let n = base.weights[c].len();
             for s in 0..n {
                 let value = |p: &Params| match kind {
@@ -249,6 +265,23 @@ fn first_spike_readout_gradients_match_finite_differences() {
 #[test]
 fn mean_squared_error_gradients_match_finite_differences() {
     assert_close_to_finite_differences(&li_output("mean_exp"), "mean_squared_error");
+}
+
+#[test]
+fn fixed_delay_connections_match_finite_differences() {
+    for hid_out in ["delay: 1.5", "delay: 0.0"] {
+        let net = network_with(
+            0.002,
+            3,
+            &li_output("mean_exp"),
+            "sparse_categorical_crossentropy",
+            &format!("{hid_out}\n    learn: [weight]"),
+        );
+        let (cosine, rel, used) = finite_difference_check(&net);
+        eprintln!("hid_out {hid_out}: cosine {cosine:.5}, relative L2 error {rel:.4} over {used}");
+        assert!(cosine >= 0.99, "{hid_out}: cosine similarity {cosine}");
+        assert!(rel <= 0.05, "{hid_out}: relative L2 error {rel}");
+    }
 }
 
 #[test]
