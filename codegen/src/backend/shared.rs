@@ -128,7 +128,7 @@ pub struct VarCtx {
 }
 
 /// A neuron population's model code, printed as C, with where each piece was written.
-#[derive(Clone, Debug, Default)]
+#[derive(Serialize, Clone, Debug, Default)]
 pub struct ModelCode {
     /// Params then derived params.
     pub constants: Vec<ConstCtx>,

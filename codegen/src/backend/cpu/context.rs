@@ -3,10 +3,11 @@
 
 use serde::Serialize;
 
-use super::backward::{self, BackConnCtx, BackPopCtx};
+use super::backward::{self, BackConnCtx};
+use crate::backend::shared::adjoint::{AdjointCode, adjoint_code};
 
-use crate::backend::c_print::{Names, Printer, literal, scalar_type};
-use crate::ir::buffers::{Elem, Owner, Role};
+use crate::backend::c_print::{literal, scalar_type};
+use crate::ir::buffers::{Owner, Role};
 use crate::ir::{Connectivity, Delays, ModelKind, Network, Population, Precision, Readout};
 
 #[derive(Serialize)]
@@ -41,18 +42,6 @@ struct BufferCtx {
     comment: String,
 }
 
-#[derive(Serialize, Clone)]
-struct ConstCtx {
-    name: String,
-    value: String,
-}
-
-#[derive(Serialize, Clone)]
-pub struct VarCtx {
-    pub name: String,
-    pub buffer: String,
-}
-
 #[derive(Serialize, Clone, Default)]
 struct PopCtx {
     index: usize,
@@ -69,19 +58,12 @@ struct PopCtx {
     spike_count: String,
     has_readout: bool,
     readout: String,
-    constants: Vec<ConstCtx>,
-    vars: Vec<VarCtx>,
-    input_var: String,
-    sim_origin: String,
-    sim: Vec<String>,
-    threshold_origin: String,
-    threshold: String,
-    reset_origin: String,
-    reset: Vec<String>,
+    #[serde(flatten)]
+    code: ModelCode,
     readout_each_step: Vec<String>,
     readout_on_spike: Vec<String>,
     readout_step: String,
-    back: Option<BackPopCtx>,
+    back: Option<AdjointCode>,
 }
 
 #[derive(Serialize, Default)]
@@ -124,37 +106,13 @@ struct FinishCtx {
     upper: String,
 }
 
-fn ctype(elem: Elem) -> &'static str {
-    match elem {
-        Elem::Scalar => "scalar",
-        Elem::U32 => "uint32_t",
-        Elem::U16 => "uint16_t",
-    }
-}
-
-/// The buffer of `owner` with `role`, by name.
-pub fn buffer(net: &Network, owner: Owner, role: Role) -> String {
-    net.buffers
-        .iter()
-        .find(|b| b.owner == owner && b.role == role)
-        .map(|b| b.name.clone())
-        .unwrap_or_default()
-}
+pub use crate::backend::shared::buffer_name as buffer;
+use crate::backend::shared::{ModelCode, ctype, describe, model_code, reset_value};
 
 fn pop_ctx(net: &Network, index: usize, pop: &Population) -> PopCtx {
     let model = net.model_of(pop);
     let owner = Owner::Population(index as u32);
     let p = net.precision;
-    let printer = Printer {
-        precision: p,
-        names: Names {
-            params: &model.params,
-            derived: &model.derived,
-            vars: &model.vars,
-            inputs: &[],
-        },
-        locals: &model.sim.code.locals,
-    };
     let mut ctx = PopCtx {
         index,
         name: pop.name.clone(),
@@ -176,41 +134,7 @@ fn pop_ctx(net: &Network, index: usize, pop: &Population) -> PopCtx {
     if model.kind == ModelKind::SpikeSource {
         return ctx;
     }
-    ctx.constants = model
-        .params
-        .iter()
-        .zip(&pop.params)
-        .chain(model.derived.iter().zip(&pop.derived))
-        .map(|(n, v)| ConstCtx {
-            name: n.clone(),
-            value: literal(*v, p),
-        })
-        .collect();
-    ctx.vars = model
-        .vars
-        .iter()
-        .enumerate()
-        .map(|(i, v)| VarCtx {
-            name: v.clone(),
-            buffer: buffer(net, owner, Role::Var(i as u32)),
-        })
-        .collect();
-    ctx.input_var = model
-        .input_var
-        .map(|v| model.vars[v.0 as usize].clone())
-        .unwrap_or_default();
-    ctx.sim_origin = origin(&model.sim.origin);
-    ctx.sim = printer.block(&model.sim.code);
-    if let Some(th) = &model.threshold {
-        ctx.threshold_origin = origin(&th.origin);
-        ctx.threshold = printer.expr(&th.code);
-    }
-    let reset_printer = Printer {
-        locals: &model.reset.code.locals,
-        ..printer
-    };
-    ctx.reset_origin = origin(&model.reset.origin);
-    ctx.reset = reset_printer.block(&model.reset.code);
+    ctx.code = model_code(net, index, pop);
     if let Some(r) = pop.readout {
         let var = model
             .readout_var
@@ -236,14 +160,9 @@ fn pop_ctx(net: &Network, index: usize, pop: &Population) -> PopCtx {
         }
     }
     if net.has_backward() {
-        ctx.back = backward::pop(net, index, pop);
+        ctx.back = adjoint_code(net, index, pop);
     }
     ctx
-}
-
-fn origin(o: &Option<crate::ir::Origin>) -> String {
-    o.as_ref()
-        .map_or_else(|| "(none)".to_string(), |o| o.to_string())
 }
 
 /// Build the context for `net`.
@@ -338,35 +257,18 @@ pub fn build(net: &Network, cache_key: &str) -> Context {
     let mut resets = Vec::new();
     let mut finish = Vec::new();
     for b in net.buffers.iter().filter(|b| b.batched) {
-        let Owner::Population(pi) = b.owner else {
-            // Per-lane gradients of connections start each trial at zero.
+        if let Some(value) = reset_value(net, b) {
             resets.push(ResetCtx {
                 buffer: b.name.clone(),
                 ctype: ctype(b.elem),
                 len: b.len,
-                value: "0".to_string(),
+                value,
             });
+        }
+        let Owner::Population(pi) = b.owner else {
             continue;
         };
         let pop = &net.populations[pi as usize];
-        let value = match b.role {
-            Role::Var(v) => literal(pop.var_init[v as usize], p),
-            Role::Readout => match pop.readout {
-                Some(Readout::Max) => "-INFINITY".to_string(),
-                Some(Readout::FirstSpike) => "INFINITY".to_string(),
-                _ => literal(0.0, p),
-            },
-            Role::ReadoutStep => "UINT32_MAX".to_string(),
-            Role::ReadoutGrad => continue,
-            Role::Spikes => continue,
-            _ => "0".to_string(),
-        };
-        resets.push(ResetCtx {
-            buffer: b.name.clone(),
-            ctype: ctype(b.elem),
-            len: b.len,
-            value,
-        });
         if b.role == Role::Readout && matches!(pop.readout, Some(Readout::Mean | Readout::MeanExp))
         {
             finish.push(FinishCtx {
@@ -398,39 +300,5 @@ pub fn build(net: &Network, cache_key: &str) -> Context {
         resets,
         finish,
         backward: net.has_backward(),
-    }
-}
-
-fn describe(role: Role) -> &'static str {
-    match role {
-        Role::Var(_) => "state variable",
-        Role::Ring => "delay ring [ring_len][size]",
-        Role::SpikeCount => "spikes emitted in the current step",
-        Role::Spikes => "neurons that spiked in the current step",
-        Role::Readout => "readout accumulator",
-        Role::Weight => "weights in synapse order",
-        Role::DelayMs => "learned delays (ms)",
-        Role::DelaySteps => "delays in steps",
-        Role::RowStart => "CSR row starts",
-        Role::PostIndex => "CSR postsynaptic indices",
-        Role::ReadoutStep => "step of the readout's maximum or first spike",
-        Role::AdjointVar(_) => "adjoint variable",
-        Role::WeightGradRing => "weight_grad per step [ring_len][size]",
-        Role::DelayGradRing => "delay_grad per step [ring_len][size]",
-        Role::TapeCount => "spikes this trial, per neuron",
-        Role::TapeStep => "spike tape: steps [size][capacity]",
-        Role::TapeValue(_) => "spike tape: values [size][capacity]",
-        Role::TapeRead => "tape entries not yet replayed",
-        Role::BackSpikeCount => "neurons spiking in the reversed step",
-        Role::BackSpikes => "which neurons spike in the reversed step",
-        Role::DlossDt => "dL/d(spike time) gathered from synapses",
-        Role::ReadoutGrad => "dL/d(readout), set by the runtime",
-        Role::WeightGrad => "weight gradient",
-        Role::DelayGrad => "delay gradient (per ms)",
-        Role::CountGrad => "spike-count regulariser gradient per neuron, set by the runtime",
-        Role::WeightAdamM => "Adam first moment of the weights",
-        Role::WeightAdamV => "Adam second moment of the weights",
-        Role::DelayAdamM => "Adam first moment of the delays",
-        Role::DelayAdamV => "Adam second moment of the delays",
     }
 }
