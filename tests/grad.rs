@@ -66,11 +66,12 @@ fn grad_writes_the_loss_and_gradients_shaped_like_the_parameters() {
     assert!((g[1] - g[2]).abs() <= 1e-6 * g[1].abs().max(1e-12));
 }
 
-#[test]
-fn data_without_labels_is_a_clear_error() {
+/// Run `grad` on the sequence-detection inputs with `labels`; it must fail with `message` in its
+/// error and leave no output.
+fn grad_fails_with(labels: Option<Vec<i64>>, message: &str) {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("d.npz");
-    data_with_labels(&data, None);
+    data_with_labels(&data, labels);
     let out = tmp.path().join("g.npz");
     let o = rgenn(
         &[
@@ -84,37 +85,23 @@ fn data_without_labels_is_a_clear_error() {
         tmp.path(),
     );
     assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).contains("the loss needs a class per trial, but the file has no `labels` array"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains(message), "{}", stderr(&o));
     assert!(!out.exists(), "no output on failure");
 }
 
 #[test]
-fn labels_out_of_range_are_a_clear_error() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("d.npz");
-    data_with_labels(&data, Some(vec![0, 2]));
-    let out = tmp.path().join("g.npz");
-    let o = rgenn(
-        &[
-            "grad",
-            MODEL,
-            "--data",
-            data.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ],
-        tmp.path(),
+fn data_without_labels_is_a_clear_error() {
+    grad_fails_with(
+        None,
+        "the loss needs a class per trial, but the file has no `labels` array",
     );
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o)
-            .contains("trial 1 has label 2, but the output population has 2 neurons (labels 0..1)"),
-        "{}",
-        stderr(&o)
+}
+
+#[test]
+fn labels_out_of_range_are_a_clear_error() {
+    grad_fails_with(
+        Some(vec![0, 2]),
+        "trial 1 has label 2, but the output population has 2 neurons (labels 0..1)",
     );
 }
 

@@ -1,34 +1,14 @@
 //! Forward semantics of generated CPU simulators against analytic and hand-computed results
 //! (DESIGN.md section 4), plus batch-lane independence and no leaks between trials.
 
+mod common;
+
+use common::{load, simulator_with_params as simulator};
 use std::path::Path;
 
 use rgenn_codegen::ir::Network;
 use rgenn_runtime::data::SpikeDataset;
 use rgenn_runtime::simulate::{SimOutput, simulate};
-use rgenn_runtime::{Simulator, cache, init};
-
-fn load(yaml: &str) -> Network {
-    match rgenn_codegen::load_str("test.yaml", yaml, Path::new(".")) {
-        Ok(l) => l.ir,
-        Err(e) => panic!(
-            "test network invalid: {:?}",
-            e.reports()
-                .iter()
-                .map(|r| r.to_string())
-                .collect::<Vec<_>>()
-        ),
-    }
-}
-
-fn simulator(net: &Network) -> Simulator {
-    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("rgenn-cache");
-    let built = cache::build_in(net, rgenn_codegen::backend::Backend::Cpu, &root).expect("build");
-    let mut sim = Simulator::load(net, &built.library, &built.cache_key).expect("load");
-    let params = init::initial_params(net, Path::new(".")).expect("params");
-    init::upload(&mut sim, &params).expect("upload");
-    sim
-}
 
 fn dataset(trials: &[Vec<(f64, u32)>]) -> SpikeDataset {
     let mut d = SpikeDataset {

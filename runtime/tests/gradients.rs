@@ -3,6 +3,9 @@
 //! gives zero delay gradient, silent presynaptic neurons give zero gradients, batch lanes and
 //! thread counts do not change results, and buffers are sized as the IR says.
 
+mod common;
+
+use common::{load, simulator};
 use std::path::Path;
 
 use rgenn_codegen::ir::Network;
@@ -12,26 +15,7 @@ use rgenn_runtime::data::SpikeDataset;
 use rgenn_runtime::grad::{GradOutput, grad};
 use rgenn_runtime::init::{self, Params};
 use rgenn_runtime::simulate::simulate;
-use rgenn_runtime::{SimError, Simulator, cache};
-
-fn load(yaml: &str) -> Network {
-    match rgenn_codegen::load_str("test.yaml", yaml, Path::new(".")) {
-        Ok(l) => l.ir,
-        Err(e) => panic!(
-            "test network invalid: {:?}",
-            e.reports()
-                .iter()
-                .map(|r| r.to_string())
-                .collect::<Vec<_>>()
-        ),
-    }
-}
-
-fn simulator(net: &Network) -> Simulator {
-    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("rgenn-cache");
-    let built = cache::build_in(net, rgenn_codegen::backend::Backend::Cpu, &root).expect("build");
-    Simulator::load(net, &built.library, &built.cache_key).expect("load")
-}
+use rgenn_runtime::{SimError, Simulator};
 
 /// A small network: 4 inputs -> 5 recurrent LIF (delays) -> 3 outputs, f64.
 fn network(dt: f64, batch: u32, output: &str, loss: &str) -> Network {
