@@ -93,6 +93,31 @@ impl SpikeDataset {
         })
     }
 
+    /// The trials `idx` (in that order) as a new dataset.
+    pub fn subset(&self, idx: &[usize]) -> SpikeDataset {
+        let total = idx
+            .iter()
+            .map(|&k| (self.offsets[k + 1] - self.offsets[k]) as usize)
+            .sum();
+        let mut out = SpikeDataset {
+            times: Vec::with_capacity(total),
+            units: Vec::with_capacity(total),
+            offsets: Vec::with_capacity(idx.len() + 1),
+            labels: self.labels.as_ref().map(|_| Vec::with_capacity(idx.len())),
+        };
+        out.offsets.push(0);
+        for &k in idx {
+            let (a, b) = (self.offsets[k] as usize, self.offsets[k + 1] as usize);
+            out.times.extend_from_slice(&self.times[a..b]);
+            out.units.extend_from_slice(&self.units[a..b]);
+            out.offsets.push(out.times.len() as u64);
+            if let (Some(o), Some(l)) = (out.labels.as_mut(), &self.labels) {
+                o.push(l[k]);
+            }
+        }
+        out
+    }
+
     /// Bin trial `k` to steps: a unit fires in step `n` when one of its spike times lies in
     /// `[n dt, (n + 1) dt)`; several spikes in one step count once; times outside the trial are
     /// ignored (a time within 1e-9 steps below a boundary counts as on it). A unit outside `0..n_units` is an error.
@@ -140,6 +165,26 @@ impl SpikeDataset {
             units: events.into_iter().map(|(_, u)| u).collect(),
         })
     }
+}
+
+/// The optional `speakers` array of a spike-dataset `.npz` (one non-negative integer per trial,
+/// as `rgenn data convert` writes from SHD's `extra/speaker`), or `None` when absent.
+pub fn read_speakers(path: &Path, n_trials: usize) -> Result<Option<Vec<i64>>, DataError> {
+    let mut f = NpzFile::open(path)?;
+    if !f.has("speakers") {
+        return Ok(None);
+    }
+    let speakers = f.unsigned("speakers")?.values;
+    if speakers.len() != n_trials {
+        return Err(DataError::Invalid {
+            path: path.to_path_buf(),
+            message: format!(
+                "`speakers` has {} entries for {n_trials} trials",
+                speakers.len()
+            ),
+        });
+    }
+    Ok(Some(speakers.into_iter().map(|s| s as i64).collect()))
 }
 
 #[cfg(test)]

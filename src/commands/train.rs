@@ -28,8 +28,19 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
         }
         _ => "training accuracy (no validation or test split)",
     };
+    eprintln!("parameters selected on {}", summary.protocol);
+    if let Some(r) = train::result::selected_epoch(&summary)
+        && let (Some(Split::Validation), Some(t)) = (summary.selection, r.test)
+    {
+        eprintln!(
+            "test accuracy at the selected epoch {}: {:.1}% (loss {:.4})",
+            r.epoch,
+            100.0 * t.accuracy,
+            t.loss
+        );
+    }
     eprintln!(
-        "{} epoch{}{}; best {:.1}% by {chosen_by}; wrote {}/{{{}, {}, {}, {}}}",
+        "{} epoch{}{}; best {:.1}% by {chosen_by}; wrote {}/{{{}, {}, {}, {}, {}}}",
         summary.records.len(),
         if summary.records.len() == 1 { "" } else { "s" },
         if summary.stopped_early {
@@ -42,7 +53,8 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
         files::BEST,
         files::LAST,
         files::METRICS,
-        files::CHECKPOINT
+        files::CHECKPOINT,
+        files::RESULT
     );
     if let Some(r) = last
         && let Some(t) = r.test

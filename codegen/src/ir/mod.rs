@@ -340,6 +340,21 @@ pub enum DataSource {
         /// Path as written.
         path: String,
     },
+    /// Validation only: a seeded random part of the training split, removed from training.
+    HeldOut {
+        /// Fraction of the training examples, in (0, 1); `round(fraction * n)` of them, at least 1.
+        fraction: f64,
+        /// Seed of the selection.
+        seed: u64,
+    },
+    /// Validation only: leave-one-speaker-out fold `fold` of the training split, removed from
+    /// training: every example of the `fold`-th speaker (from 0, in increasing speaker id).
+    SpeakerFold {
+        /// The fold.
+        fold: u32,
+        /// Where the YAML asks for it, for runtime messages (a fold beyond the speakers).
+        origin: Origin,
+    },
 }
 
 /// Training settings.

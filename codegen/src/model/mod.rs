@@ -225,6 +225,16 @@ pub enum DataSource {
     Npz(Spanned<String>),
     /// An SHD/SSC HDF5 file.
     Shd(Spanned<String>),
+    /// `{held_out: FRACTION}`: a seeded random part of the training split (validation only).
+    HeldOut {
+        /// The fraction of the training examples held out, in (0, 1).
+        fraction: Spanned<f64>,
+        /// `seed:`, derived from the network seed when absent.
+        seed: Option<Spanned<i64>>,
+    },
+    /// `{speaker_fold: K}`: leave-one-speaker-out fold `K` of the training split (validation
+    /// only): every example of the `K`-th speaker, counted from 0 in increasing speaker id.
+    SpeakerFold(Spanned<i64>),
 }
 
 /// `training:`.

@@ -364,6 +364,15 @@ fn parse_source(node: &Node, diags: &mut Diagnostics) -> Option<Spanned<DataSour
     } else if let Some(n) = map.get("ssc") {
         // SSC files have the SHD layout (35 classes); `ssc:` reads them the same way.
         DataSource::Shd(decode::string(n, diags)?)
+    } else if let Some(n) = map.get("held_out") {
+        let fraction = number(n, diags);
+        let seed = map.get("seed").and_then(|n| integer(n, diags));
+        DataSource::HeldOut {
+            fraction: fraction?,
+            seed,
+        }
+    } else if let Some(n) = map.get("speaker_fold") {
+        DataSource::SpeakerFold(integer(n, diags)?)
     } else {
         diags.push(
             Diagnostic::new(
@@ -371,12 +380,27 @@ fn parse_source(node: &Node, diags: &mut Diagnostics) -> Option<Spanned<DataSour
                 node.span,
                 "a dataset split needs a source",
             )
-            .help("use `{generator: NAME}`, `{npz: PATH}`, `{shd: PATH}` or `{ssc: PATH}`"),
+            .help(
+                "use `{generator: NAME}`, `{npz: PATH}`, `{shd: PATH}` or `{ssc: PATH}`; \
+                 a validation split may also be `{held_out: 0.1}` or `{speaker_fold: K}`",
+            ),
         );
         map.rest();
         return None;
     };
-    map.finish(&["generator", "trials", "seed", "npz", "shd", "ssc"], diags);
+    map.finish(
+        &[
+            "generator",
+            "trials",
+            "seed",
+            "npz",
+            "shd",
+            "ssc",
+            "held_out",
+            "speaker_fold",
+        ],
+        diags,
+    );
     Some(Spanned::new(source, node.span))
 }
 

@@ -193,6 +193,26 @@ fn lower(cx: &mut Cx, net: &model::Network) -> Option<ir::Network> {
     Some(ir)
 }
 
+/// A whole number in `0..=u32::MAX`, reported otherwise.
+pub(crate) fn non_negative(cx: &mut Cx, v: &crate::span::Spanned<i64>, what: &str) -> Option<u32> {
+    if v.value < 0 || v.value > u32::MAX as i64 {
+        cx.error(
+            Diagnostic::new(
+                "rgenn::validate::out_of_range",
+                v.span,
+                format!(
+                    "`{what}` must be a whole number from 0 to {}, found {}",
+                    u32::MAX,
+                    v.value
+                ),
+            )
+            .label("out of range"),
+        );
+        return None;
+    }
+    Some(v.value as u32)
+}
+
 /// A whole number in `1..=max`, reported otherwise.
 pub(crate) fn positive(
     cx: &mut Cx,

@@ -67,6 +67,12 @@ pub fn lower_run(cx: &mut Cx, net: &model::Network, pops: &[Lowered]) -> Option<
             DataSource::Shd(p) => ir::DataSource::Shd {
                 path: p.value.clone(),
             },
+            DataSource::HeldOut { .. } | DataSource::SpeakerFold(_) => {
+                match cut_from_training(cx, net, split, &source.value) {
+                    Some(s) => s,
+                    None => continue,
+                }
+            }
         };
         data.push(ir::DataSplit {
             split: split.value,
@@ -81,6 +87,94 @@ pub fn lower_run(cx: &mut Cx, net: &model::Network, pops: &[Lowered]) -> Option<
         return None;
     }
     Some(ir::RunConfig { data, training })
+}
+
+/// A validation split cut from the training split: `{held_out: F}` or `{speaker_fold: K}`.
+/// Reported: under another split than `validation`, without a `train` split, a fraction outside
+/// (0, 1), a negative fold or seed.
+fn cut_from_training(
+    cx: &mut Cx,
+    net: &model::Network,
+    split: &crate::span::Spanned<model::Split>,
+    source: &DataSource,
+) -> Option<ir::DataSource> {
+    let (key, span) = match source {
+        DataSource::HeldOut { fraction, .. } => ("held_out", fraction.span),
+        DataSource::SpeakerFold(k) => ("speaker_fold", k.span),
+        _ => unreachable!("called for held_out and speaker_fold only"),
+    };
+    let mut ok = true;
+    if split.value != model::Split::Validation {
+        cx.error(
+            Diagnostic::new(
+                "rgenn::validate::cut_outside_validation",
+                span,
+                format!("`{key}` cuts the validation split out of the training split; it can only be given under `validation:`"),
+            )
+            .help("write `validation: {held_out: 0.1}` or `validation: {speaker_fold: 0}`"),
+        );
+        ok = false;
+    } else if !net
+        .data
+        .iter()
+        .flat_map(|d| &d.splits)
+        .any(|(s, _)| s.value == model::Split::Train)
+    {
+        cx.error(
+            Diagnostic::new(
+                "rgenn::validate::cut_without_train",
+                span,
+                format!("`{key}` cuts the validation split out of the training split, but `data:` has no `train:`"),
+            )
+            .help("add `train: {npz: ...}` (or `shd:`, or a generator) under `data:`"),
+        );
+        ok = false;
+    }
+    let out = match source {
+        DataSource::HeldOut { fraction, seed } => {
+            if !(fraction.value > 0.0 && fraction.value < 1.0) {
+                cx.error(
+                    Diagnostic::new(
+                        "rgenn::validate::bad_held_out",
+                        fraction.span,
+                        format!(
+                            "`held_out` is the fraction of the training examples used for validation and must lie strictly between 0 and 1, found {}",
+                            fraction.value
+                        ),
+                    )
+                    .label("not in (0, 1)"),
+                );
+                ok = false;
+            }
+            let seed = match seed {
+                Some(s) if s.value < 0 => {
+                    cx.error(Diagnostic::new(
+                        "rgenn::validate::bad_seed",
+                        s.span,
+                        "`seed` must be zero or positive",
+                    ));
+                    ok = false;
+                    0
+                }
+                Some(s) => s.value as u64,
+                None => rng::stream_seed(net.seed.value as u64, "held_out", "validation"),
+            };
+            ir::DataSource::HeldOut {
+                fraction: fraction.value,
+                seed,
+            }
+        }
+        DataSource::SpeakerFold(k) => {
+            let fold = super::non_negative(cx, k, "speaker_fold");
+            ok &= fold.is_some();
+            ir::DataSource::SpeakerFold {
+                fold: fold.unwrap_or(0),
+                origin: cx.origin(k.span),
+            }
+        }
+        _ => unreachable!("called for held_out and speaker_fold only"),
+    };
+    ok.then_some(out)
 }
 
 fn lower_training(

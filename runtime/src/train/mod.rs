@@ -9,6 +9,7 @@
 
 pub mod metrics;
 pub mod report;
+pub mod result;
 pub mod state;
 
 use std::io::{IsTerminal, Write as _};
@@ -43,6 +44,8 @@ pub mod files {
     pub const MODEL: &str = "model.yaml";
     /// The resolved network (IR) as JSON.
     pub const IR: &str = "model.ir.json";
+    /// The selected epoch, its scores and the protocol that selected it.
+    pub const RESULT: &str = "result.json";
 }
 
 /// How to run `train`.
@@ -134,6 +137,9 @@ pub struct TrainSummary {
     pub records: Vec<EpochRecord>,
     /// The split whose accuracy chose `params.npz` (`None`: the training split).
     pub selection: Option<Split>,
+    /// How that split was made, in words ("held-out validation: 82 of the 816 training
+    /// examples ..."), so a reported number always says what produced it.
+    pub protocol: String,
     /// The best selection accuracy.
     pub best_accuracy: f64,
     /// True when early stopping ended the run.
@@ -154,7 +160,11 @@ fn ready(
     which: Split,
     classes: u32,
 ) -> Result<Option<Ready>, SimError> {
-    let Some(split) = splits::load(net, base_dir, which)? else {
+    ready_split(splits::load(net, base_dir, which)?, classes)
+}
+
+fn ready_split(split: Option<LoadedSplit>, classes: u32) -> Result<Option<Ready>, SimError> {
+    let Some(split) = split else {
         return Ok(None);
     };
     if split.data.is_empty() {
@@ -253,9 +263,10 @@ pub fn train(
     let net = sim.network().clone();
     let t = training(&net)?.clone();
     let spec = LossSpec::of(&net)?;
-    let train_split = ready(&net, base_dir, Split::Train, spec.classes)?
+    let tv = splits::load_train_and_validation(&net, base_dir)?;
+    let train_split = ready_split(tv.train, spec.classes)?
         .ok_or_else(|| SimError::Network("training needs `data: {train: ...}`".into()))?;
-    let validation = ready(&net, base_dir, Split::Validation, spec.classes)?;
+    let validation = ready_split(tv.validation, spec.classes)?;
     let test = ready(&net, base_dir, Split::Test, spec.classes)?;
     let epochs = opts.epochs.unwrap_or(t.epochs);
     let dir = &opts.out_dir;
@@ -288,12 +299,18 @@ pub fn train(
     crate::init::upload(sim, &params)?;
     sim.write_moments(moments.as_ref());
 
-    let selection = if validation.is_some() {
-        Some(Split::Validation)
+    let (selection, protocol) = if validation.is_some() {
+        let p = tv.protocol.expect("a validation split has a protocol");
+        (Some(Split::Validation), p)
     } else if test.is_some() {
-        Some(Split::Test)
+        let p =
+            "the test split, as there is no validation split: the test set chose these parameters";
+        (Some(Split::Test), p.to_string())
     } else {
-        None
+        (
+            None,
+            "the training split (there is no validation or test split)".to_string(),
+        )
     };
     let batch = net.batch_size as usize;
     let tty = opts.progress && std::io::stderr().is_terminal();
@@ -434,13 +451,16 @@ pub fn train(
             &example_split.split.path,
         ),
     )?;
-    Ok(TrainSummary {
+    let summary = TrainSummary {
         records,
         selection,
+        protocol,
         best_accuracy: progress.best,
         stopped_early,
         params,
-    })
+    };
+    result::write(&dir.join(files::RESULT), &summary)?;
+    Ok(summary)
 }
 
 /// One line per epoch: losses, accuracies and speed.
@@ -496,6 +516,7 @@ pub fn evaluate_data(
         split: LoadedSplit {
             data,
             path: path.to_path_buf(),
+            speakers: None,
         },
         labels,
     };
