@@ -201,3 +201,151 @@ fn resume_without_a_checkpoint_says_so() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("checkpoint.npz` does not exist"), "{err}");
 }
+
+/// Sequence-detection trials (class 0: input 0 then input 1 10 ms later; class 1: the reverse)
+/// with 4 speakers, `speakers[k] = 20 + k % 4`, written as a spike-dataset `.npz`.
+fn write_speaker_dataset(path: &Path, n: usize) {
+    use rgenn_runtime::data::SpikeDataset;
+    let mut d = SpikeDataset {
+        offsets: vec![0],
+        labels: Some(Vec::new()),
+        ..Default::default()
+    };
+    for k in 0..n {
+        let class = (k % 2) as u32;
+        d.times.extend([0.0, 10.0]);
+        d.units.extend([class, 1 - class]);
+        d.offsets.push(d.times.len() as u64);
+        d.labels.as_mut().unwrap().push(class as i64);
+    }
+    let speakers: Vec<i64> = (0..n as i64).map(|k| 20 + k % 4).collect();
+    rgenn_runtime::shd::write_npz(path, &d, Some(&speakers)).unwrap();
+}
+
+/// The sequence-detection network on `train.npz` with the given `validation:` source.
+fn sequence_with_validation(dir: &Path, validation: &str, extra: &str) -> PathBuf {
+    write_speaker_dataset(&dir.join("train.npz"), 24);
+    let text = std::fs::read_to_string(root().join("examples/sequence_detection.yaml"))
+        .unwrap()
+        .replace(
+            "train: {generator: sequence_detection}",
+            &format!("train: {{npz: train.npz}}\n  validation: {validation}"),
+        )
+        .replace("epochs: 20", &format!("epochs: 3\n  {extra}"));
+    let path = dir.join("seq.yaml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn speaker_fold_validation_selects_and_stops_and_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = sequence_with_validation(tmp.path(), "{speaker_fold: 2}", "patience: 1");
+    let run = tmp.path().join("run");
+    let o = rgenn(
+        &[
+            "train",
+            model.to_str().unwrap(),
+            "--out",
+            run.to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    ok(&o);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(
+            "parameters selected on leave-one-speaker-out validation: fold 2 of 4 (speaker 22, 6 of the 24 training examples"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("test accuracy at the selected epoch"), "{err}");
+    let result = std::fs::read_to_string(run.join("result.json")).unwrap();
+    assert!(
+        result.contains("\"selected_by\": \"validation\""),
+        "{result}"
+    );
+    assert!(result.contains("\"test_set_selected\": false"), "{result}");
+    // 18 examples are trained on per epoch (examples/s is 18 / seconds); 6 validate.
+    let rows = metrics(&run);
+    assert!(!rows[0][3].is_empty() && !rows[0][4].is_empty(), "{rows:?}");
+    // `eval` evaluates the same held-out speaker.
+    let o = rgenn(
+        &[
+            "eval",
+            model.to_str().unwrap(),
+            "--params",
+            run.join("params_last.npz").to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    ok(&o);
+    let out = String::from_utf8_lossy(&o.stdout);
+    let last: f64 = rows.last().unwrap()[4].parse().unwrap();
+    let expected = format!("validation: accuracy {:.2}%", 100.0 * last);
+    assert!(out.contains(&expected), "{out} lacks {expected}");
+}
+
+#[test]
+fn held_out_validation_is_reported_and_test_selection_is_never_silent() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = sequence_with_validation(tmp.path(), "{held_out: 0.25}", "");
+    let run = tmp.path().join("run");
+    let o = rgenn(
+        &[
+            "train",
+            model.to_str().unwrap(),
+            "--out",
+            run.to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    ok(&o);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("held-out validation: 6 of the 24 training examples"),
+        "{err}"
+    );
+    // Without a validation split the test split selects, and every report says so.
+    let run = tmp.path().join("test_selected");
+    let o = rgenn(
+        &[
+            "train",
+            "examples/sequence_detection.yaml",
+            "--epochs",
+            "1",
+            "--out",
+            run.to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    ok(&o);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("the test set chose these parameters"), "{err}");
+    let result = std::fs::read_to_string(run.join("result.json")).unwrap();
+    assert!(result.contains("\"test_set_selected\": true"), "{result}");
+    assert!(result.contains("\"selected_by\": \"test\""), "{result}");
+}
+
+#[test]
+fn a_speaker_fold_beyond_the_speakers_names_the_yaml_position() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = sequence_with_validation(tmp.path(), "{speaker_fold: 4}", "");
+    let run = tmp.path().join("run");
+    let o = rgenn(
+        &[
+            "train",
+            model.to_str().unwrap(),
+            "--out",
+            run.to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("seq.yaml:27:30") && err.contains("4 speakers (20, 21, 22, 23)"),
+        "{err}"
+    );
+    assert!(!run.join("params.npz").exists());
+}
