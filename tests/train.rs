@@ -349,3 +349,22 @@ fn a_speaker_fold_beyond_the_speakers_names_the_yaml_position() {
     );
     assert!(!run.join("params.npz").exists());
 }
+
+#[test]
+fn without_duration_the_trial_length_comes_from_the_data() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = sequence_with_validation(tmp.path(), "{held_out: 0.25}", "");
+    let text = std::fs::read_to_string(&model).unwrap();
+    let without = text.replace("duration: 25.0           # ms per trial\n", "");
+    assert_ne!(text, without);
+    std::fs::write(&model, without).unwrap();
+    // The latest spike is at 10 ms: step 10 at dt 1 ms, so 11 steps.
+    let o = rgenn(&["check", model.to_str().unwrap()], tmp.path());
+    ok(&o);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("11 steps (11 ms)"), "{out}");
+    let run = tmp.path().join("run");
+    train(&model, &run, tmp.path(), &["--epochs", "1"]);
+    let ir = std::fs::read_to_string(run.join("model.ir.json")).unwrap();
+    assert!(ir.contains("\"n_steps\": 11"), "{ir}");
+}

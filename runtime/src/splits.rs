@@ -9,12 +9,13 @@
 
 use std::path::{Path, PathBuf};
 
-use rgenn_codegen::ir::{DataSource, Network, Split};
+use rgenn_codegen::ir::{DataSource, DataSplit, Network, Split};
 use rgenn_codegen::rng::Rng;
 
 use crate::data::SpikeDataset;
 use crate::error::DataError;
 use crate::generators;
+use crate::npz::NpzFile;
 
 /// One split's examples and where they came from (for messages).
 #[derive(Clone, Debug)]
@@ -91,6 +92,45 @@ fn read(source: &DataSource, base_dir: &Path, which: Split) -> Result<LoadedSpli
             )
         }
     })
+}
+
+/// The latest spike time in ms over the file and generator splits of `data` (paths relative to
+/// `base_dir`; a validation split cut from training adds nothing): what a network without
+/// `duration:` takes its trial length from (`rgenn_codegen::validate::duration`). An `.npz` is read
+/// for its `times` only; an HDF5 file and a generator whole.
+pub fn latest_spike_ms(data: &[DataSplit], base_dir: &Path) -> Result<f64, String> {
+    let mut latest: Option<f64> = None;
+    for split in data {
+        let times = match &split.source {
+            DataSource::HeldOut { .. } | DataSource::SpeakerFold { .. } => continue,
+            DataSource::Npz { path } => {
+                let path = base_dir.join(path);
+                let mut f = NpzFile::open(&path).map_err(|e| e.to_string())?;
+                f.floats("times").map_err(|e| e.to_string())?.values
+            }
+            other => {
+                read(other, base_dir, split.split)
+                    .map_err(|e| e.to_string())?
+                    .data
+                    .times
+            }
+        };
+        if let Some(t) = times
+            .iter()
+            .copied()
+            .filter(|t| t.is_finite())
+            .reduce(f64::max)
+        {
+            latest = Some(latest.map_or(t, |l| l.max(t)));
+        }
+    }
+    latest.ok_or_else(|| "the data has no spikes".to_string())
+}
+
+/// Let networks without `duration:` take it from their data (see [`latest_spike_ms`]); called
+/// once by programs that load networks (the `rgenn` CLI does at start-up).
+pub fn register_data_extent() {
+    rgenn_codegen::validate::duration::set_data_extent(latest_spike_ms);
 }
 
 /// The split `which` of `net` (paths relative to `base_dir`), or `None` when the YAML has none.
@@ -357,6 +397,34 @@ mod cut_tests {
             "{e}"
         );
         assert!(e.contains("extra/speaker"), "{e}");
+    }
+
+    #[test]
+    fn without_duration_the_trial_ends_one_step_after_the_latest_spike() {
+        let dir = tempfile::tempdir().unwrap();
+        write_dataset(dir.path(), false); // latest spike at 11 ms
+        register_data_extent();
+        let yaml = |dt: &str, duration: &str| {
+            format!(
+                "name: n\ndt: {dt}\n{duration}populations:\n  input: {{size: 1, model: spike_input}}\n  out: {{size: 2, model: li, readout: max}}\nconnections:\n  c: {{source: input, target: out, weight: 0.1}}\ndata:\n  train: {{npz: train.npz}}\n  validation: {{held_out: 0.5}}\n"
+            )
+        };
+        let net = |dt: &str, d: &str| {
+            rgenn_codegen::load_str("n.yaml", &yaml(dt, d), dir.path())
+                .map(|l| (l.ir.n_steps, l.ir.duration_ms))
+        };
+        // 11 ms at dt 1 ms lies in step 11, so 12 steps; at dt 0.5 ms in step 22, so 23 steps.
+        assert_eq!(net("1.0", "").unwrap(), (12, 12.0));
+        assert_eq!(net("0.5", "").unwrap(), (23, 11.5));
+        assert_eq!(net("1.0", "duration: 5.0\n").unwrap(), (5, 5.0));
+        // Every spike then lands in a step: binning drops nothing.
+        let d = SpikeDataset::read(&dir.path().join("train.npz")).unwrap();
+        let t = d.bin(11, 1.0, 12, 1, Path::new("x")).unwrap();
+        assert_eq!(t.units.len(), 1);
+        // A missing file is reported against the network.
+        std::fs::remove_file(dir.path().join("train.npz")).unwrap();
+        let e = net("1.0", "").unwrap_err().to_string();
+        assert!(e.contains("train.npz"), "{e}");
     }
 
     #[test]

@@ -33,8 +33,8 @@ pub struct Network {
     pub name: Spanned<String>,
     /// `dt:` in ms.
     pub dt_ms: Spanned<f64>,
-    /// `duration:` in ms.
-    pub duration_ms: Spanned<f64>,
+    /// `duration:` in ms; absent: taken from the data (`validate/duration.rs`).
+    pub duration_ms: Option<Spanned<f64>>,
     /// `precision:`, f32 when absent.
     pub precision: Spanned<Precision>,
     /// `batch_size:`, 1 when absent.

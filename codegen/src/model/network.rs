@@ -45,9 +45,8 @@ pub fn parse_network(root: &Node, diags: &mut Diagnostics) -> Option<Network> {
         .required("name", diags)
         .and_then(|n| decode::name(n, "network", diags));
     let dt_ms = top.required("dt", diags).and_then(|n| number(n, diags));
-    let duration_ms = top
-        .required("duration", diags)
-        .and_then(|n| number(n, diags));
+    // Absent: taken from the data when lowering (validate/duration.rs).
+    let duration_ms = top.get("duration").map(|n| number(n, diags));
     let head = top.head_span();
     let precision = match top.get("precision") {
         Some(n) => keyword(
@@ -83,7 +82,7 @@ pub fn parse_network(root: &Node, diags: &mut Diagnostics) -> Option<Network> {
     Some(Network {
         name: name?,
         dt_ms: dt_ms?,
-        duration_ms: duration_ms?,
+        duration_ms: duration_ms.flatten(),
         precision: precision?,
         batch_size: batch_size?,
         seed: seed?,

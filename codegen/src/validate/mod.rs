@@ -6,6 +6,7 @@
 
 mod adjoint;
 mod connections;
+pub mod duration;
 mod models;
 mod populations;
 mod run;
@@ -132,21 +133,23 @@ fn lower(cx: &mut Cx, net: &model::Network) -> Option<ir::Network> {
             .label("not a positive time step (ms)"),
         );
     }
-    if net.duration_ms.value <= 0.0 {
-        cx.error(
-            Diagnostic::new(
+    if let Some(duration) = &net.duration_ms {
+        if duration.value <= 0.0 {
+            cx.error(
+                Diagnostic::new(
+                    "rgenn::validate::bad_duration",
+                    duration.span,
+                    "`duration` must be positive",
+                )
+                .label("not a positive duration (ms)"),
+            );
+        } else if dt_ms > 0.0 && duration.value < dt_ms {
+            cx.error(Diagnostic::new(
                 "rgenn::validate::bad_duration",
-                net.duration_ms.span,
-                "`duration` must be positive",
-            )
-            .label("not a positive duration (ms)"),
-        );
-    } else if dt_ms > 0.0 && net.duration_ms.value < dt_ms {
-        cx.error(Diagnostic::new(
-            "rgenn::validate::bad_duration",
-            net.duration_ms.span,
-            "`duration` is shorter than one time step `dt`",
-        ));
+                duration.span,
+                "`duration` is shorter than one time step `dt`",
+            ));
+        }
     }
     let batch_size = positive(cx, &net.batch_size, "batch_size", u32::MAX as i64);
     let seed = if net.seed.value < 0 {
@@ -159,17 +162,25 @@ fn lower(cx: &mut Cx, net: &model::Network) -> Option<ir::Network> {
     } else {
         Some(net.seed.value as u64)
     };
-    let n_steps = (net.duration_ms.value / dt_ms).round();
-    if dt_ms > 0.0 && n_steps > u32::MAX as f64 {
-        cx.error(Diagnostic::new(
-            "rgenn::validate::too_many_steps",
-            net.duration_ms.span,
-            "`duration / dt` is too many steps",
-        ));
-    }
     let mut pops = populations::lower_populations(cx, net, dt_ms.max(f64::MIN_POSITIVE));
     let conns = connections::lower_connections(cx, net, &mut pops, dt_ms, seed.unwrap_or(0));
     let run = run::lower_run(cx, net, &pops);
+    // `duration:` as given, or (absent) from the latest spike of the data (validate/duration.rs).
+    let (duration_ms, n_steps, at) = match &net.duration_ms {
+        Some(d) => (d.value, (d.value / dt_ms).round(), d.span),
+        None if dt_ms > 0.0 && cx.diags.is_empty() => {
+            let (d, n) = duration::from_data(cx, net.dt_ms.span, run.as_ref(), dt_ms)?;
+            (d, n, net.dt_ms.span)
+        }
+        None => return None,
+    };
+    if dt_ms > 0.0 && n_steps > u32::MAX as f64 {
+        cx.error(Diagnostic::new(
+            "rgenn::validate::too_many_steps",
+            at,
+            "`duration / dt` is too many steps",
+        ));
+    }
     if !cx.diags.is_empty() {
         return None;
     }
@@ -178,7 +189,7 @@ fn lower(cx: &mut Cx, net: &model::Network) -> Option<ir::Network> {
         name: net.name.value.clone(),
         origin: cx.origin(net.span),
         dt_ms,
-        duration_ms: net.duration_ms.value,
+        duration_ms,
         n_steps: n_steps as u32,
         precision: net.precision.value,
         batch_size: batch_size?,
