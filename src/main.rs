@@ -7,7 +7,6 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
-use miette::{GraphicalReportHandler, GraphicalTheme};
 
 use commands::CliError;
 
@@ -38,32 +37,17 @@ fn main() -> ExitCode {
 
 fn report(e: &CliError) {
     let stderr = std::io::stderr();
-    let theme = if stderr.is_terminal() {
-        GraphicalTheme::unicode()
-    } else {
-        GraphicalTheme::unicode_nocolor()
-    };
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
-    let mut out = String::new();
-    match e {
-        CliError::Load(rgenn_codegen::LoadError::Invalid(reports)) => {
-            for r in reports {
-                out.push_str(&format!("error at {}\n", r.location));
-                let _ = handler.render_report(&mut out, r);
-                out.push('\n');
-            }
-            if reports.len() > 1 {
-                out.push_str(&format!("error: {} problems found\n", reports.len()));
-            }
-        }
+    let out = match e {
+        CliError::Load(load) => load.render(stderr.is_terminal()),
         other => {
-            out.push_str(&format!("error: {other}\n"));
+            let mut out = format!("error: {other}\n");
             let mut source = std::error::Error::source(other);
             while let Some(s) = source {
                 out.push_str(&format!("  caused by: {s}\n"));
                 source = s.source();
             }
+            out
         }
-    }
+    };
     let _ = stderr.lock().write_all(out.as_bytes());
 }

@@ -215,6 +215,36 @@ impl LoadError {
     }
 }
 
+impl LoadError {
+    /// The error as the CLI prints it: for an invalid network, `error at file:line:column` and the
+    /// annotated source of every problem, then the count; `color` adds ANSI colours.
+    #[cfg(feature = "render")]
+    pub fn render(&self, color: bool) -> String {
+        use miette::{GraphicalReportHandler, GraphicalTheme};
+        let reports = match self {
+            LoadError::Io { .. } => return format!("error: {self}\n"),
+            LoadError::Invalid(r) => r,
+        };
+        let theme = if color {
+            GraphicalTheme::unicode()
+        } else {
+            GraphicalTheme::unicode_nocolor()
+        };
+        let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
+        let mut out = String::new();
+        for r in reports {
+            out.push_str(&format!("error at {}\n", r.location));
+            // Rendering into a String cannot fail.
+            let _ = handler.render_report(&mut out, r);
+            out.push('\n');
+        }
+        if reports.len() > 1 {
+            out.push_str(&format!("error: {} problems found\n", reports.len()));
+        }
+        out
+    }
+}
+
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

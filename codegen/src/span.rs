@@ -119,6 +119,11 @@ impl SourceMap {
         SourceId(self.files.len() as u32 - 1)
     }
 
+    /// Every file, in the order they were read (the network file first).
+    pub fn files(&self) -> &[SourceFile] {
+        &self.files
+    }
+
     /// The file behind `id`.
     pub fn file(&self, id: SourceId) -> &SourceFile {
         &self.files[id.0 as usize]

@@ -77,7 +77,14 @@ pub fn build_in(net: &Network, backend: Backend, root: &Path) -> Result<Built, B
         });
     }
     std::fs::create_dir_all(root).map_err(io("creating", root))?;
-    let tmp = root.join(format!(".tmp-{}-{}", std::process::id(), &entry_key[..16]));
+    // Unique per process and per call: threads of one process may build the same network at once.
+    static BUILDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = BUILDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = root.join(format!(
+        ".tmp-{}-{n}-{}",
+        std::process::id(),
+        &entry_key[..16]
+    ));
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp).map_err(io("creating", &tmp))?;
     let result = (|| {

@@ -60,6 +60,14 @@ pub enum BuildError {
         /// What went wrong.
         message: String,
     },
+    /// A simulator linked into the program does not match this rgenn or its network.
+    #[error("simulator of network `{network}` linked into this program: {message}")]
+    Linked {
+        /// Network name.
+        network: String,
+        /// What went wrong.
+        message: String,
+    },
 }
 
 /// Input data (datasets, parameter files) is missing or malformed.

@@ -7,6 +7,7 @@ pub mod cache;
 pub mod compile;
 pub mod cuda;
 pub mod data;
+pub mod embed;
 pub mod error;
 pub mod fsutil;
 pub mod generators;
@@ -26,4 +27,5 @@ pub mod synthetic;
 pub mod train;
 
 pub use error::{BuildError, DataError, SimError};
+pub use library::EntryPoints;
 pub use simulator::Simulator;

@@ -7,19 +7,67 @@ use rgenn_codegen::backend::ABI_VERSION;
 
 use crate::error::BuildError;
 
-type CreateFn = unsafe extern "C" fn() -> *mut c_void;
-type DestroyFn = unsafe extern "C" fn(*mut c_void);
-type BufferFn = unsafe extern "C" fn(*mut c_void, u32) -> *mut c_void;
-type SetInputFn = unsafe extern "C" fn(*mut c_void, u32, u32, *const u32, *const u32, u64) -> i32;
-type LaneFn = unsafe extern "C" fn(*mut c_void, u32);
-type StepFn = unsafe extern "C" fn(*mut c_void, u32, u32);
-type BeginBackwardFn = unsafe extern "C" fn(*mut c_void, u32) -> i32;
-type OptimizerFn = unsafe extern "C" fn(*mut c_void, u32, *const f64) -> i32;
-type ProfileFn = unsafe extern "C" fn(*mut c_void, i32, *mut u64);
+/// `rgenn_abi_version`.
+pub type AbiVersionFn = unsafe extern "C" fn() -> u32;
+/// `rgenn_cache_key`.
+pub type CacheKeyFn = unsafe extern "C" fn() -> *const c_char;
+/// `rgenn_create`.
+pub type CreateFn = unsafe extern "C" fn() -> *mut c_void;
+/// `rgenn_destroy`.
+pub type DestroyFn = unsafe extern "C" fn(*mut c_void);
+/// `rgenn_buffer`.
+pub type BufferFn = unsafe extern "C" fn(*mut c_void, u32) -> *mut c_void;
+/// `rgenn_set_input`.
+pub type SetInputFn =
+    unsafe extern "C" fn(*mut c_void, u32, u32, *const u32, *const u32, u64) -> i32;
+/// `rgenn_reset` and `rgenn_finish_trial`.
+pub type LaneFn = unsafe extern "C" fn(*mut c_void, u32);
+/// `rgenn_step` and `rgenn_back_step`.
+pub type StepFn = unsafe extern "C" fn(*mut c_void, u32, u32);
+/// `rgenn_begin_backward`.
+pub type BeginBackwardFn = unsafe extern "C" fn(*mut c_void, u32) -> i32;
+/// `rgenn_optimizer_step`.
+pub type OptimizerFn = unsafe extern "C" fn(*mut c_void, u32, *const f64) -> i32;
+/// `rgenn_profile`.
+pub type ProfileFn = unsafe extern "C" fn(*mut c_void, i32, *mut u64);
+
+/// The C entry points of a generated simulator that is linked into the program instead of loaded
+/// at run time (the `build.rs` path: `rgenn-build` compiles the sources, and the generated Rust
+/// bindings fill this in). Every function must come from one generated simulator.
+#[derive(Clone, Copy, Debug)]
+pub struct EntryPoints {
+    /// `rgenn_abi_version`.
+    pub abi_version: AbiVersionFn,
+    /// `rgenn_cache_key`.
+    pub cache_key: CacheKeyFn,
+    /// `rgenn_create`.
+    pub create: CreateFn,
+    /// `rgenn_destroy`.
+    pub destroy: DestroyFn,
+    /// `rgenn_buffer`.
+    pub buffer: BufferFn,
+    /// `rgenn_set_input`.
+    pub set_input: SetInputFn,
+    /// `rgenn_reset`.
+    pub reset: LaneFn,
+    /// `rgenn_step`.
+    pub step: StepFn,
+    /// `rgenn_finish_trial`.
+    pub finish_trial: LaneFn,
+    /// `rgenn_begin_backward`.
+    pub begin_backward: BeginBackwardFn,
+    /// `rgenn_back_step`.
+    pub back_step: StepFn,
+    /// `rgenn_optimizer_step`.
+    pub optimizer_step: OptimizerFn,
+    /// `rgenn_profile`.
+    pub profile: ProfileFn,
+}
 
 /// The entry points of a loaded simulator.
 pub struct Library {
-    _lib: libloading::Library,
+    /// The loaded shared library (none for linked-in entry points); kept alive while in use.
+    _lib: Option<libloading::Library>,
     pub(crate) create: CreateFn,
     pub(crate) destroy: DestroyFn,
     pub(crate) buffer: BufferFn,
@@ -52,23 +100,12 @@ impl Library {
                 *s
             }};
         }
-        let abi = sym!(b"rgenn_abi_version", unsafe extern "C" fn() -> u32);
-        // SAFETY: a plain function returning a constant.
-        let version = unsafe { abi() };
-        if version != ABI_VERSION {
-            return Err(fail(format!(
-                "ABI version {version}, this rgenn needs {ABI_VERSION}; delete the cache folder to rebuild"
-            )));
-        }
-        let key_fn = sym!(b"rgenn_cache_key", unsafe extern "C" fn() -> *const c_char);
-        // SAFETY: returns a pointer to a static NUL-terminated string literal.
-        let key = unsafe { CStr::from_ptr(key_fn()) }
-            .to_string_lossy()
-            .into_owned();
-        if key != cache_key {
-            return Err(fail("the library was built from a different network; delete the cache folder to rebuild".into()));
-        }
-        Ok(Library {
+        // The version first: a library of another ABI may lack some of the symbols below.
+        let abi_version = sym!(b"rgenn_abi_version", AbiVersionFn);
+        check_version(abi_version).map_err(fail)?;
+        let entry = EntryPoints {
+            abi_version,
+            cache_key: sym!(b"rgenn_cache_key", CacheKeyFn),
             create: sym!(b"rgenn_create", CreateFn),
             destroy: sym!(b"rgenn_destroy", DestroyFn),
             buffer: sym!(b"rgenn_buffer", BufferFn),
@@ -80,7 +117,57 @@ impl Library {
             back_step: sym!(b"rgenn_back_step", StepFn),
             optimizer_step: sym!(b"rgenn_optimizer_step", OptimizerFn),
             profile: sym!(b"rgenn_profile", ProfileFn),
+        };
+        check(&entry, cache_key).map_err(fail)?;
+        Ok(Library::with(entry, Some(lib)))
+    }
+
+    /// Use entry points linked into this program, after checking their ABI version and cache key.
+    pub fn linked(entry: EntryPoints, cache_key: &str) -> Result<Library, String> {
+        check(&entry, cache_key)?;
+        Ok(Library::with(entry, None))
+    }
+
+    fn with(e: EntryPoints, lib: Option<libloading::Library>) -> Library {
+        Library {
+            create: e.create,
+            destroy: e.destroy,
+            buffer: e.buffer,
+            set_input: e.set_input,
+            reset: e.reset,
+            step: e.step,
+            finish_trial: e.finish_trial,
+            begin_backward: e.begin_backward,
+            back_step: e.back_step,
+            optimizer_step: e.optimizer_step,
+            profile: e.profile,
             _lib: lib,
-        })
+        }
+    }
+}
+
+/// Check that `entry` speaks this runtime's ABI and was generated for `cache_key`.
+fn check(entry: &EntryPoints, cache_key: &str) -> Result<(), String> {
+    check_version(entry.abi_version)?;
+    // SAFETY: returns a pointer to a static NUL-terminated string literal.
+    let key = unsafe { CStr::from_ptr((entry.cache_key)()) }.to_string_lossy();
+    if key != cache_key {
+        return Err(
+            "the simulator was built from a different network; delete the cache folder to rebuild"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+fn check_version(abi_version: AbiVersionFn) -> Result<(), String> {
+    // SAFETY: a plain function returning a constant.
+    let version = unsafe { abi_version() };
+    if version == ABI_VERSION {
+        Ok(())
+    } else {
+        Err(format!(
+            "ABI version {version}, this rgenn needs {ABI_VERSION}; delete the cache folder to rebuild"
+        ))
     }
 }

@@ -8,7 +8,7 @@ use rgenn_codegen::ir::{Buffer, Elem, Network, Precision};
 
 use crate::cache;
 use crate::error::{BuildError, SimError};
-use crate::library::Library;
+use crate::library::{EntryPoints, Library};
 
 /// One trial's input spikes for the spike-source population, already binned to steps:
 /// `step_start[n]..step_start[n + 1]` are the units firing in step `n` (each at most once).
@@ -98,13 +98,32 @@ impl Simulator {
     /// Load an already built library.
     pub fn load(net: &Network, library: &Path, cache_key: &str) -> Result<Simulator, BuildError> {
         let lib = Library::load(library, cache_key)?;
+        Self::start(net, lib).map_err(|message| BuildError::Load {
+            path: library.to_path_buf(),
+            message,
+        })
+    }
+
+    /// Drive a simulator linked into this program (see [`EntryPoints`]) whose IR is `net` and whose
+    /// sources were generated with `cache_key`.
+    pub fn from_entry_points(
+        net: &Network,
+        entry: EntryPoints,
+        cache_key: &str,
+    ) -> Result<Simulator, BuildError> {
+        let linked = |message: String| BuildError::Linked {
+            network: net.name.clone(),
+            message,
+        };
+        let lib = Library::linked(entry, cache_key).map_err(linked)?;
+        Self::start(net, lib).map_err(linked)
+    }
+
+    fn start(net: &Network, lib: Library) -> Result<Simulator, String> {
         // SAFETY: `create` allocates a fresh state and returns null on failure.
         let handle = unsafe { (lib.create)() };
         if handle.is_null() {
-            return Err(BuildError::Load {
-                path: library.to_path_buf(),
-                message: "out of memory creating the simulator state".into(),
-            });
+            return Err("out of memory creating the simulator state".into());
         }
         let input_pop = net
             .populations

@@ -3,6 +3,7 @@
 //!
 //! Rendering only reads the IR; every semantic decision was made when the IR was built.
 
+pub mod bindings;
 pub mod c_print;
 pub mod cpu;
 pub mod cuda;

@@ -478,4 +478,9 @@ impl Network {
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("the IR is plain data and always serialises")
     }
+
+    /// Read an IR written by [`Network::to_json`] (by the same rgenn version).
+    pub fn from_json(text: &str) -> Result<Network, serde_json::Error> {
+        serde_json::from_str(text)
+    }
 }
