@@ -22,6 +22,10 @@ const CPU: &[(&str, &str)] = &[
         "cpu/rgenn.h",
         include_str!("../../../templates/cpu/rgenn.h.tera"),
     ),
+    (
+        "cpu/Makefile",
+        include_str!("../../../templates/cpu/Makefile.tera"),
+    ),
 ];
 
 /// `(name, text)` of the CUDA templates.

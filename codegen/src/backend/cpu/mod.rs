@@ -1,4 +1,5 @@
-//! The CPU backend: one C++17 source and one C header per network.
+//! The CPU backend: one C++17 source, its C header and a Makefile that builds it into a library,
+//! per network.
 
 mod backward;
 mod context;
@@ -6,7 +7,7 @@ mod context;
 use super::{GeneratedFile, RenderError, templates};
 use crate::ir::Network;
 
-/// Render `simulator.cpp` and `rgenn.h`.
+/// Render `simulator.cpp`, `rgenn.h` and `Makefile`.
 pub fn render(net: &Network, cache_key: &str) -> Result<Vec<GeneratedFile>, RenderError> {
     let tera = templates::engine(super::Backend::Cpu)?;
     let ctx = context::build(net, cache_key);
@@ -18,6 +19,10 @@ pub fn render(net: &Network, cache_key: &str) -> Result<Vec<GeneratedFile>, Rend
         GeneratedFile {
             name: "rgenn.h".into(),
             contents: templates::render(&tera, "cpu/rgenn.h", &ctx)?,
+        },
+        GeneratedFile {
+            name: "Makefile".into(),
+            contents: templates::render(&tera, "cpu/Makefile", &ctx)?,
         },
     ])
 }
