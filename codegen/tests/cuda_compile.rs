@@ -265,3 +265,53 @@ fn every_network_compiles_with_nvcc_for_sm90_and_sm80() {
         "expected the examples and the built-in networks, f32 and f64"
     );
 }
+
+/// The generated Makefile builds the static library C programs link (`make librgenn_<name>.a`),
+/// and the generated header compiles as C.
+#[test]
+fn the_generated_makefile_builds_the_static_library() {
+    let nvcc = match find_nvcc() {
+        Ok(nvcc) => nvcc,
+        Err(why) if std::env::var("RGENN_REQUIRE_NVCC").as_deref() == Ok("1") => {
+            panic!("{why}; RGENN_REQUIRE_NVCC=1 requires nvcc")
+        }
+        Err(why) => {
+            println!("skipped: {why}");
+            return;
+        }
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let loaded = rgenn_codegen::load_file(&root.join("../examples/sequence_detection.yaml"))
+        .expect("the example loads");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cuda_makefile");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a scratch folder");
+    for f in backend::render(&loaded.ir, Backend::Cuda).expect("renders") {
+        std::fs::write(dir.join(&f.name), f.contents).expect("writable");
+    }
+    let out = Command::new("make")
+        .arg("-C")
+        .arg(&dir)
+        .arg("librgenn_sequence_detection.a")
+        .arg(format!("NVCC={}", nvcc.display()))
+        .arg("CUDA_ARCH=-gencode arch=compute_80,code=sm_80")
+        .output()
+        .expect("make runs");
+    assert!(
+        out.status.success() && dir.join("librgenn_sequence_detection.a").is_file(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::write(
+        dir.join("uses_header.c"),
+        "#include \"rgenn.h\"\nint main(void) { return RGENN_SEQUENCE_DETECTION_POP_OUTPUT_V == 2 ? 0 : 1; }\n",
+    )
+    .expect("writable");
+    let cc = Command::new("cc")
+        .current_dir(&dir)
+        .args(["-std=c99", "-Wall", "-Werror", "-c", "uses_header.c"])
+        .output()
+        .expect("cc runs");
+    assert!(cc.status.success(), "{}", String::from_utf8_lossy(&cc.stderr));
+}

@@ -50,6 +50,10 @@ const CUDA: &[(&str, &str)] = &[
         "cuda/rgenn.h",
         include_str!("../../../templates/cuda/rgenn.h.tera"),
     ),
+    (
+        "cuda/Makefile",
+        include_str!("../../../templates/cuda/Makefile.tera"),
+    ),
 ];
 
 fn set(backend: Backend) -> &'static [(&'static str, &'static str)] {

@@ -1,5 +1,5 @@
-//! The CUDA backend: one CUDA C++17 source and one C header per network, from the same IR and
-//! printed model code as the CPU backend. Device memory, batching over the grid, event-driven
+//! The CUDA backend: one CUDA C++17 source, its C header and a Makefile per network, from the same
+//! IR and printed model code as the CPU backend. Device memory, batching over the grid, event-driven
 //! spike delivery and the adjoint pass are described in `docs/cuda.md`; this module only renders
 //! the templates.
 
@@ -10,7 +10,7 @@ mod launch;
 use super::{GeneratedFile, RenderError, templates};
 use crate::ir::Network;
 
-/// Render `simulator.cu` and `rgenn.h`.
+/// Render `simulator.cu`, `rgenn.h` and a `Makefile` that builds them with nvcc.
 pub fn render(net: &Network, cache_key: &str) -> Result<Vec<GeneratedFile>, RenderError> {
     let tera = templates::engine(super::Backend::Cuda)?;
     let ctx = context::build(net, cache_key);
@@ -22,6 +22,10 @@ pub fn render(net: &Network, cache_key: &str) -> Result<Vec<GeneratedFile>, Rend
         GeneratedFile {
             name: "rgenn.h".into(),
             contents: templates::render(&tera, "cuda/rgenn.h", &ctx)?,
+        },
+        GeneratedFile {
+            name: "Makefile".into(),
+            contents: templates::render(&tera, "cuda/Makefile", &ctx)?,
         },
     ])
 }
