@@ -7,6 +7,7 @@ pub mod bindings;
 pub mod c_print;
 pub mod cpu;
 pub mod cuda;
+pub mod rust;
 pub mod shared;
 pub mod templates;
 
@@ -22,6 +23,8 @@ pub enum Backend {
     Cpu,
     /// CUDA C++17 for NVIDIA GPUs (compiled with nvcc).
     Cuda,
+    /// The kernels themselves as Rust (compiled with rustc, or embedded in a Rust crate).
+    Rust,
 }
 
 impl Backend {
@@ -30,6 +33,7 @@ impl Backend {
         match self {
             Backend::Cpu => "cpu",
             Backend::Cuda => "cuda",
+            Backend::Rust => "rust",
         }
     }
 }
@@ -75,6 +79,7 @@ fn render_with_key(
     match backend {
         Backend::Cpu => cpu::render(net, key),
         Backend::Cuda => cuda::render(net, key),
+        Backend::Rust => rust::render(net, key),
     }
 }
 

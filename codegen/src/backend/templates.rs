@@ -60,6 +60,8 @@ fn set(backend: Backend) -> &'static [(&'static str, &'static str)] {
     match backend {
         Backend::Cpu => CPU,
         Backend::Cuda => CUDA,
+        // Built with quote, not templates (`backend::rust`).
+        Backend::Rust => &[],
     }
 }
 

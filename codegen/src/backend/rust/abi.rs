@@ -1,0 +1,372 @@
+//! The C ABI of the `rust` backend: the functions of `rgenn.h` with the same names and
+//! signatures, as `pub unsafe extern "C" fn` items of the generated module (not exported, so two
+//! models can live in one program), and the `cdylib.rs` crate root that exports them under their
+//! C names for the runtime to load like the C++ library.
+//!
+//! Calling contract (the runtime's, see `runtime/src/simulator.rs`): `sim` comes from
+//! `rgenn_create` and is destroyed once; calls for different lanes may run at the same time on
+//! different threads, calls for the same lane never overlap; `rgenn_buffer` pointers are used
+//! only while no lane runs; `rgenn_set_input`, `rgenn_profile` and `rgenn_optimizer_step` run
+//! while nothing else does.
+
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote};
+
+use super::ctx::{Gen, doc, note};
+use super::state::inputs;
+use crate::backend::ABI_VERSION;
+
+/// One ABI function: name, parameters, return type.
+struct Entry {
+    name: &'static str,
+    params: TokenStream,
+    args: TokenStream,
+    ret: TokenStream,
+}
+
+/// The ABI functions, in `rgenn.h` order.
+fn entries() -> Vec<Entry> {
+    let e = |name, params: TokenStream, args: TokenStream, ret: TokenStream| Entry {
+        name,
+        params,
+        args,
+        ret,
+    };
+    vec![
+        e("rgenn_abi_version", quote!(), quote!(), quote!(-> u32)),
+        e(
+            "rgenn_cache_key",
+            quote!(),
+            quote!(),
+            quote!(-> *const c_char),
+        ),
+        e("rgenn_create", quote!(), quote!(), quote!(-> *mut c_void)),
+        e(
+            "rgenn_destroy",
+            quote!(sim: *mut c_void),
+            quote!(sim),
+            quote!(),
+        ),
+        e(
+            "rgenn_buffer",
+            quote!(sim: *mut c_void, index: u32),
+            quote!(sim, index),
+            quote!(-> *mut c_void),
+        ),
+        e(
+            "rgenn_set_input",
+            quote!(sim: *mut c_void, population: u32, lane: u32, step_start: *const u32, units: *const u32, n_units: u64),
+            quote!(sim, population, lane, step_start, units, n_units),
+            quote!(-> i32),
+        ),
+        e(
+            "rgenn_reset",
+            quote!(sim: *mut c_void, lane: u32),
+            quote!(sim, lane),
+            quote!(),
+        ),
+        e(
+            "rgenn_step",
+            quote!(sim: *mut c_void, lane: u32, step: u32),
+            quote!(sim, lane, step),
+            quote!(),
+        ),
+        e(
+            "rgenn_finish_trial",
+            quote!(sim: *mut c_void, lane: u32),
+            quote!(sim, lane),
+            quote!(),
+        ),
+        e(
+            "rgenn_profile",
+            quote!(sim: *mut c_void, enable: i32, out: *mut u64),
+            quote!(sim, enable, out),
+            quote!(),
+        ),
+        e(
+            "rgenn_begin_backward",
+            quote!(sim: *mut c_void, lane: u32),
+            quote!(sim, lane),
+            quote!(-> i32),
+        ),
+        e(
+            "rgenn_back_step",
+            quote!(sim: *mut c_void, lane: u32, step: u32),
+            quote!(sim, lane, step),
+            quote!(),
+        ),
+        e(
+            "rgenn_optimizer_step",
+            quote!(sim: *mut c_void, n_lanes: u32, hyper: *const f64),
+            quote!(sim, n_lanes, hyper),
+            quote!(-> i32),
+        ),
+    ]
+}
+
+/// The state behind a handle, shared: every entry point makes only `&State`, so lanes running
+/// at once never hold a `&mut` to the same memory.
+fn state_ref() -> TokenStream {
+    let n = note("SAFETY: `sim` is a live state from `rgenn_create` (the caller's contract).");
+    quote! {
+        #n
+        let rgenn_s = unsafe { &*sim.cast::<State>() };
+    }
+}
+
+/// The ABI functions of the generated module.
+pub fn functions(g: &Gen, cache_key: &str) -> TokenStream {
+    let net = g.net;
+    let key = std::ffi::CString::new(cache_key).expect("a hex cache key has no NUL");
+    let key = Literal::c_string(&key);
+    let s = state_ref();
+    let lane_view = |what: &str| {
+        let n = note(&format!(
+            "SAFETY: lane checked; the caller runs nothing else on this lane{what}."
+        ));
+        quote! {
+            #n
+            let mut rgenn_l = unsafe { rgenn_s.lane(lane) };
+        }
+    };
+    let lane_only = lane_view("");
+    let lane_shared = lane_view(", and nothing writes the shared buffers meanwhile");
+    let shared = quote! {
+        rgenn_note!("SAFETY: nothing writes the shared buffers while lanes run (the caller's contract).");
+        let rgenn_g = unsafe { rgenn_s.shared() };
+    };
+    let buffers = net.buffers.iter().enumerate().map(|(i, b)| {
+        let (i, name) = (
+            Literal::u32_unsuffixed(i as u32),
+            format_ident!("{}", b.name),
+        );
+        quote!(#i => rgenn_s.#name.ptr.cast(),)
+    });
+    let has_inputs = !inputs(g).is_empty();
+    let set_input = inputs(g).into_iter().map(|(field, pi)| {
+        let (index, size) = (Literal::u32_unsuffixed(pi as u32), g.size(pi));
+        quote! {
+            #index => {
+                if rgenn_units.iter().any(|&u| u as usize >= #size)
+                    || rgenn_start.windows(2).any(|w| w[0] > w[1] || (w[1] - w[0]) as usize > #size)
+                    || rgenn_start[N_STEPS as usize] as u64 > n_units
+                {
+                    return -2;
+                }
+                rgenn_note!("SAFETY: lane checked; nothing else runs (the caller's contract).");
+                let rgenn_input = unsafe { &mut *rgenn_s.#field[lane as usize].get() };
+                rgenn_input.step_start = rgenn_start.to_vec();
+                rgenn_input.units = rgenn_units.to_vec();
+                0
+            }
+        }
+    });
+    let backward = net.has_backward();
+    let begin_backward = if backward {
+        quote! {
+            #s
+            #lane_only
+            begin_backward(&mut rgenn_l)
+        }
+    } else {
+        quote!(-1)
+    };
+    let back_step = if backward {
+        quote! {
+            #s
+            #lane_shared
+            #shared
+            back_step(rgenn_s, lane, &mut rgenn_l, &rgenn_g, step);
+        }
+    } else {
+        quote!()
+    };
+    let optimizer = if backward {
+        quote! {
+            if n_lanes == 0 || n_lanes > BATCH_SIZE || hyper.is_null() {
+                return -2;
+            }
+            #s
+            rgenn_note!("SAFETY: `hyper` points to 12 values, and nothing else runs (the caller's contract).");
+            unsafe { optimizer_step(rgenn_s, n_lanes as usize, &*hyper.cast::<[f64; 12]>()) };
+            0
+        }
+    } else {
+        quote!(-1)
+    };
+    let (lane_guard, step_guard, back_guard) = (
+        quote!(if lane >= BATCH_SIZE {
+            return;
+        }),
+        quote!(if lane >= BATCH_SIZE || step >= N_STEPS {
+            return;
+        }),
+        if backward {
+            quote!(if lane >= BATCH_SIZE || step >= N_STEPS {
+                return;
+            })
+        } else {
+            quote!(let _ = (sim, lane, step);)
+        },
+    );
+    let begin_guard = if backward {
+        quote!(if lane >= BATCH_SIZE {
+            return -2;
+        })
+    } else {
+        quote!(let _ = (sim, lane);)
+    };
+    let optimizer_guard = if backward {
+        quote!()
+    } else {
+        quote!(let _ = (sim, n_lanes, hyper);)
+    };
+    let abi_version = Literal::u32_unsuffixed(ABI_VERSION);
+    let bodies: Vec<TokenStream> = vec![
+        quote!(#abi_version),
+        quote!(#key.as_ptr()),
+        quote! {
+            match State::new() {
+                Some(rgenn_s) => Box::into_raw(Box::new(rgenn_s)).cast(),
+                None => std::ptr::null_mut(),
+            }
+        },
+        quote! {
+            if !sim.is_null() {
+                rgenn_note!("SAFETY: made by `rgenn_create`, destroyed once (the caller's contract).");
+                drop(unsafe { Box::from_raw(sim.cast::<State>()) });
+            }
+        },
+        quote! {
+            #s
+            match index {
+                #(#buffers)*
+                _ => std::ptr::null_mut(),
+            }
+        },
+        if !has_inputs {
+            quote! {
+                let _ = (sim, population, step_start, units, n_units);
+                if lane >= BATCH_SIZE { -1 } else { -3 }
+            }
+        } else {
+            quote! {
+                if lane >= BATCH_SIZE || step_start.is_null() || (units.is_null() && n_units > 0) {
+                    return -1;
+                }
+                #s
+                rgenn_note!("SAFETY: the caller passes N_STEPS + 1 step starts and n_units units.");
+                let rgenn_start = unsafe { std::slice::from_raw_parts(step_start, N_STEPS as usize + 1) };
+                let rgenn_units: &[u32] = if n_units == 0 {
+                    &[]
+                } else {
+                    rgenn_note!("SAFETY: as above.");
+                    unsafe { std::slice::from_raw_parts(units, n_units as usize) }
+                };
+                match population {
+                    #(#set_input)*
+                    _ => -3,
+                }
+            }
+        },
+        quote! {
+            #lane_guard
+            #s
+            #lane_only
+            reset_lane(&mut rgenn_l);
+        },
+        quote! {
+            #step_guard
+            #s
+            #lane_shared
+            #shared
+            forward_step(rgenn_s, lane, &mut rgenn_l, &rgenn_g, step);
+        },
+        quote! {
+            #lane_guard
+            #s
+            #lane_only
+            finish_lane(&mut rgenn_l);
+        },
+        quote! {
+            #s
+            rgenn_s.profiling.store(enable != 0, Ordering::Relaxed);
+            if !out.is_null() {
+                rgenn_note!("SAFETY: `out` points to N_PHASES values (the caller's contract).");
+                let rgenn_out = unsafe { std::slice::from_raw_parts_mut(out, N_PHASES) };
+                for (rgenn_k, rgenn_x) in rgenn_out.iter_mut().enumerate() {
+                    *rgenn_x = rgenn_s.profile.iter().map(|p| p[rgenn_k].swap(0, Ordering::Relaxed)).sum();
+                }
+            }
+        },
+        quote! {
+            #begin_guard
+            #begin_backward
+        },
+        quote! {
+            #back_guard
+            #back_step
+        },
+        quote! {
+            #optimizer_guard
+            #optimizer
+        },
+    ];
+    let docs = [
+        "The version of the C ABI this simulator speaks.",
+        "The build-cache key of the generated sources (a NUL-terminated string).",
+        "A new, zeroed state (reset each lane before use), or null when memory runs out.",
+        "Free a state made by `rgenn_create`.",
+        "The first element of buffer `index` (see the list in rgenn.h), or null.",
+        "Input spikes of spike-source population `population` for `lane`: `step_start[N_STEPS + 1]`, `units[n_units]`. Returns 0, or -1 (bad lane or pointers), -2 (unit out of range or bad step starts), -3 (not a spike-source population).",
+        "Reset one lane's state to the start of a trial.",
+        "Forward step `step` of one lane.",
+        "The end of one lane's trial (final readout values).",
+        "Turn per-phase timing on or off; when `out` is not null, it receives the nanoseconds since the last read, summed over lanes (forward delivery, forward update, backward spikes, backward update), and the sums reset.",
+        "Start the adjoint pass of `lane`: 0, -1 without an adjoint, -2 for a bad lane, or 1 + the index of the first population whose spike tape overflowed.",
+        "Reverse step `step` of one lane (call for N_STEPS - 1 down to 0).",
+        "Sum the gradients of lanes 0..n_lanes into lane 0 and take one Adam step (`hyper[12]`, see rgenn.h). Returns 0, -1 without an adjoint pass, -2 for a bad lane count.",
+    ];
+    let mut out = TokenStream::new();
+    for ((e, body), d) in entries().into_iter().zip(bodies).zip(docs) {
+        let (name, params, ret) = (format_ident!("{}", e.name), e.params, e.ret);
+        let d = doc(&format!(
+            "{d}\n\n# Safety\n\nSee the calling contract at the top of this file."
+        ));
+        out.extend(quote! {
+            #d
+            pub unsafe extern "C" fn #name(#params) #ret {
+                #body
+            }
+        });
+    }
+    out
+}
+
+/// The crate root that exports every ABI function under its C name.
+pub fn cdylib() -> TokenStream {
+    let wrappers = entries().into_iter().map(|e| {
+        let (name, params, args, ret) = (format_ident!("{}", e.name), e.params, e.args, e.ret);
+        let d = format!(" `{}` of rgenn.h, exported.", e.name);
+        quote! {
+            #[doc = #d]
+            #[doc = ""]
+            #[doc = " # Safety"]
+            #[doc = ""]
+            #[doc = " As the function of the simulator module it calls."]
+            #[unsafe(no_mangle)]
+            pub unsafe extern "C" fn #name(#params) #ret {
+                rgenn_note!("SAFETY: the caller's contract is the simulator module's, passed on unchanged.");
+                unsafe { simulator::#name(#args) }
+            }
+        }
+    });
+    quote! {
+        #[path = "simulator.rs"]
+        mod simulator;
+
+        use std::ffi::{c_char, c_void};
+
+        #(#wrappers)*
+    }
+}

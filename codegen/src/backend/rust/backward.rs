@@ -1,0 +1,496 @@
+//! The adjoint (EventProp) pass of the `rust` backend, kernel for kernel the CPU backend's
+//! `backward.cpp`: reverse step n first lets every spike emitted in step n read its targets'
+//! `weight_grad` and `delay_grad` at its arrival step (kept in per-neuron rings), adding to its
+//! synapse's gradients and its neuron's `dloss_dt`; then every neuron applies its jump (if it
+//! spiked in step n), one reverse step of its adjoint code, and stores `weight_grad` and
+//! `delay_grad` for step n in its rings.
+
+use std::collections::BTreeSet;
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::ctx::{Gen, doc, note};
+use super::forward::{uniform_slot, wrap_slot};
+use super::print::{SymKey, assigned_syms, read_syms, read_syms_expr};
+use crate::backend::shared::origin_text;
+use crate::ir::buffers::Role;
+use crate::ir::{Adjoint, Connectivity, Delays, Readout};
+
+/// True when population `pi` spikes and has an adjoint: it has a tape and a jump.
+pub fn has_jump(g: &Gen, pi: usize) -> bool {
+    let m = g.model(pi);
+    m.threshold.is_some() && m.adjoint.is_some()
+}
+
+/// `k_back_spikes_<pop>`: the neurons whose next unreplayed tape entry is step n.
+fn back_spikes(g: &Gen, pi: usize) -> TokenStream {
+    let pop = &g.net.populations[pi];
+    let name = format_ident!("k_back_spikes_{}", pop.name);
+    let d = doc(&format!(
+        "population \"{}\": the neurons whose next unreplayed tape entry is step n",
+        pop.name
+    ));
+    let (size, cap) = (g.size(pi), g.tape_capacity(pi));
+    let (read, step, list, count) = (
+        g.pop_buf(pi, Role::TapeRead),
+        g.pop_buf(pi, Role::TapeStep),
+        g.pop_buf(pi, Role::BackSpikes),
+        g.pop_buf(pi, Role::BackSpikeCount),
+    );
+    let allow = g.allow_case();
+    quote! {
+        #d
+        #allow
+        fn #name(rgenn_l: &mut Lane<'_>, rgenn_step: u32) {
+            let mut rgenn_n = 0;
+            for rgenn_j in 0..#size {
+                let rgenn_r = rgenn_l.#read[rgenn_j] as usize;
+                if rgenn_r > 0 && rgenn_l.#step[rgenn_j * #cap + rgenn_r - 1] == rgenn_step {
+                    rgenn_l.#list[rgenn_n] = rgenn_j as u32;
+                    rgenn_n += 1;
+                }
+            }
+            rgenn_l.#count[0] = rgenn_n as u32;
+        }
+    }
+}
+
+/// `k_back_<conn>`: gradients of the spikes the source emitted in step n.
+fn back_conn(g: &Gen, ci: usize) -> TokenStream {
+    let c = &g.net.connections[ci];
+    let (src, tgt) = (c.source.0 as usize, c.target.0 as usize);
+    let name = format_ident!("k_back_{}", c.name);
+    let d = doc(&format!(
+        "connection \"{}\": gradients of the spikes {} emitted in step n",
+        c.name, g.net.populations[src].name
+    ));
+    let source_is_input = g.is_source(src);
+    let spikes = if source_is_input {
+        let field = format_ident!("input_{}", g.net.populations[src].name);
+        quote! {
+            let rgenn_input = &*rgenn_l.#field;
+            if rgenn_input.step_start.is_empty() {
+                return;
+            }
+            let rgenn_n = rgenn_step as usize;
+            let rgenn_first = rgenn_input.step_start[rgenn_n] as usize;
+            let rgenn_end = rgenn_input.step_start[rgenn_n + 1] as usize;
+            let rgenn_spikes = &rgenn_input.units[rgenn_first..rgenn_end];
+        }
+    } else {
+        let (list, count, dloss) = (
+            g.pop_buf(src, Role::BackSpikes),
+            g.pop_buf(src, Role::BackSpikeCount),
+            g.pop_buf(src, Role::DlossDt),
+        );
+        quote! {
+            let rgenn_spikes = &rgenn_l.#list[..rgenn_l.#count[0] as usize];
+            let rgenn_dloss_dt = &mut *rgenn_l.#dloss;
+        }
+    };
+    let (size, ring_len, idx) = (g.size(tgt), g.ring_len(tgt), g.ring_idx(tgt));
+    let (wg_ring, dg_ring) = (
+        g.pop_buf(tgt, Role::WeightGradRing),
+        g.pop_buf(tgt, Role::DelayGradRing),
+    );
+    let (gw, gd) = (
+        g.conn_buf(ci, Role::WeightGrad),
+        g.conn_buf(ci, Role::DelayGrad),
+    );
+    let w = g.conn_buf(ci, Role::Weight);
+    let steps =
+        matches!(c.delays, Delays::PerSynapse { .. }).then(|| g.conn_buf(ci, Role::DelaySteps));
+    let dense = c.connectivity == Connectivity::Dense;
+    let uniform = match &c.delays {
+        Delays::Uniform { steps } => {
+            let slot = uniform_slot(g, tgt, *steps);
+            let rows = if dense {
+                quote! {
+                    let rgenn_wg_row = &rgenn_wg_ring[#idx(rgenn_slot, 0)..][..#size];
+                    let rgenn_dg_row = &rgenn_dg_ring[#idx(rgenn_slot, 0)..][..#size];
+                }
+            } else {
+                TokenStream::new()
+            };
+            quote!(#slot #rows)
+        }
+        Delays::PerSynapse { .. } => TokenStream::new(),
+    };
+    // Add to `rgenn_dt_sum` only where someone reads it.
+    let sum = |x: TokenStream| {
+        if source_is_input {
+            TokenStream::new()
+        } else {
+            quote!(rgenn_dt_sum += #x;)
+        }
+    };
+    let body = match &c.connectivity {
+        Connectivity::Dense => {
+            let add = sum(quote!(rgenn_gv));
+            let (d_row, at) = match &steps {
+                Some(steps) => {
+                    let slot = wrap_slot(g, tgt, quote!(rgenn_d[rgenn_post] as usize));
+                    (
+                        quote!(let rgenn_d = &rgenn_g.#steps[rgenn_row..][..#size];),
+                        quote! {
+                            #slot
+                            let rgenn_at = #idx(rgenn_slot, rgenn_post);
+                            let rgenn_gv = rgenn_w[rgenn_post] * rgenn_dg_ring[rgenn_at];
+                            rgenn_gw_row[rgenn_post] += rgenn_wg_ring[rgenn_at];
+                        },
+                    )
+                }
+                None => (
+                    TokenStream::new(),
+                    quote! {
+                        let rgenn_gv = rgenn_w[rgenn_post] * rgenn_dg_row[rgenn_post];
+                        rgenn_gw_row[rgenn_post] += rgenn_wg_row[rgenn_post];
+                    },
+                ),
+            };
+            quote! {
+                let rgenn_row = rgenn_pre * #size;
+                let rgenn_w = &rgenn_g.#w[rgenn_row..][..#size];
+                let rgenn_gw_row = &mut rgenn_gw[rgenn_row..][..#size];
+                let rgenn_gd_row = &mut rgenn_gd[rgenn_row..][..#size];
+                #d_row
+                for rgenn_post in 0..#size {
+                    #at
+                    rgenn_gd_row[rgenn_post] += rgenn_gv;
+                    #add
+                }
+            }
+        }
+        Connectivity::OneToOne => {
+            let add = sum(quote!(rgenn_gv));
+            let slot = match &steps {
+                Some(steps) => wrap_slot(g, tgt, quote!(rgenn_g.#steps[rgenn_pre] as usize)),
+                None => TokenStream::new(),
+            };
+            quote! {
+                #slot
+                let rgenn_at = #idx(rgenn_slot, rgenn_pre);
+                let rgenn_gv = rgenn_g.#w[rgenn_pre] * rgenn_dg_ring[rgenn_at];
+                rgenn_gw[rgenn_pre] += rgenn_wg_ring[rgenn_at];
+                rgenn_gd[rgenn_pre] += rgenn_gv;
+                #add
+            }
+        }
+        Connectivity::FixedProbability { .. } => {
+            let add = sum(quote!(rgenn_gv));
+            let (row_start, post) = (
+                g.conn_buf(ci, Role::RowStart),
+                g.conn_buf(ci, Role::PostIndex),
+            );
+            let slot = match &steps {
+                Some(steps) => wrap_slot(g, tgt, quote!(rgenn_g.#steps[rgenn_syn] as usize)),
+                None => TokenStream::new(),
+            };
+            quote! {
+                let rgenn_start = rgenn_g.#row_start[rgenn_pre] as usize;
+                let rgenn_end = rgenn_g.#row_start[rgenn_pre + 1] as usize;
+                for rgenn_syn in rgenn_start..rgenn_end {
+                    let rgenn_post = rgenn_g.#post[rgenn_syn] as usize;
+                    #slot
+                    let rgenn_at = #idx(rgenn_slot, rgenn_post);
+                    let rgenn_gv = rgenn_g.#w[rgenn_syn] * rgenn_dg_ring[rgenn_at];
+                    rgenn_gw[rgenn_syn] += rgenn_wg_ring[rgenn_at];
+                    rgenn_gd[rgenn_syn] += rgenn_gv;
+                    #add
+                }
+            }
+        }
+    };
+    let (start_sum, end_sum) = if source_is_input {
+        (TokenStream::new(), TokenStream::new())
+    } else {
+        let zero = g.lit(0.0);
+        (
+            quote!(let mut rgenn_dt_sum: Scalar = #zero;),
+            quote!(rgenn_dloss_dt[rgenn_pre] += rgenn_dt_sum;),
+        )
+    };
+    let pos_note = note(
+        "ring position of step n + 1; a synapse of step delay k reads slot (n + 1 + k) mod ring_len",
+    );
+    let allow = g.allow_case();
+    let allow_ring = g.allow_ring(tgt);
+    quote! {
+        #d
+        #allow
+        #allow_ring
+        fn #name(rgenn_l: &mut Lane<'_>, rgenn_g: &Shared<'_>, rgenn_step: u32) {
+            #spikes
+            let rgenn_wg_ring = &*rgenn_l.#wg_ring;
+            let rgenn_dg_ring = &*rgenn_l.#dg_ring;
+            let rgenn_gw = &mut *rgenn_l.#gw;
+            let rgenn_gd = &mut *rgenn_l.#gd;
+            #pos_note
+            let rgenn_pos = (rgenn_step as usize + 1) % #ring_len;
+            #uniform
+            for &rgenn_pre in rgenn_spikes {
+                let rgenn_pre = rgenn_pre as usize;
+                #start_sum
+                #body
+                #end_sum
+            }
+        }
+    }
+}
+
+/// How the readout's gradient enters population `pi`'s reverse step: `(drive, addition to
+/// dloss_dt at a spike)`, as in `shared::adjoint::readout_drive`.
+fn readout_drive(g: &Gen, pi: usize) -> (TokenStream, TokenStream) {
+    let pop = &g.net.populations[pi];
+    let zero = g.lit(0.0);
+    let Some(r) = pop.readout else {
+        return (zero, TokenStream::new());
+    };
+    let grad = g.pop_buf(pi, Role::ReadoutGrad);
+    let grad = quote!(rgenn_l.#grad[rgenn_j]);
+    let at_step = || {
+        let rs = g.pop_buf(pi, Role::ReadoutStep);
+        quote!(if rgenn_step == rgenn_l.#rs[rgenn_j] { #grad } else { #zero })
+    };
+    let duration = g.lit(g.net.duration_ms);
+    match r {
+        Readout::Sum => (grad, TokenStream::new()),
+        Readout::Mean => (quote!(#grad / N_STEPS as Scalar), TokenStream::new()),
+        Readout::MeanExp => (
+            quote!(#grad * Scalar::exp(-t / #duration) / N_STEPS as Scalar),
+            TokenStream::new(),
+        ),
+        Readout::Max => (at_step(), TokenStream::new()),
+        Readout::FirstSpike => {
+            let s = at_step();
+            (zero, quote!(+ (#s)))
+        }
+    }
+}
+
+/// `k_back_update_<pop>`: one reverse step of the adjoint.
+fn back_update(g: &Gen, pi: usize) -> TokenStream {
+    let pop = &g.net.populations[pi];
+    let m = g.model(pi);
+    let a: &Adjoint = m.adjoint.as_ref().expect("validated: has_backward");
+    let name = format_ident!("k_back_update_{}", pop.name);
+    let d = doc(&format!(
+        "population \"{}\" ({}): one reverse step of the adjoint",
+        pop.name, m.name
+    ));
+    let jump = has_jump(g, pi);
+    let jump_inputs = a.jump_inputs();
+    let sim_inputs = Adjoint::sim_inputs();
+    let sim_printer = g.printer(pi, &a.vars, &sim_inputs, &a.sim.code.locals);
+    let jump_printer = g.printer(pi, &a.vars, &jump_inputs, &a.jump.code.locals);
+    let plain = g.printer(pi, &a.vars, &[], &[]);
+    let (mut used, mut jump_used) = (BTreeSet::new(), BTreeSet::new());
+    read_syms(&a.sim.code.stmts, &mut used);
+    read_syms_expr(&a.weight_grad.code, &mut used);
+    read_syms_expr(&a.delay_grad.code, &mut used);
+    if jump {
+        read_syms(&a.jump.code.stmts, &mut jump_used);
+    }
+    let (drive, spike_loss) = readout_drive(g, pi);
+    let drive_used = used.contains(&SymKey::Input(0));
+    if drive_used && pop.readout == Some(Readout::MeanExp) {
+        used.insert(SymKey::T);
+    }
+    // Jump inputs are a separate namespace from the sim's: keep only forward symbols.
+    let constants_used: BTreeSet<SymKey> = used
+        .iter()
+        .chain(&jump_used)
+        .filter(|k| !matches!(k, SymKey::Input(_)))
+        .copied()
+        .collect();
+    let constants = g.constants(pi, &constants_used);
+    let mut assigned = BTreeSet::new();
+    assigned_syms(&a.sim.code.stmts, &mut assigned);
+    if jump {
+        assigned_syms(&a.jump.code.stmts, &mut assigned);
+    }
+    let (mut load, mut store) = (TokenStream::new(), TokenStream::new());
+    for (v, var) in a.vars.iter().enumerate() {
+        let (ident, buf) = (g.ident(var), g.pop_buf(pi, Role::AdjointVar(v as u32)));
+        if assigned.contains(&SymKey::Var(v as u32)) {
+            load.extend(quote!(let mut #ident = rgenn_l.#buf[rgenn_j];));
+        } else {
+            load.extend(quote!(let #ident = rgenn_l.#buf[rgenn_j];));
+        }
+        store.extend(quote!(rgenn_l.#buf[rgenn_j] = #ident;));
+    }
+    let size = g.size(pi);
+    let mut jump_code = TokenStream::new();
+    if jump {
+        let (cap, read, step, dloss, count_grad) = (
+            g.tape_capacity(pi),
+            g.pop_buf(pi, Role::TapeRead),
+            g.pop_buf(pi, Role::TapeStep),
+            g.pop_buf(pi, Role::DlossDt),
+            g.pop_buf(pi, Role::CountGrad),
+        );
+        let mut inputs = TokenStream::new();
+        let n_tape = a.tape.len();
+        if (0..n_tape).any(|k| jump_used.contains(&SymKey::Input(k as u32))) {
+            inputs.extend(quote!(let rgenn_e = rgenn_j * #cap + rgenn_r - 1;));
+        }
+        for (k, tape_name) in a.tape.iter().enumerate() {
+            if jump_used.contains(&SymKey::Input(k as u32)) {
+                let (ident, buf) = (g.ident(tape_name), g.pop_buf(pi, Role::TapeValue(k as u32)));
+                inputs.extend(quote!(let #ident = rgenn_l.#buf[rgenn_e];));
+            }
+        }
+        if jump_used.contains(&SymKey::Input(n_tape as u32)) {
+            let ident = g.ident(Adjoint::DLOSS_DT);
+            inputs.extend(quote!(let #ident = rgenn_l.#dloss[rgenn_j] #spike_loss;));
+        }
+        if jump_used.contains(&SymKey::Input(n_tape as u32 + 1)) {
+            let ident = g.ident(Adjoint::COUNT_GRAD);
+            inputs.extend(quote!(let #ident = rgenn_g.#count_grad[rgenn_j];));
+        }
+        let jump_note = note(&format!("jump — {}", origin_text(&a.jump.origin)));
+        let code = jump_printer.block(&a.jump.code);
+        let zero = g.lit(0.0);
+        jump_code = quote! {
+            let rgenn_r = rgenn_l.#read[rgenn_j] as usize;
+            if rgenn_r > 0 && rgenn_l.#step[rgenn_j * #cap + rgenn_r - 1] == rgenn_step {
+                #inputs
+                #jump_note
+                #code
+                rgenn_l.#dloss[rgenn_j] = #zero;
+                rgenn_l.#read[rgenn_j] = (rgenn_r - 1) as u32;
+            }
+        };
+    }
+    let drive_code = if drive_used {
+        let ident = g.ident(Adjoint::DRIVE);
+        quote!(let #ident: Scalar = #drive;)
+    } else {
+        TokenStream::new()
+    };
+    let sim_note = note(&format!("adjoint code — {}", origin_text(&a.sim.origin)));
+    let sim = sim_printer.block(&a.sim.code);
+    let (mut pos, mut rings) = (TokenStream::new(), TokenStream::new());
+    if pop.ring_len > 0 {
+        let (ring_len, idx) = (g.ring_len(pi), g.ring_idx(pi));
+        let (wg, dg) = (
+            g.pop_buf(pi, Role::WeightGradRing),
+            g.pop_buf(pi, Role::DelayGradRing),
+        );
+        let (wge, dge) = (
+            plain.expr(&a.weight_grad.code),
+            plain.expr(&a.delay_grad.code),
+        );
+        let n = note(&format!(
+            "what incoming synapses read at arrival step n — {}",
+            origin_text(&a.weight_grad.origin)
+        ));
+        pos = quote!(let rgenn_pos = rgenn_step as usize % #ring_len;);
+        rings = quote! {
+            #n
+            rgenn_l.#wg[#idx(rgenn_pos, rgenn_j)] = #wge;
+            rgenn_l.#dg[#idx(rgenn_pos, rgenn_j)] = #dge;
+        };
+    }
+    let g_param = if jump && jump_used.contains(&SymKey::Input(a.tape.len() as u32 + 1)) {
+        quote!(rgenn_g: &Shared<'_>)
+    } else {
+        quote!(_rgenn_g: &Shared<'_>)
+    };
+    let allow = g.allow_case();
+    quote! {
+        #d
+        #allow
+        #[allow(unused_assignments, clippy::all)]
+        fn #name(rgenn_l: &mut Lane<'_>, #g_param, rgenn_step: u32) {
+            #constants
+            #pos
+            for rgenn_j in 0..#size {
+                #load
+                #jump_code
+                #drive_code
+                #sim_note
+                #sim
+                #rings
+                #store
+            }
+        }
+    }
+}
+
+/// Every backward kernel, `begin_backward` and `back_step`.
+pub fn kernels(g: &Gen) -> TokenStream {
+    let net = g.net;
+    let mut out = TokenStream::new();
+    let neurons: Vec<usize> = (0..net.populations.len())
+        .filter(|&i| !g.is_source(i))
+        .collect();
+    let (mut spike_calls, mut conn_calls, mut update_calls, mut begin) = (
+        TokenStream::new(),
+        TokenStream::new(),
+        TokenStream::new(),
+        TokenStream::new(),
+    );
+    for &pi in neurons.iter().filter(|&&i| has_jump(g, i)) {
+        out.extend(back_spikes(g, pi));
+        let k = format_ident!("k_back_spikes_{}", net.populations[pi].name);
+        spike_calls.extend(quote!(#k(rgenn_l, rgenn_step);));
+        let (size, cap, count, read) = (
+            g.size(pi),
+            g.tape_capacity(pi),
+            g.pop_buf(pi, Role::TapeCount),
+            g.pop_buf(pi, Role::TapeRead),
+        );
+        let code = proc_macro2::Literal::i32_unsuffixed(pi as i32 + 1);
+        begin.extend(quote! {
+            for rgenn_j in 0..#size {
+                if rgenn_l.#count[rgenn_j] as usize > #cap {
+                    return #code;
+                }
+                rgenn_l.#read[rgenn_j] = rgenn_l.#count[rgenn_j];
+            }
+        });
+    }
+    for ci in 0..net.connections.len() {
+        out.extend(back_conn(g, ci));
+        let k = format_ident!("k_back_{}", net.connections[ci].name);
+        conn_calls.extend(quote!(#k(rgenn_l, rgenn_g, rgenn_step);));
+    }
+    for &pi in &neurons {
+        out.extend(back_update(g, pi));
+        let k = format_ident!("k_back_update_{}", net.populations[pi].name);
+        update_calls.extend(quote!(#k(rgenn_l, rgenn_g, rgenn_step);));
+    }
+    let begin_param = if begin.is_empty() {
+        quote!(_rgenn_l: &mut Lane<'_>)
+    } else {
+        quote!(rgenn_l: &mut Lane<'_>)
+    };
+    let g_param = if neurons.is_empty() && net.connections.is_empty() {
+        quote!(_rgenn_g: &Shared<'_>)
+    } else {
+        quote!(rgenn_g: &Shared<'_>)
+    };
+    out.extend(quote! {
+        /// Prepare the replay of the spike tapes: 0, or 1 + the index of the first population whose
+        /// tape overflowed.
+        fn begin_backward(#begin_param) -> i32 {
+            #begin
+            0
+        }
+
+        /// Reverse step n of one lane.
+        fn back_step(rgenn_s: &State, lane: u32, rgenn_l: &mut Lane<'_>, #g_param, rgenn_step: u32) {
+            let rgenn_t0 = rgenn_s.clock();
+            #spike_calls
+            #conn_calls
+            let rgenn_t1 = rgenn_s.clock();
+            #update_calls
+            let rgenn_t2 = rgenn_s.clock();
+            rgenn_s.record(lane, PHASE_BACK_SPIKES, rgenn_t0, rgenn_t1);
+            rgenn_s.record(lane, PHASE_BACK_UPDATE, rgenn_t1, rgenn_t2);
+        }
+    });
+    out
+}

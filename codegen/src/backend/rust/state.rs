@@ -1,0 +1,407 @@
+//! The state of a generated Rust simulator: constants, the buffer type, the `State` struct with
+//! one contiguous array per IR buffer (batched buffers hold every lane one after the other, as in
+//! the C++), and the views kernels work on: `Lane` (one lane's part of every batched buffer,
+//! `&mut`), `Shared` (parameters and connectivity, `&`) and `Whole` (what the optimiser updates).
+//!
+//! All `unsafe` of the generated module that concerns memory layout lives here, in `Buf` and in
+//! the three view constructors; kernels are safe code over the views' slices.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::ctx::{Gen, doc, usize_lit};
+use crate::backend::shared::{describe, reset_value};
+use crate::ir::buffers::{Buffer, Elem, Owner, Role};
+use crate::ir::{Delays, Readout};
+
+/// True for the buffers of `Shared`: read by forward or backward kernels, written by nobody
+/// while lanes run.
+fn is_shared(b: &Buffer) -> bool {
+    !b.batched
+        && matches!(
+            b.role,
+            Role::Weight | Role::DelaySteps | Role::RowStart | Role::PostIndex | Role::CountGrad
+        )
+}
+
+/// The buffers the optimiser of `Whole` updates: learned parameters, their Adam moments and
+/// every lane of their gradients.
+pub fn whole_buffers<'b>(g: &Gen<'b>) -> Vec<&'b Buffer> {
+    g.net
+        .buffers
+        .iter()
+        .filter(|b| {
+            let Owner::Connection(c) = b.owner else {
+                return false;
+            };
+            let c = &g.net.connections[c as usize];
+            let learn_delay = c.learn_delay && matches!(c.delays, Delays::PerSynapse { .. });
+            match b.role {
+                Role::Weight | Role::WeightGrad | Role::WeightAdamM | Role::WeightAdamV => {
+                    c.learn_weight
+                }
+                Role::DelayMs
+                | Role::DelaySteps
+                | Role::DelayGrad
+                | Role::DelayAdamM
+                | Role::DelayAdamV => learn_delay,
+                _ => false,
+            }
+        })
+        .collect()
+}
+
+/// Constants, index functions, `Buf` and `Input`.
+pub fn prelude(g: &Gen) -> TokenStream {
+    let net = g.net;
+    let scalar = match net.precision {
+        crate::ir::Precision::F32 => quote!(f32),
+        crate::ir::Precision::F64 => quote!(f64),
+    };
+    let (n_steps, batch, dt) = (
+        proc_macro2::Literal::u32_unsuffixed(net.n_steps),
+        proc_macro2::Literal::u32_unsuffixed(net.batch_size),
+        g.lit(net.dt_ms),
+    );
+    let mut pops = TokenStream::new();
+    for (i, p) in net.populations.iter().enumerate() {
+        let size = g.size(i);
+        let n = usize_lit(p.size as u64);
+        let d = doc(&format!(
+            "population \"{}\" ({}) — {}",
+            p.name,
+            g.model(i).name,
+            p.origin
+        ));
+        pops.extend(quote!(#d const #size: usize = #n;));
+        if p.ring_len > 0 {
+            let (len, idx, n) = (g.ring_len(i), g.ring_idx(i), usize_lit(p.ring_len as u64));
+            pops.extend(quote! {
+                const #len: usize = #n;
+                fn #idx(slot: usize, neuron: usize) -> usize {
+                    slot * #size + neuron
+                }
+            });
+        }
+        let jump = g.model(i).threshold.is_some() && g.model(i).adjoint.is_some();
+        if jump && net.has_backward() {
+            let (cap, n) = (g.tape_capacity(i), usize_lit(p.spike_capacity as u64));
+            pops.extend(quote!(const #cap: usize = #n;));
+        }
+    }
+    quote! {
+        use std::cell::UnsafeCell;
+        use std::ffi::{c_char, c_void};
+        use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+        use std::time::Instant;
+
+        /// The float type of this network.
+        pub type Scalar = #scalar;
+        /// Steps per trial.
+        const N_STEPS: u32 = #n_steps;
+        /// Batch lanes.
+        const BATCH_SIZE: u32 = #batch;
+        /// The time step (ms).
+        const DT: Scalar = #dt;
+        #pops
+        /// Profiling phases (nanoseconds per lane, summed while profiling is on).
+        const PHASE_DELIVER: usize = 0;
+        const PHASE_UPDATE: usize = 1;
+        const PHASE_BACK_SPIKES: usize = 2;
+        const PHASE_BACK_UPDATE: usize = 3;
+        const N_PHASES: usize = 4;
+
+        /// One buffer: `len` elements in one allocation, reached through a raw pointer so that lanes
+        /// running on different threads can each borrow their own part.
+        struct Buf<T> {
+            ptr: *mut T,
+            len: usize,
+        }
+
+        impl<T: Copy + Default> Buf<T> {
+            /// `len` default (zero) values, or `None` when memory runs out.
+            fn new(len: usize) -> Option<Buf<T>> {
+                let mut v: Vec<T> = Vec::new();
+                v.try_reserve_exact(len).ok()?;
+                v.resize(len, T::default());
+                let ptr = Box::into_raw(v.into_boxed_slice()).cast::<T>();
+                Some(Buf { ptr, len })
+            }
+        }
+
+        impl<T> Buf<T> {
+            /// Elements `[start, start + n)`, mutable.
+            ///
+            /// # Safety
+            ///
+            /// While the slice lives, nothing else reads or writes these elements.
+            unsafe fn part_mut<'a>(&self, start: usize, n: usize) -> &'a mut [T] {
+                assert!(start <= self.len && n <= self.len - start, "buffer part out of bounds");
+                rgenn_note!("SAFETY: in bounds of a live allocation (checked above); exclusive by the contract.");
+                unsafe { std::slice::from_raw_parts_mut(self.ptr.add(start), n) }
+            }
+
+            /// Every element, shared.
+            ///
+            /// # Safety
+            ///
+            /// While the slice lives, nothing writes the buffer.
+            unsafe fn all<'a>(&self) -> &'a [T] {
+                rgenn_note!("SAFETY: the whole live allocation; no writer by the contract.");
+                unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+            }
+        }
+
+        impl<T> Drop for Buf<T> {
+            fn drop(&mut self) {
+                let slice = std::ptr::slice_from_raw_parts_mut(self.ptr, self.len);
+                rgenn_note!("SAFETY: `ptr` and `len` come from the boxed slice made in `new`, freed only here.");
+                drop(unsafe { Box::from_raw(slice) });
+            }
+        }
+
+        /// One lane's input spikes of a spike-source population, binned to steps: the units of step
+        /// `n` are `units[step_start[n]..step_start[n + 1]]` (no input at all when empty).
+        #[derive(Default)]
+        struct Input {
+            step_start: Vec<u32>,
+            units: Vec<u32>,
+        }
+    }
+}
+
+fn input_field(g: &Gen, pop: usize) -> proc_macro2::Ident {
+    format_ident!("input_{}", g.net.populations[pop].name)
+}
+
+/// The per-lane input fields: `(field, population index)`.
+pub fn inputs(g: &Gen) -> Vec<(proc_macro2::Ident, usize)> {
+    (0..g.net.populations.len())
+        .filter(|&i| g.is_source(i))
+        .map(|i| (input_field(g, i), i))
+        .collect()
+}
+
+/// `State`, its constructor and the view constructors; the view structs.
+pub fn state(g: &Gen) -> TokenStream {
+    let net = g.net;
+    let allow = g.allow_case();
+    let mut fields = TokenStream::new();
+    let mut init = TokenStream::new();
+    for b in &net.buffers {
+        let (name, t) = (format_ident!("{}", b.name), g.elem(b.elem));
+        let total = usize_lit(b.len * if b.batched { net.batch_size as u64 } else { 1 });
+        let d = doc(&format!(
+            "{}{}",
+            describe(b.role),
+            if b.batched { ", per lane" } else { "" }
+        ));
+        fields.extend(quote!(#d #name: Buf<#t>,));
+        init.extend(quote!(#name: Buf::new(#total)?,));
+    }
+    for (field, pop) in inputs(g) {
+        let d = doc(&format!(
+            "input spikes of \"{}\", per lane",
+            net.populations[pop].name
+        ));
+        fields.extend(quote!(#d #field: Box<[UnsafeCell<Input>]>,));
+        init.extend(quote!(#field: (0..BATCH_SIZE).map(|_| UnsafeCell::default()).collect(),));
+    }
+    let (mut lane_fields, mut lane_init) = (TokenStream::new(), TokenStream::new());
+    for b in net.buffers.iter().filter(|b| b.batched) {
+        let (name, t, n) = (
+            format_ident!("{}", b.name),
+            g.elem(b.elem),
+            usize_lit(b.len),
+        );
+        lane_fields.extend(quote!(#name: &'a mut [#t],));
+        let start = if b.len == 1 {
+            quote!(rgenn_b)
+        } else {
+            quote!(rgenn_b * #n)
+        };
+        lane_init.extend(quote!(#name: self.#name.part_mut(#start, #n),));
+    }
+    for (field, _) in inputs(g) {
+        lane_fields.extend(quote!(#field: &'a mut Input,));
+        lane_init.extend(quote!(#field: &mut *self.#field[rgenn_b].get(),));
+    }
+    let (mut shared_fields, mut shared_init) = (TokenStream::new(), TokenStream::new());
+    for b in net.buffers.iter().filter(|b| is_shared(b)) {
+        let (name, t) = (format_ident!("{}", b.name), g.elem(b.elem));
+        shared_fields.extend(quote!(#name: &'a [#t],));
+        shared_init.extend(quote!(#name: self.#name.all(),));
+    }
+    let (mut whole_fields, mut whole_init) = (TokenStream::new(), TokenStream::new());
+    for b in whole_buffers(g) {
+        let (name, t) = (format_ident!("{}", b.name), g.elem(b.elem));
+        whole_fields.extend(quote!(#name: &'a mut [#t],));
+        whole_init.extend(quote!(#name: self.#name.part_mut(0, self.#name.len),));
+    }
+    let whole = if whole_buffers(g).is_empty() {
+        TokenStream::new()
+    } else {
+        quote! {
+            /// The buffers the optimiser updates, every lane.
+            #allow
+            struct Whole<'a> { #whole_fields }
+        }
+    };
+    let whole_fn = if whole_buffers(g).is_empty() {
+        TokenStream::new()
+    } else {
+        quote! {
+            /// The optimiser's view.
+            ///
+            /// # Safety
+            ///
+            /// Nothing else uses the state while the view lives.
+            unsafe fn whole(&self) -> Whole<'_> {
+                rgenn_note!("SAFETY: each field is a different allocation; exclusive by the contract.");
+                unsafe { Whole { #whole_init } }
+            }
+        }
+    };
+    quote! {
+        /// The simulator's state: every buffer of the network, batch lanes one after the other.
+        #allow
+        struct State {
+            /// Profiling is on.
+            profiling: AtomicBool,
+            /// Nanoseconds per lane and phase since the last read.
+            profile: Box<[[AtomicU64; N_PHASES]]>,
+            #fields
+        }
+
+        /// One batch lane's part of every per-lane buffer.
+        #allow
+        struct Lane<'a> { #lane_fields }
+
+        /// The buffers every lane reads and nobody writes while lanes run.
+        #allow
+        struct Shared<'a> { #shared_fields }
+
+        #whole
+
+        impl State {
+            /// A zeroed state, or `None` when memory runs out.
+            fn new() -> Option<State> {
+                Some(State {
+                    profiling: AtomicBool::new(false),
+                    profile: (0..BATCH_SIZE).map(|_| Default::default()).collect(),
+                    #init
+                })
+            }
+
+            /// Lane `lane`'s view.
+            ///
+            /// # Safety
+            ///
+            /// `lane < BATCH_SIZE`, and nothing else uses this lane while the view lives.
+            unsafe fn lane(&self, lane: u32) -> Lane<'_> {
+                let rgenn_b = lane as usize;
+                rgenn_note!("SAFETY: each field is a different allocation, and lane b's part of it is");
+                rgenn_note!("[b * len, (b + 1) * len): disjoint from every other lane's; exclusive by the contract.");
+                unsafe { Lane { #lane_init } }
+            }
+
+            /// The shared buffers.
+            ///
+            /// # Safety
+            ///
+            /// Nothing writes them while the view lives (the optimiser and the host only write
+            /// them between runs).
+            unsafe fn shared(&self) -> Shared<'_> {
+                rgenn_note!("SAFETY: read-only while lanes run, by the contract.");
+                unsafe { Shared { #shared_init } }
+            }
+
+            #whole_fn
+
+            /// The time now, when profiling.
+            fn clock(&self) -> Option<Instant> {
+                self.profiling.load(Ordering::Relaxed).then(Instant::now)
+            }
+
+            /// Add the time from `from` to `to` to `phase` of `lane`.
+            fn record(&self, lane: u32, phase: usize, from: Option<Instant>, to: Option<Instant>) {
+                if let (Some(a), Some(b)) = (from, to) {
+                    let ns = b.duration_since(a).as_nanos() as u64;
+                    self.profile[lane as usize][phase].fetch_add(ns, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+}
+
+/// The value every element of a lane of `b` is reset to, or `None` (see `shared::reset_value`).
+fn reset_tokens(g: &Gen, b: &Buffer) -> Option<TokenStream> {
+    reset_value(g.net, b)?;
+    let zero = match b.elem {
+        Elem::Scalar => g.lit(0.0),
+        Elem::U32 | Elem::U16 => quote!(0),
+    };
+    let Owner::Population(i) = b.owner else {
+        return Some(zero);
+    };
+    let pop = &g.net.populations[i as usize];
+    Some(match b.role {
+        Role::Var(v) => g.lit(pop.var_init[v as usize]),
+        Role::Readout => match pop.readout {
+            Some(Readout::Max) => quote!(-Scalar::INFINITY),
+            Some(Readout::FirstSpike) => quote!(Scalar::INFINITY),
+            _ => zero,
+        },
+        Role::ReadoutStep => quote!(u32::MAX),
+        _ => zero,
+    })
+}
+
+/// `reset_lane` and `finish_lane`.
+pub fn lane_functions(g: &Gen) -> TokenStream {
+    let mut resets = TokenStream::new();
+    for b in g.net.buffers.iter().filter(|b| b.batched) {
+        if let Some(v) = reset_tokens(g, b) {
+            let name = format_ident!("{}", b.name);
+            resets.extend(quote!(rgenn_l.#name.fill(#v);));
+        }
+    }
+    let mut finish = TokenStream::new();
+    for b in g
+        .net
+        .buffers
+        .iter()
+        .filter(|b| b.batched && b.role == Role::Readout)
+    {
+        let Owner::Population(i) = b.owner else {
+            continue;
+        };
+        if matches!(
+            g.net.populations[i as usize].readout,
+            Some(Readout::Mean | Readout::MeanExp)
+        ) {
+            let name = format_ident!("{}", b.name);
+            finish.extend(quote! {
+                for rgenn_x in rgenn_l.#name.iter_mut() {
+                    *rgenn_x /= N_STEPS as Scalar;
+                }
+            });
+        }
+    }
+    let finish_param = if finish.is_empty() {
+        quote!(_rgenn_l: &mut Lane<'_>)
+    } else {
+        quote!(rgenn_l: &mut Lane<'_>)
+    };
+    quote! {
+        /// Every per-lane buffer back to its value at the start of a trial (input spikes are kept).
+        fn reset_lane(rgenn_l: &mut Lane<'_>) {
+            #resets
+        }
+
+        /// The end of a trial: `mean` and `mean_exp` readouts divided by the number of steps.
+        fn finish_lane(#finish_param) {
+            #finish
+        }
+    }
+}
