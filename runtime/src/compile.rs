@@ -1,6 +1,7 @@
 //! Find the compiler of a backend and build generated sources into a shared library: the C++
 //! compiler through the `cc` crate's detection (honours `CXX`), nvcc through `RGENN_NVCC`,
-//! `CUDA_PATH` or `PATH` (see [`crate::nvcc`] for its flags).
+//! `CUDA_PATH` or `PATH` (see [`crate::nvcc`] for its flags), rustc through `RUSTC` or `PATH`
+//! (see [`crate::rustc`]).
 
 use std::ffi::OsString;
 use std::path::Path;
@@ -37,6 +38,7 @@ pub fn find(backend: Backend) -> Result<Compiler, BuildError> {
     match backend {
         Backend::Cpu => find_cxx(),
         Backend::Cuda => crate::nvcc::find_nvcc(),
+        Backend::Rust => crate::rustc::find_rustc(),
     }
 }
 
@@ -45,6 +47,7 @@ pub fn source_file(backend: Backend) -> &'static str {
     match backend {
         Backend::Cpu => "simulator.cpp",
         Backend::Cuda => "simulator.cu",
+        Backend::Rust => "cdylib.rs",
     }
 }
 

@@ -21,6 +21,22 @@ pub enum BuildError {
         /// What was tried and what happened.
         detail: String,
     },
+    /// No usable rustc for a `rust` backend build.
+    #[error(
+        "no Rust compiler found ({detail}); install Rust 1.85 or newer (https://rustup.rs) and put rustc on PATH, or set RUSTC to the rustc program"
+    )]
+    RustcNotFound {
+        /// What was tried and what happened.
+        detail: String,
+    },
+    /// A backend asked of a simulator handle that does not run it.
+    #[error("the `{backend}` backend does not run behind `Simulator`; use `{handle}`")]
+    WrongHandle {
+        /// The backend.
+        backend: &'static str,
+        /// The handle that runs it.
+        handle: &'static str,
+    },
     /// `CUDA_ARCH` is not a list of compute capabilities.
     #[error(
         "CUDA_ARCH=`{value}` is not a list of compute capabilities such as `90` or `80,90` (or `native` on a machine with a GPU)"

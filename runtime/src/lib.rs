@@ -19,6 +19,7 @@ pub mod npz;
 pub mod nvcc;
 pub mod plots;
 pub mod profile;
+pub mod rustc;
 pub mod shd;
 pub mod simulate;
 pub mod simulator;

@@ -95,6 +95,20 @@ impl Simulator {
         Self::load(net, &built.library, &built.cache_key)
     }
 
+    /// Build (or reuse from the cache) and load the simulator of `net` for `backend`: `cpu` (the
+    /// C++ kernels) or `rust` (the same kernels as Rust, built with rustc; identical results).
+    /// The `cuda` backend runs behind its own handle, [`crate::cuda::CudaSimulator`].
+    pub fn build_with(net: &Network, backend: Backend) -> Result<Simulator, BuildError> {
+        if backend == Backend::Cuda {
+            return Err(BuildError::WrongHandle {
+                backend: backend.name(),
+                handle: "rgenn_runtime::cuda::CudaSimulator",
+            });
+        }
+        let built = cache::build(net, backend)?;
+        Self::load(net, &built.library, &built.cache_key)
+    }
+
     /// Load an already built library.
     pub fn load(net: &Network, library: &Path, cache_key: &str) -> Result<Simulator, BuildError> {
         let lib = Library::load(library, cache_key)?;
