@@ -64,6 +64,9 @@ pub struct TrainArgs {
     /// Print where each epoch's training time went (kernel phases, optimiser, resets, host).
     #[arg(long)]
     pub profile: bool,
+    /// Backend to train on (cpu or rust).
+    #[arg(long, value_enum, default_value = "cpu")]
+    pub backend: BackendArg,
 }
 
 /// `rgenn bench`.
@@ -175,6 +178,8 @@ pub enum BackendArg {
     Cpu,
     /// CUDA for NVIDIA GPUs (needs nvcc; running needs a GPU and its driver).
     Cuda,
+    /// The kernels as Rust (needs rustc; the same results as cpu, no C++ compiler).
+    Rust,
 }
 
 /// `rgenn generate`.

@@ -12,6 +12,7 @@ pub fn backend_of(arg: BackendArg) -> backend::Backend {
     match arg {
         BackendArg::Cpu => backend::Backend::Cpu,
         BackendArg::Cuda => backend::Backend::Cuda,
+        BackendArg::Rust => backend::Backend::Rust,
     }
 }
 

@@ -1,7 +1,9 @@
-//! `rgenn grad MODEL.yaml --data D.npz [--params P.npz] --out G.npz [--backend cpu|cuda]`.
+//! `rgenn grad MODEL.yaml --data D.npz [--params P.npz] --out G.npz [--backend cpu|cuda|rust]`.
 
 use rgenn_runtime::data::SpikeDataset;
 use rgenn_runtime::{cuda, grad};
+
+use rgenn_codegen::backend::Backend;
 
 use crate::cli::{BackendArg, GradArgs};
 
@@ -11,15 +13,24 @@ use super::{CliError, plural, prepare, threads};
 pub fn run(args: &GradArgs) -> Result<(), CliError> {
     let start;
     let (net, out, how) = match args.backend {
-        BackendArg::Cpu => {
-            let mut p = prepare(&args.model, &args.data, args.params.as_deref())?;
+        BackendArg::Cpu | BackendArg::Rust => {
+            let backend = super::generate::backend_of(args.backend);
+            let mut p = prepare(&args.model, &args.data, args.params.as_deref(), backend)?;
             let threads = threads(args.threads);
             start = std::time::Instant::now();
             let out = grad::grad(&mut p.sim, &p.data, &args.data, threads)?;
             (
                 p.loaded.ir,
                 out,
-                format!("{threads} thread{}", plural(threads)),
+                format!(
+                    "{threads} thread{}{}",
+                    plural(threads),
+                    if backend == Backend::Rust {
+                        ", rust"
+                    } else {
+                        ""
+                    }
+                ),
             )
         }
         BackendArg::Cuda => {

@@ -80,6 +80,15 @@ pub fn build_model(
     model: &std::path::Path,
     params: Option<&std::path::Path>,
 ) -> Result<Built, CliError> {
+    build_model_with(model, params, rgenn_codegen::backend::Backend::Cpu)
+}
+
+/// [`build_model`] for `backend` (`cpu` or `rust`: both run behind `Simulator`).
+pub fn build_model_with(
+    model: &std::path::Path,
+    params: Option<&std::path::Path>,
+    backend: rgenn_codegen::backend::Backend,
+) -> Result<Built, CliError> {
     use rgenn_runtime::init;
     let loaded = rgenn_codegen::load_file(model)?;
     let net = &loaded.ir;
@@ -87,7 +96,7 @@ pub fn build_model(
     if let Some(p) = params {
         init::read_params(net, p, &mut values)?;
     }
-    let mut sim = rgenn_runtime::Simulator::build(net)?;
+    let mut sim = rgenn_runtime::Simulator::build_with(net, backend)?;
     init::upload(&mut sim, &values)?;
     Ok(Built {
         loaded,
@@ -106,13 +115,15 @@ pub struct Prepared {
     pub sim: rgenn_runtime::Simulator,
 }
 
-/// Load `model`, read `data`, build the CPU simulator and upload the parameters.
+/// Load `model`, read `data`, build the simulator for `backend` (`cpu` or `rust`) and upload
+/// the parameters.
 pub fn prepare(
     model: &std::path::Path,
     data: &std::path::Path,
     params: Option<&std::path::Path>,
+    backend: rgenn_codegen::backend::Backend,
 ) -> Result<Prepared, CliError> {
-    let b = build_model(model, params)?;
+    let b = build_model_with(model, params, backend)?;
     let data = rgenn_runtime::data::SpikeDataset::read(data)?;
     Ok(Prepared {
         loaded: b.loaded,

@@ -1,7 +1,9 @@
-//! `rgenn simulate MODEL.yaml --data D.npz [--params P.npz] --out OUT.npz [--backend cpu|cuda]`.
+//! `rgenn simulate MODEL.yaml --data D.npz [--params P.npz] --out OUT.npz [--backend cpu|cuda|rust]`.
 
 use rgenn_runtime::data::SpikeDataset;
 use rgenn_runtime::{cuda, simulate};
+
+use rgenn_codegen::backend::Backend;
 
 use crate::cli::{BackendArg, SimulateArgs};
 
@@ -11,15 +13,24 @@ use super::{CliError, plural, prepare, threads};
 pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
     let start;
     let (net, out, how) = match args.backend {
-        BackendArg::Cpu => {
-            let mut p = prepare(&args.model, &args.data, args.params.as_deref())?;
+        BackendArg::Cpu | BackendArg::Rust => {
+            let backend = super::generate::backend_of(args.backend);
+            let mut p = prepare(&args.model, &args.data, args.params.as_deref(), backend)?;
             let threads = threads(args.threads);
             start = std::time::Instant::now();
             let out = simulate::simulate(&mut p.sim, &p.data, &args.data, threads)?;
             (
                 p.loaded.ir,
                 out,
-                format!("{threads} thread{}", plural(threads)),
+                format!(
+                    "{threads} thread{}{}",
+                    plural(threads),
+                    if backend == Backend::Rust {
+                        ", rust"
+                    } else {
+                        ""
+                    }
+                ),
             )
         }
         BackendArg::Cuda => {

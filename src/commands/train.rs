@@ -1,15 +1,27 @@
-//! `rgenn train MODEL.yaml [--epochs N] [--out RUN_DIR] [--params P.npz | --resume]`.
+//! `rgenn train MODEL.yaml [--epochs N] [--out RUN_DIR] [--params P.npz | --resume]
+//! [--backend cpu|rust]`.
 
 use rgenn_codegen::ir::Split;
 use rgenn_runtime::train::{self, TrainOptions, files};
 
-use crate::cli::TrainArgs;
+use rgenn_runtime::SimError;
 
-use super::{CliError, build_model, threads};
+use crate::cli::{BackendArg, TrainArgs};
+
+use super::generate::backend_of;
+use super::{CliError, build_model_with, threads};
 
 /// Run the command.
 pub fn run(args: &TrainArgs) -> Result<(), CliError> {
-    let mut b = build_model(&args.model, args.params.as_deref())?;
+    let backend = match args.backend {
+        BackendArg::Cuda => {
+            return Err(CliError::Sim(SimError::Network(
+                "`rgenn train` runs on the cpu or rust backend; CUDA training is not available from the CLI yet (use `--backend cpu` or `--backend rust`)".into(),
+            )));
+        }
+        other => backend_of(other),
+    };
+    let mut b = build_model_with(&args.model, args.params.as_deref(), backend)?;
     let opts = TrainOptions {
         epochs: args.epochs,
         threads: threads(args.threads),
