@@ -26,10 +26,17 @@ fn the_c_example_builds_runs_and_matches_the_cli() {
         String::from_utf8_lossy(&make.stdout),
         stderr(&make)
     );
-    for file in ["simulator.cpp", "rgenn.h", "Makefile", "librgenn_sequence_detection.a"] {
+    for file in [
+        "simulator.cpp",
+        "rgenn.h",
+        "Makefile",
+        "librgenn_sequence_detection.a",
+    ] {
         assert!(build.join("generated").join(file).is_file(), "{file}");
     }
-    let run = Command::new(build.join("sequence_detection")).output().unwrap();
+    let run = Command::new(build.join("sequence_detection"))
+        .output()
+        .unwrap();
     assert!(run.status.success(), "{}", stderr(&run));
     let text = String::from_utf8_lossy(&run.stdout).into_owned();
     // "order K: readout A B -> predicted P" for both input orders.
@@ -42,7 +49,10 @@ fn the_c_example_builds_runs_and_matches_the_cli() {
         })
         .collect();
     assert_eq!(readouts.len(), 2, "{text}");
-    assert!(text.contains("accuracy 0/2"), "initial delays fail the task:\n{text}");
+    assert!(
+        text.contains("accuracy 0/2"),
+        "initial delays fail the task:\n{text}"
+    );
 
     let out = tmp.path().join("out.npz");
     let o = rgenn(
@@ -57,7 +67,10 @@ fn the_c_example_builds_runs_and_matches_the_cli() {
         tmp.path(),
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    let cli = NpzFile::open(&out).unwrap().floats("output.readout").unwrap();
+    let cli = NpzFile::open(&out)
+        .unwrap()
+        .floats("output.readout")
+        .unwrap();
     let cli: Vec<f32> = cli.values.iter().map(|&v| v as f32).collect();
     assert_eq!(cli, readouts.concat(), "C program and CLI agree exactly");
 

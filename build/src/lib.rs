@@ -12,9 +12,10 @@
 //! [`Builder::generate`] validates the network (an invalid one fails the build with the same
 //! `file:line:column` report as `rgenn check`), writes the simulator sources, the IR and typed
 //! Rust bindings into `$OUT_DIR/rgenn/<network>/`, compiles the C++ with the `cc` crate (the `cpu`
-//! backend) and tells cargo to rerun the script when the network file or one of its model files
-//! changes. The crate then includes the bindings with `rgenn_runtime::include_model!("<network>")`
-//! and depends on `rgenn-runtime`.
+//! backend; the `rust` backend's kernels are Rust and compile with the crate itself, no C++
+//! compiler needed) and tells cargo to rerun the script when the network file or one of its model
+//! files changes. The crate then includes the bindings with
+//! `rgenn_runtime::include_model!("<network>")` and depends on `rgenn-runtime`.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -60,7 +61,7 @@ impl fmt::Display for Error {
             Error::Render(e) => write!(f, "error: {e}"),
             Error::Backend(name) => write!(
                 f,
-                "error: the `{name}` backend cannot be embedded through rgenn-build; use `cpu` (or `rust`)"
+                "error: the `{name}` backend cannot be embedded through rgenn-build; use `cpu` or `rust`"
             ),
             Error::Compile(message) => write!(
                 f,
@@ -99,6 +100,7 @@ pub struct Builder {
     network: PathBuf,
     backend: Backend,
     out_dir: Option<PathBuf>,
+    module: Option<String>,
     cargo: bool,
 }
 
@@ -109,6 +111,7 @@ impl Builder {
             network: network.as_ref().to_path_buf(),
             backend: Backend::Cpu,
             out_dir: None,
+            module: None,
             cargo: true,
         }
     }
@@ -122,6 +125,13 @@ impl Builder {
     /// Where to write (default `$OUT_DIR/rgenn/<network>`).
     pub fn out_dir(mut self, dir: impl AsRef<Path>) -> Builder {
         self.out_dir = Some(dir.as_ref().to_path_buf());
+        self
+    }
+
+    /// The bindings' module name and folder (default: the network's name), e.g. to embed one
+    /// network twice with different backends. Characters outside `[A-Za-z0-9_]` become `_`.
+    pub fn module(mut self, name: &str) -> Builder {
+        self.module = Some(name.to_string());
         self
     }
 
@@ -153,7 +163,10 @@ impl Builder {
             }
         }
         let net = &loaded.ir;
-        let module = bindings::module_name(net);
+        let module = match &self.module {
+            Some(m) => bindings::module_name_of(m),
+            None => bindings::module_name(net),
+        };
         let dir = match &self.out_dir {
             Some(d) => d.clone(),
             None => PathBuf::from(std::env::var_os("OUT_DIR").ok_or(Error::NoOutDir)?)
@@ -166,9 +179,10 @@ impl Builder {
         })?;
         let linkage = match self.backend {
             Backend::Cpu => Linkage::LinkedC {
-                prefix: bindings::symbol_prefix(net),
+                prefix: bindings::symbol_prefix(&module),
             },
-            other => return Err(Error::Backend(other.name())),
+            Backend::Rust => Linkage::RustKernels,
+            Backend::Cuda => return Err(Error::Backend("cuda")),
         };
         let sources = codegen_backend::render(net, self.backend).map_err(Error::Render)?;
         let cache_key = codegen_backend::cache_key(net, self.backend).map_err(Error::Render)?;
@@ -179,6 +193,7 @@ impl Builder {
                 base_dir: absolute(&loaded.base_dir),
                 source: self.network.display().to_string(),
                 linkage: linkage.clone(),
+                module: module.clone(),
             },
         );
         let mut files = sources;

@@ -313,5 +313,9 @@ fn the_generated_makefile_builds_the_static_library() {
         .args(["-std=c99", "-Wall", "-Werror", "-c", "uses_header.c"])
         .output()
         .expect("cc runs");
-    assert!(cc.status.success(), "{}", String::from_utf8_lossy(&cc.stderr));
+    assert!(
+        cc.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cc.stderr)
+    );
 }

@@ -16,6 +16,7 @@ fn bindings(example: &str, linkage: Linkage) -> String {
             cache_key: "0123abcd".into(),
             base_dir: "/path/to/examples".into(),
             source: format!("examples/{example}"),
+            module: bindings::module_name(&net),
             linkage,
         },
     )
@@ -57,6 +58,7 @@ fn keyword_names_become_valid_rust() {
             base_dir: ".".into(),
             source: "t.yaml".into(),
             linkage: Linkage::RustKernels,
+            module: bindings::module_name(&net),
         },
     );
     syn::parse_file(&text).expect("keyword names still give valid Rust");

@@ -1,9 +1,16 @@
-//! Generates the simulators and typed bindings of two example networks into OUT_DIR and compiles
-//! them: sequence detection (used by `main`) and Yin-Yang (used by the tests; two networks show
-//! that several simulators link into one program).
+//! Generates the simulators and typed bindings of example networks into OUT_DIR: sequence
+//! detection (used by `main`), and for the tests Yin-Yang twice, once with the C++ kernels compiled
+//! through cc and once with the kernels generated as Rust (`yin_yang_rust`, no C++ compiler
+//! involved). Several simulators link into one program.
+
+use rgenn_build::{Backend, Builder};
 
 fn main() -> Result<(), rgenn_build::Error> {
-    rgenn_build::Builder::new("../sequence_detection.yaml").generate()?;
-    rgenn_build::Builder::new("../yin_yang.yaml").generate()?;
+    Builder::new("../sequence_detection.yaml").generate()?;
+    Builder::new("../yin_yang.yaml").generate()?;
+    Builder::new("../yin_yang.yaml")
+        .backend(Backend::Rust)
+        .module("yin_yang_rust")
+        .generate()?;
     Ok(())
 }

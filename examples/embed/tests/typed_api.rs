@@ -175,3 +175,32 @@ fn parameters_round_trip_through_the_typed_api() {
     assert_eq!(fresh.params(), model.params());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+rgenn_runtime::include_model!("yin_yang_rust");
+
+#[test]
+fn rust_kernels_match_the_cpp_kernels() {
+    let mut cpp = yin_yang::Model::new().unwrap();
+    let mut rust = yin_yang_rust::Model::new().unwrap();
+    let train = subset(&cpp.dataset(Split::Train).unwrap().unwrap(), 64);
+    let data = subset(&cpp.dataset(Split::Validation).unwrap().unwrap(), 32);
+    assert_eq!(cpp.grad(&data).unwrap(), rust.grad(&data).unwrap());
+    for batch in (0..train.len()).collect::<Vec<_>>().chunks(32) {
+        assert_eq!(
+            cpp.train_batch(&train, batch, 0).unwrap(),
+            rust.train_batch(&train, batch, 0).unwrap()
+        );
+    }
+    assert_eq!(
+        cpp.params(),
+        rust.params(),
+        "identical parameters after training"
+    );
+    let input = cpp.bin(&data, 3).unwrap();
+    assert_eq!(
+        cpp.run_trial(5, &input).unwrap(),
+        rust.run_trial(5, &input).unwrap()
+    );
+    let (a, b) = (cpp.output.readout, rust.output.readout);
+    assert_eq!(cpp.get(a, 5).unwrap(), rust.get(b, 5).unwrap());
+}

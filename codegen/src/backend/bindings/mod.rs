@@ -57,22 +57,29 @@ pub struct Options {
     pub source: String,
     /// Where the simulator comes from.
     pub linkage: Linkage,
+    /// The module's name (usually [`module_name`]).
+    pub module: String,
 }
 
-/// Module name for `net`: its name as a Rust identifier (characters outside `[A-Za-z0-9_]`
-/// become `_`).
+/// The default module name for `net`: its name as a Rust identifier (characters outside
+/// `[A-Za-z0-9_]` become `_`).
 pub fn module_name(net: &Network) -> String {
     rust_name(&net.name)
 }
 
-/// The symbol prefix `rgenn-build` gives the C entry points of `net`.
-pub fn symbol_prefix(net: &Network) -> String {
-    format!("rgenn_{}_", module_name(net))
+/// `name` as a module name (characters outside `[A-Za-z0-9_]` become `_`).
+pub fn module_name_of(name: &str) -> String {
+    rust_name(name)
+}
+
+/// The symbol prefix `rgenn-build` gives the C entry points of the network in `module`.
+pub fn symbol_prefix(module: &str) -> String {
+    format!("rgenn_{}_", rust_name(module))
 }
 
 /// `bindings.rs` for `net`; the IR goes next to it as `network.json` ([`Network::to_json`]).
 pub fn render(net: &Network, opts: &Options) -> String {
-    let module = ident(&module_name(net));
+    let module = ident(&opts.module);
     let name = &net.name;
     let batch_size = Literal::u32_unsuffixed(net.batch_size);
     let n_steps = Literal::u32_unsuffixed(net.n_steps);
