@@ -40,6 +40,11 @@ struct BufferCtx {
     ctype: &'static str,
     total_len: u64,
     comment: String,
+    /// False when the buffer lives inside another one's array (`storage`).
+    declared: bool,
+    /// The `State` member holding the buffer, and the buffer's first element in it.
+    storage: String,
+    offset: u64,
 }
 
 #[derive(Serialize, Clone, Default)]
@@ -64,6 +69,8 @@ struct PopCtx {
     readout_on_spike: Vec<String>,
     readout_step: String,
     back: Option<AdjointCode>,
+    /// The interleaved weight_grad / delay_grad history (see `build`).
+    grad_ring: String,
 }
 
 #[derive(Serialize, Default)]
@@ -89,8 +96,14 @@ struct ConnCtx {
     row_start: String,
     post_index: String,
     n_synapses: u64,
+    /// Posts per block of a dense row's delivery (the row, or `MAX_BLOCK` when it is longer).
+    block: u32,
     back: BackConnCtx,
 }
+
+/// Longest block of a dense row whose ring indices are computed before its additions (a stack
+/// array of this many `uint32_t`).
+const MAX_BLOCK: u32 = 512;
 
 #[derive(Serialize)]
 struct ResetCtx {
@@ -129,6 +142,7 @@ fn pop_ctx(net: &Network, index: usize, pop: &Population) -> PopCtx {
         has_readout: pop.readout.is_some(),
         readout: buffer(net, owner, Role::Readout),
         readout_step: buffer(net, owner, Role::ReadoutStep),
+        grad_ring: buffer(net, owner, Role::WeightGradRing),
         ..Default::default()
     };
     if model.kind == ModelKind::SpikeSource {
@@ -172,16 +186,39 @@ pub fn build(net: &Network, cache_key: &str) -> Context {
         .buffers
         .iter()
         .enumerate()
-        .map(|(index, b)| BufferCtx {
-            index,
-            name: b.name.clone(),
-            ctype: ctype(b.elem),
-            total_len: b.len * if b.batched { net.batch_size as u64 } else { 1 },
-            comment: format!(
-                "{}{}",
-                describe(b.role),
-                if b.batched { ", per lane" } else { "" }
-            ),
+        .map(|(index, b)| {
+            let total_len = b.len * if b.batched { net.batch_size as u64 } else { 1 };
+            let mut ctx = BufferCtx {
+                index,
+                name: b.name.clone(),
+                ctype: ctype(b.elem),
+                total_len,
+                comment: format!(
+                    "{}{}",
+                    describe(b.role),
+                    if b.batched { ", per lane" } else { "" }
+                ),
+                declared: true,
+                storage: b.name.clone(),
+                offset: 0,
+            };
+            // The weight_grad and delay_grad histories of a population share one array, the two
+            // values of a neuron and step side by side ([lane][ring_len][size][2]), so a synapse
+            // reads both from one cache line. `rgenn_buffer` hands out its two halves for the two
+            // buffers of the IR; only the generated code knows their layout.
+            match b.role {
+                Role::WeightGradRing => {
+                    ctx.total_len = 2 * total_len;
+                    ctx.comment = "weight_grad and delay_grad per step, interleaved [ring_len][size][2], per lane".into();
+                }
+                Role::DelayGradRing => {
+                    ctx.declared = false;
+                    ctx.storage = buffer(net, b.owner, Role::WeightGradRing);
+                    ctx.offset = total_len;
+                }
+                _ => {}
+            }
+            ctx
         })
         .collect();
     let populations: Vec<PopCtx> = net
@@ -250,6 +287,7 @@ pub fn build(net: &Network, cache_key: &str) -> Context {
                 row_start: buffer(net, owner, Role::RowStart),
                 post_index: buffer(net, owner, Role::PostIndex),
                 n_synapses: c.n_synapses,
+                block: tgt.size.clamp(1, MAX_BLOCK),
                 back: backward::conn(net, i, c),
             }
         })
@@ -257,11 +295,22 @@ pub fn build(net: &Network, cache_key: &str) -> Context {
     let mut resets = Vec::new();
     let mut finish = Vec::new();
     for b in net.buffers.iter().filter(|b| b.batched) {
-        if let Some(value) = reset_value(net, b) {
+        // Tape entries are read only below the tape count, all written in the same trial, so
+        // resetting the count empties the tape. The delay_grad history is reset with the
+        // weight_grad history it shares an array with.
+        let skip = matches!(
+            b.role,
+            Role::TapeStep | Role::TapeValue(_) | Role::DelayGradRing
+        );
+        if let (Some(value), false) = (reset_value(net, b), skip) {
             resets.push(ResetCtx {
                 buffer: b.name.clone(),
                 ctype: ctype(b.elem),
-                len: b.len,
+                len: if b.role == Role::WeightGradRing {
+                    2 * b.len
+                } else {
+                    b.len
+                },
                 value,
             });
         }
