@@ -214,15 +214,24 @@ fn update(g: &Gen, pi: usize) -> TokenStream {
     let (mut each_step, mut on_spike) = (TokenStream::new(), TokenStream::new());
     if let Some(r) = pop.readout {
         let acc = g.pop_buf(pi, Role::Readout);
-        let var = readout_var.expect("validated: readout populations have a readout variable");
+        let var = || {
+            readout_var
+                .clone()
+                .expect("validated: sum, mean, mean_exp and max read a readout variable")
+        };
         let duration = g.lit(net.duration_ms);
         match r {
             Readout::Sum | Readout::Mean => {
+                let var = var();
                 each_step.extend(quote!(rgenn_l.#acc[rgenn_j] += #var;));
             }
-            Readout::MeanExp => each_step
-                .extend(quote!(rgenn_l.#acc[rgenn_j] += Scalar::exp(-t / #duration) * #var;)),
+            Readout::MeanExp => {
+                let var = var();
+                each_step
+                    .extend(quote!(rgenn_l.#acc[rgenn_j] += Scalar::exp(-t / #duration) * #var;));
+            }
             Readout::Max => {
+                let var = var();
                 let rs = g.pop_buf(pi, Role::ReadoutStep);
                 each_step.extend(quote! {
                     if #var > rgenn_l.#acc[rgenn_j] {

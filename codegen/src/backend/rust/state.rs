@@ -119,17 +119,26 @@ pub fn prelude(g: &Gen) -> TokenStream {
         }
 
         impl<T: Copy + Default> Buf<T> {
-            /// `len` default (zero) values, or `None` when memory runs out.
-            fn new(len: usize) -> Option<Buf<T>> {
+            /// `len` default (zero) values, or a null buffer when memory runs out (see
+            /// `State::new`). Not inlined: one copy serves every buffer.
+            #[inline(never)]
+            fn new(len: usize) -> Buf<T> {
                 let mut v: Vec<T> = Vec::new();
-                v.try_reserve_exact(len).ok()?;
+                if v.try_reserve_exact(len).is_err() {
+                    return Buf { ptr: std::ptr::null_mut(), len: 0 };
+                }
                 v.resize(len, T::default());
                 let ptr = Box::into_raw(v.into_boxed_slice()).cast::<T>();
-                Some(Buf { ptr, len })
+                Buf { ptr, len }
             }
         }
 
         impl<T> Buf<T> {
+            /// The allocation succeeded.
+            fn ok(&self) -> bool {
+                !self.ptr.is_null()
+            }
+
             /// Elements `[start, start + n)`, mutable.
             ///
             /// # Safety
@@ -154,6 +163,9 @@ pub fn prelude(g: &Gen) -> TokenStream {
 
         impl<T> Drop for Buf<T> {
             fn drop(&mut self) {
+                if self.ptr.is_null() {
+                    return;
+                }
                 let slice = std::ptr::slice_from_raw_parts_mut(self.ptr, self.len);
                 rgenn_note!("SAFETY: `ptr` and `len` come from the boxed slice made in `new`, freed only here.");
                 drop(unsafe { Box::from_raw(slice) });
@@ -188,6 +200,7 @@ pub fn state(g: &Gen) -> TokenStream {
     let allow = g.allow_case();
     let mut fields = TokenStream::new();
     let mut init = TokenStream::new();
+    let mut checks = Vec::new();
     for b in &net.buffers {
         let (name, t) = (format_ident!("{}", b.name), g.elem(b.elem));
         let total = usize_lit(b.len * if b.batched { net.batch_size as u64 } else { 1 });
@@ -197,7 +210,8 @@ pub fn state(g: &Gen) -> TokenStream {
             if b.batched { ", per lane" } else { "" }
         ));
         fields.extend(quote!(#d #name: Buf<#t>,));
-        init.extend(quote!(#name: Buf::new(#total)?,));
+        init.extend(quote!(#name: Buf::new(#total),));
+        checks.push(quote!(rgenn_s.#name.ok()));
     }
     for (field, pop) in inputs(g) {
         let d = doc(&format!(
@@ -286,11 +300,13 @@ pub fn state(g: &Gen) -> TokenStream {
         impl State {
             /// A zeroed state, or `None` when memory runs out.
             fn new() -> Option<State> {
-                Some(State {
+                let rgenn_s = State {
                     profiling: AtomicBool::new(false),
                     profile: (0..BATCH_SIZE).map(|_| Default::default()).collect(),
                     #init
-                })
+                };
+                let rgenn_ok = #(#checks)&&*;
+                rgenn_ok.then_some(rgenn_s)
             }
 
             /// Lane `lane`'s view.
