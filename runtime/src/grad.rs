@@ -16,7 +16,7 @@ use crate::error::{DataError, SimError};
 use crate::init::param_shape;
 use crate::loss::{LossSpec, TrialLoss, trial_loss};
 use crate::npz::{self, OutArray};
-use crate::simulator::{Handle, Simulator, for_lanes};
+use crate::simulator::{Handle, Simulator};
 
 /// Gradients of the mean loss, per connection, in synapse order.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -149,7 +149,7 @@ impl Simulator {
             let (readout, readout_grad) = (ptr(readout), ptr(readout_grad));
             let handle = Handle(self.handle);
             let lib = &self.lib;
-            for_lanes(lanes, threads, |lane| {
+            for_lanes_balanced(lanes, threads, |lane| {
                 let at = lane as usize * size;
                 // SAFETY: each lane is run by exactly one thread and touches only its own state;
                 // the readout and readout-gradient regions used here belong to this lane.
@@ -194,7 +194,7 @@ impl Simulator {
         // Phase 3: every lane's adjoint pass.
         let handle = Handle(self.handle);
         let lib = &self.lib;
-        let codes = for_lanes(lanes, threads, |lane| {
+        let codes = for_lanes_balanced(lanes, threads, |lane| {
             // SAFETY: as above; the backward pass of a lane touches only that lane's state and
             // reads the shared, already written count gradients.
             unsafe {
@@ -281,6 +281,45 @@ impl Simulator {
     }
 }
 
+/// Run `run` on every lane of `lanes` on up to `threads` threads and return the results in lane
+/// order. Each thread takes the next lane not yet started, so a thread that drew short trials takes
+/// more of them (trials differ in spike counts, hence in time); which thread runs a lane does not
+/// change its result, since a lane touches only its own state.
+fn for_lanes_balanced<T: Send>(
+    lanes: &[u32],
+    threads: usize,
+    run: impl Fn(u32) -> T + Sync,
+) -> Vec<T> {
+    let threads = threads.clamp(1, lanes.len().max(1));
+    if threads == 1 {
+        return lanes.iter().map(|&l| run(l)).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut done: Vec<(usize, T)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let (run, next) = (&run, &next);
+                scope.spawn(move || {
+                    let mut out = Vec::new();
+                    loop {
+                        let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(&lane) = lanes.get(k) else {
+                            break out;
+                        };
+                        out.push((k, run(lane)));
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a simulation thread panicked"))
+            .collect()
+    });
+    done.sort_by_key(|&(k, _)| k);
+    done.into_iter().map(|(_, t)| t).collect()
+}
+
 /// Forward and backward over every trial of `data`: mean loss, accuracy and the gradients of the
 /// mean loss.
 pub fn grad(
@@ -356,4 +395,22 @@ pub fn write_output(net: &Network, out: &GradOutput, path: &Path) -> Result<(), 
         path: path.to_path_buf(),
         source,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::for_lanes_balanced;
+
+    #[test]
+    fn balanced_lanes_return_results_in_lane_order() {
+        let lanes: Vec<u32> = vec![3, 0, 7, 1, 5, 2];
+        for threads in 1..=4 {
+            let out = for_lanes_balanced(&lanes, threads, |lane| {
+                // uneven work, so threads finish lanes out of order
+                std::thread::sleep(std::time::Duration::from_millis(u64::from(lane % 3)));
+                lane * 10
+            });
+            assert_eq!(out, vec![30, 0, 70, 10, 50, 20], "{threads} threads");
+        }
+    }
 }
