@@ -353,6 +353,11 @@ pub fn state(g: &Gen) -> TokenStream {
 /// The value every element of a lane of `b` is reset to, or `None` (see `shared::reset_value`).
 fn reset_tokens(g: &Gen, b: &Buffer) -> Option<TokenStream> {
     reset_value(g.net, b)?;
+    // As on the CPU: tape entries are read only below the tape count, all written in the same
+    // trial, so resetting the count empties the tape.
+    if matches!(b.role, Role::TapeStep | Role::TapeValue(_)) {
+        return None;
+    }
     let zero = match b.elem {
         Elem::Scalar => g.lit(0.0),
         Elem::U32 | Elem::U16 => quote!(0),
