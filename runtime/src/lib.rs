@@ -8,6 +8,7 @@ pub mod compile;
 pub mod cuda;
 pub mod data;
 pub mod embed;
+pub mod engine;
 pub mod error;
 pub mod fsutil;
 pub mod generators;

@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use rgenn_codegen::ir::ModelKind;
+use rgenn_codegen::ir::{ModelKind, Regularisation};
 use rgenn_codegen::ir::buffers::{Owner, Role};
 
 use super::CudaSimulator;
@@ -112,6 +112,18 @@ impl CudaSimulator {
         spec: &LossSpec,
         scale: f64,
     ) -> Result<Vec<TrialLoss>, SimError> {
+        self.backward_regularised(labels, spec, scale, None)
+    }
+
+    /// [`CudaSimulator::backward`] with the spike-count regulariser over the batch's lanes (as
+    /// the CPU's training step applies it) when given.
+    pub fn backward_regularised(
+        &mut self,
+        labels: &[u32],
+        spec: &LossSpec,
+        scale: f64,
+        regularisation: Option<&Regularisation>,
+    ) -> Result<Vec<TrialLoss>, SimError> {
         if !self.net.has_backward() {
             let missing: Vec<String> = self
                 .net
@@ -129,24 +141,8 @@ impl CudaSimulator {
             )));
         }
         let n = labels.len();
-        let classes = spec.classes as usize;
-        let z = self.readouts(spec.output, n)?;
-        let losses: Vec<TrialLoss> = labels
-            .iter()
-            .enumerate()
-            .map(|(lane, &label)| trial_loss(spec, &z[lane * classes..(lane + 1) * classes], label))
-            .collect();
-        let mut grad = vec![0.0; self.net.batch_size as usize * classes];
-        for (lane, t) in losses.iter().enumerate() {
-            for (g, d) in grad[lane * classes..].iter_mut().zip(&t.grad) {
-                *g = d * scale;
-            }
-        }
-        let out = Owner::Population(spec.output as u32);
-        let at = self
-            .find(out, Role::ReadoutGrad)
-            .expect("a readout population of a network with an adjoint has a readout gradient");
-        self.write_f64(at, &grad)?;
+        let losses = self.losses(labels, spec, scale, true)?;
+        self.write_count_grads(n, regularisation)?;
         let mut per_lane = vec![0i32; self.net.batch_size as usize];
         let ptr = per_lane.as_mut_ptr();
         // SAFETY: valid handle; `per_lane` has batch_size entries.
@@ -171,6 +167,68 @@ impl CudaSimulator {
         }
         self.status()?;
         Ok(losses)
+    }
+
+    /// After [`CudaSimulator::forward`]: the loss of the trial in each of the first
+    /// `labels.len()` lanes; with `write_grad`, dLoss/dReadout scaled by `scale` goes to the GPU
+    /// for the adjoint pass (zero in the other lanes).
+    pub fn losses(
+        &mut self,
+        labels: &[u32],
+        spec: &LossSpec,
+        scale: f64,
+        write_grad: bool,
+    ) -> Result<Vec<TrialLoss>, SimError> {
+        let n = labels.len();
+        let classes = spec.classes as usize;
+        let z = self.readouts(spec.output, n)?;
+        let losses: Vec<TrialLoss> = labels
+            .iter()
+            .enumerate()
+            .map(|(lane, &label)| trial_loss(spec, &z[lane * classes..(lane + 1) * classes], label))
+            .collect();
+        if write_grad {
+            let mut grad = vec![0.0; self.net.batch_size as usize * classes];
+            for (lane, t) in losses.iter().enumerate() {
+                for (g, d) in grad[lane * classes..].iter_mut().zip(&t.grad) {
+                    *g = d * scale;
+                }
+            }
+            let out = Owner::Population(spec.output as u32);
+            let at = self.find(out, Role::ReadoutGrad).expect(
+                "a readout population of a network with an adjoint has a readout gradient",
+            );
+            self.write_f64(at, &grad)?;
+        }
+        Ok(losses)
+    }
+
+    /// Every hidden population's spike-count gradient over lanes `0..n` (zero without
+    /// regularisation and for populations with a readout), as the CPU runtime sets it.
+    fn write_count_grads(
+        &mut self,
+        n: usize,
+        regularisation: Option<&Regularisation>,
+    ) -> Result<(), SimError> {
+        let net = self.net.clone();
+        let lanes: Vec<u32> = (0..n as u32).collect();
+        for (i, pop) in net.populations.iter().enumerate() {
+            let owner = Owner::Population(i as u32);
+            let Some(target) = self.find(owner, Role::CountGrad) else {
+                continue;
+            };
+            let size = pop.size as usize;
+            let grads = match (regularisation, pop.readout) {
+                (Some(r), None) => {
+                    let tape = self.find(owner, Role::TapeCount).expect("a spike tape");
+                    let counts = self.read_f64(tape)?;
+                    crate::engine::count_grad(r, &counts, size, &lanes)
+                }
+                _ => vec![0.0; size],
+            };
+            self.write_f64(target, &grads)?;
+        }
+        Ok(())
     }
 
     /// The gradients of the first `n_lanes` lanes summed over lanes (in lane order, in double
