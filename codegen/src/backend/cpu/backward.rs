@@ -27,7 +27,8 @@ pub struct BackConnCtx {
     delay_adam_v: String,
     delay_ms: String,
     max_delay_ms: String,
-    max_delay_steps: String,
+    /// The longest step delay.
+    max_steps: u32,
 }
 
 /// The reverse-pass buffers of connection `index`.
@@ -55,6 +56,6 @@ pub fn conn(net: &Network, index: usize, c: &Connection) -> BackConnCtx {
             c.max_delay_steps as f64 * net.dt_ms,
             net.precision,
         ),
-        max_delay_steps: crate::backend::c_print::literal(c.max_delay_steps as f64, net.precision),
+        max_steps: c.max_delay_steps,
     }
 }
