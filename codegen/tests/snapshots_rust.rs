@@ -22,7 +22,9 @@ fn examples_rust_sources() {
 fn every_example_renders_and_is_deterministic() {
     insta::glob!("../../examples", "*.yaml", |path: &Path| {
         let render = || {
-            let ir = rgenn_codegen::load_file(path).expect("examples are valid").ir;
+            let ir = rgenn_codegen::load_file(path)
+                .expect("examples are valid")
+                .ir;
             backend::render(&ir, Backend::Rust).expect("examples render")
         };
         let (a, b) = (render(), render());

@@ -447,8 +447,8 @@ mod tests {
             "Scalar :: min (Scalar :: max (v , 0.0) , 1.0)"
         );
         assert_eq!(
-            print("(v < i) == (i < v)", Precision::F64),
-            "(v < i) == (i < v)"
+            print("(v < i) && !(i < v - 1.0)", Precision::F64),
+            "v < i && ! (i < v - 1.0)"
         );
         assert_eq!(print("DT * 2.0", Precision::F64), "DT_ * 2.0");
     }
