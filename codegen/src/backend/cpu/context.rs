@@ -29,6 +29,8 @@ pub struct Context {
     neurons: Vec<PopCtx>,
     connections: Vec<ConnCtx>,
     resets: Vec<ResetCtx>,
+    /// Gradient buffers, reset when a lane's backward pass begins rather than with its state.
+    grad_resets: Vec<ResetCtx>,
     finish: Vec<FinishCtx>,
     backward: bool,
 }
@@ -293,6 +295,7 @@ pub fn build(net: &Network, cache_key: &str) -> Context {
         })
         .collect();
     let mut resets = Vec::new();
+    let mut grad_resets = Vec::new();
     let mut finish = Vec::new();
     for b in net.buffers.iter().filter(|b| b.batched) {
         // Tape entries are read only below the tape count, all written in the same trial, so
@@ -302,8 +305,17 @@ pub fn build(net: &Network, cache_key: &str) -> Context {
             b.role,
             Role::TapeStep | Role::TapeValue(_) | Role::DelayGradRing
         );
+        // The gradients are zeroed when the lane's backward pass begins, so the zeros are still
+        // in cache when the pass adds to them (the forward passes of the other lanes come between
+        // a lane's reset and its backward pass).
+        let at_backward = matches!(b.role, Role::WeightGrad | Role::DelayGrad);
         if let (Some(value), false) = (reset_value(net, b), skip) {
-            resets.push(ResetCtx {
+            if at_backward {
+                &mut grad_resets
+            } else {
+                &mut resets
+            }
+            .push(ResetCtx {
                 buffer: b.name.clone(),
                 ctype: ctype(b.elem),
                 len: if b.role == Role::WeightGradRing {
@@ -347,6 +359,7 @@ pub fn build(net: &Network, cache_key: &str) -> Context {
         neurons,
         connections,
         resets,
+        grad_resets,
         finish,
         backward: net.has_backward(),
     }
