@@ -148,6 +148,130 @@ pub fn for_epoch(
     Some((out, out_labels))
 }
 
+/// One epoch's augmented training examples, made one at a time on demand (what training uses;
+/// [`for_epoch`] makes them all at once). Holds only per-example draws — a shift per example and,
+/// per blend, its two sources and the random state its keep/drop draws start from — so memory
+/// does not grow with the spikes. Example `k` equals example `k` of [`for_epoch`], bit for bit.
+#[derive(Clone, Debug)]
+pub struct EpochPlan<'a> {
+    data: &'a SpikeDataset,
+    channels: u32,
+    /// `(a, b, rng)`: blend `i` is example `n + i`.
+    blends: Vec<(usize, usize, Rng)>,
+    /// The channel shift of every example (empty: no shift).
+    shifts: Vec<i64>,
+    labels: Vec<u32>,
+}
+
+impl EpochPlan<'_> {
+    /// Examples this epoch (stored ones, then blends).
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// True when the epoch has no examples.
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// Every example's class.
+    pub fn labels(&self) -> &[u32] {
+        &self.labels
+    }
+
+    /// Example `k`'s events (time in ms, channel), as [`for_epoch`] makes it.
+    pub fn events(&self, k: usize) -> Events {
+        let n = self.data.len();
+        let ev = if k < n {
+            events(self.data, k)
+        } else {
+            let (a, b, rng) = &self.blends[k - n];
+            let mut rng = rng.clone();
+            blend(
+                &events(self.data, *a),
+                &events(self.data, *b),
+                self.channels,
+                &mut rng,
+            )
+        };
+        match self.shifts.get(k) {
+            Some(&s) => shift_channels(&ev, s, self.channels),
+            None => ev,
+        }
+    }
+}
+
+/// The plan of `epoch` for `net` (as [`epoch_split`]), or `None` without augmentation.
+pub fn epoch_plan<'a>(
+    net: &Network,
+    data: &'a SpikeDataset,
+    labels: &[u32],
+    epoch: u32,
+) -> Option<EpochPlan<'a>> {
+    let aug = net.run.training.as_ref()?.augment.as_ref()?;
+    let channels = net
+        .populations
+        .iter()
+        .find(|p| net.model_of(p).kind == ModelKind::SpikeSource)?
+        .size;
+    plan(aug, net.seed, epoch, channels, data, labels)
+}
+
+/// The plan of `epoch` (from 0), or `None` when `aug` changes nothing. Draws exactly what
+/// [`for_epoch`] draws, in the same order.
+pub fn plan<'a>(
+    aug: &Augment,
+    seed: u64,
+    epoch: u32,
+    channels: u32,
+    data: &'a SpikeDataset,
+    labels: &[u32],
+) -> Option<EpochPlan<'a>> {
+    if aug.shift_channels == 0 && !aug.blend {
+        return None;
+    }
+    let mut rng = Rng::new(rng::stream_seed(seed, "augment", &epoch.to_string()));
+    let n = data.len();
+    let mut out_labels = labels[..n].to_vec();
+    let mut blends = Vec::new();
+    if aug.blend && n > 0 {
+        let count = aug
+            .blend_examples
+            .unwrap_or_else(|| (n as f64 * BLEND_RATIO).round() as u64);
+        let mut by_class: std::collections::BTreeMap<u32, Vec<usize>> = Default::default();
+        for (k, &l) in labels.iter().enumerate() {
+            by_class.entry(l).or_default().push(k);
+        }
+        let len = |k: usize| (data.offsets[k + 1] - data.offsets[k]) as usize;
+        for _ in 0..count {
+            let a = int_in(&mut rng, 0, n as i64) as usize;
+            let same = &by_class[&labels[a]];
+            let b = same[int_in(&mut rng, 0, same.len() as i64) as usize];
+            blends.push((a, b, rng.clone()));
+            // `blend` draws one number per event of either source.
+            for _ in 0..len(a) + len(b) {
+                rng.uniform();
+            }
+            out_labels.push(labels[a]);
+        }
+    }
+    let s_max = aug.shift_channels as i64;
+    let shifts = if s_max > 0 {
+        (0..out_labels.len())
+            .map(|_| int_in(&mut rng, -s_max, s_max))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Some(EpochPlan {
+        data,
+        channels,
+        blends,
+        shifts,
+        labels: out_labels,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,6 +376,28 @@ mod tests {
         assert_eq!(again.0.times, out.times);
         let other = for_epoch(&aug, 3, 3, 700, &d, &labels).unwrap();
         assert_ne!(other.0.times, out.times);
+    }
+
+    #[test]
+    fn the_lazy_plan_makes_the_same_examples_as_for_epoch() {
+        let (d, labels) = dataset(40, 5);
+        for (shift, blend, blend_examples) in
+            [(40, true, Some(25)), (0, true, None), (13, false, None)]
+        {
+            let aug = Augment {
+                shift_channels: shift,
+                blend_examples,
+                blend,
+            };
+            let (all, all_labels) = for_epoch(&aug, 9, 4, 700, &d, &labels).unwrap();
+            let p = plan(&aug, 9, 4, 700, &d, &labels).unwrap();
+            assert_eq!(p.len(), all.len());
+            assert_eq!(p.labels(), &all_labels[..]);
+            for k in 0..all.len() {
+                let want: Events = events(&all, k);
+                assert_eq!(p.events(k), want, "example {k} of {shift} {blend}");
+            }
+        }
     }
 
     #[test]

@@ -130,41 +130,54 @@ impl SpikeDataset {
         path: &Path,
     ) -> Result<TrialInput, DataError> {
         let (a, b) = (self.offsets[k] as usize, self.offsets[k + 1] as usize);
-        let mut events: Vec<(u32, u32)> = Vec::with_capacity(b - a);
-        for i in a..b {
-            let (t, u) = (self.times[i], self.units[i]);
-            if u >= n_units {
-                return Err(DataError::Invalid {
-                    path: path.to_path_buf(),
-                    message: format!(
-                        "trial {k} has a spike of unit {u}, but the input population has {n_units} neurons"
-                    ),
-                });
-            }
-            if t < 0.0 {
-                continue;
-            }
-            // A time within 1e-9 of a step of a step boundary counts as on it, so that times written
-            // as multiples of dt (0.3 ms at dt 0.1 ms) land in the step users expect.
-            let n = (t / dt_ms + 1e-9).floor();
-            if n < n_steps as f64 {
-                events.push((n as u32, u));
-            }
-        }
-        events.sort_unstable();
-        events.dedup();
-        let mut step_start = vec![0u32; n_steps as usize + 1];
-        for &(n, _) in &events {
-            step_start[n as usize + 1] += 1;
-        }
-        for n in 0..n_steps as usize {
-            step_start[n + 1] += step_start[n];
-        }
-        Ok(TrialInput {
-            step_start,
-            units: events.into_iter().map(|(_, u)| u).collect(),
-        })
+        let spikes = (a..b).map(|i| (self.times[i], self.units[i]));
+        bin_spikes(spikes, k, dt_ms, n_steps, n_units, path)
     }
+}
+
+/// Bin the spikes `(time in ms, unit)` of trial `k` as [`SpikeDataset::bin`] does (`k` and `path`
+/// only name the trial in errors).
+pub fn bin_spikes(
+    spikes: impl ExactSizeIterator<Item = (f64, u32)>,
+    k: usize,
+    dt_ms: f64,
+    n_steps: u32,
+    n_units: u32,
+    path: &Path,
+) -> Result<TrialInput, DataError> {
+    let mut events: Vec<(u32, u32)> = Vec::with_capacity(spikes.len());
+    for (t, u) in spikes {
+        if u >= n_units {
+            return Err(DataError::Invalid {
+                path: path.to_path_buf(),
+                message: format!(
+                    "trial {k} has a spike of unit {u}, but the input population has {n_units} neurons"
+                ),
+            });
+        }
+        if t < 0.0 {
+            continue;
+        }
+        // A time within 1e-9 of a step of a step boundary counts as on it, so that times written
+        // as multiples of dt (0.3 ms at dt 0.1 ms) land in the step users expect.
+        let n = (t / dt_ms + 1e-9).floor();
+        if n < n_steps as f64 {
+            events.push((n as u32, u));
+        }
+    }
+    events.sort_unstable();
+    events.dedup();
+    let mut step_start = vec![0u32; n_steps as usize + 1];
+    for &(n, _) in &events {
+        step_start[n as usize + 1] += 1;
+    }
+    for n in 0..n_steps as usize {
+        step_start[n + 1] += step_start[n];
+    }
+    Ok(TrialInput {
+        step_start,
+        units: events.into_iter().map(|(_, u)| u).collect(),
+    })
 }
 
 /// The optional `speakers` array of a spike-dataset `.npz` (one non-negative integer per trial,

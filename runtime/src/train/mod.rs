@@ -7,6 +7,7 @@
 //! order, and a checkpoint holds everything else (parameters, Adam moments in f64, counters), so a
 //! resumed run continues exactly as an uninterrupted one.
 
+pub mod loader;
 pub mod metrics;
 pub mod report;
 pub mod result;
@@ -96,9 +97,29 @@ impl BatchStep<'_> {
         steps: &mut u64,
         profile: Option<&mut Profile>,
     ) -> Result<(Vec<crate::loss::TrialLoss>, f64, f64), SimError> {
-        let t = self.training;
         let clock = Instant::now();
-        let lanes = load_batch(sim, self.data, self.path, self.trials)?;
+        let n_units = loader::input_units(sim)?;
+        let net = sim.network();
+        let inputs = self
+            .trials
+            .iter()
+            .map(|&k| self.data.bin(k, net.dt_ms, net.n_steps, n_units, self.path))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.run_binned(sim, &inputs, clock, steps, profile)
+    }
+
+    /// [`BatchStep::run`] with the trials already binned (`inputs[i]` is `trials[i]`); `clock`
+    /// started when making the batch began (for the profile's reset time).
+    pub fn run_binned(
+        &self,
+        sim: &mut Simulator,
+        inputs: &[crate::simulator::TrialInput],
+        clock: Instant,
+        steps: &mut u64,
+        profile: Option<&mut Profile>,
+    ) -> Result<(Vec<crate::loss::TrialLoss>, f64, f64), SimError> {
+        let t = self.training;
+        let lanes = loader::feed(sim, inputs)?;
         let loaded = clock.elapsed().as_secs_f64();
         let out = sim.run_loss_lanes(
             &lanes,
@@ -206,19 +227,36 @@ fn evaluate(
     spec: &LossSpec,
     threads: usize,
 ) -> Result<Score, SimError> {
-    let batch = sim.network().batch_size as usize;
+    let net = sim.network().clone();
+    let batch = net.batch_size as usize;
     let n = r.split.data.len();
+    let n_units = loader::input_units(sim)?;
     let (mut loss, mut correct) = (0.0, 0usize);
-    for first in (0..n).step_by(batch) {
-        let trials: Vec<usize> = (first..(first + batch).min(n)).collect();
-        let lanes = load_batch(sim, &r.split.data, &r.split.path, &trials)?;
-        let labels: Vec<u32> = trials.iter().map(|&k| r.labels[k]).collect();
-        let out = sim.run_loss_lanes(&lanes, &labels, spec, 1.0, threads, Passes::Forward)?;
-        for (t, &l) in out.iter().zip(&labels) {
+    let jobs: Vec<std::ops::Range<usize>> = (0..n)
+        .step_by(batch)
+        .map(|first| first..(first + batch).min(n))
+        .collect();
+    let make = |trials: &std::ops::Range<usize>| {
+        trials
+            .clone()
+            .map(|k| {
+                r.split
+                    .data
+                    .bin(k, net.dt_ms, net.n_steps, n_units, &r.split.path)
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(SimError::from)
+    };
+    loader::ahead(&jobs, make, |trials, inputs| {
+        let lanes = loader::feed(sim, &inputs)?;
+        let labels = &r.labels[trials.clone()];
+        let out = sim.run_loss_lanes(&lanes, labels, spec, 1.0, threads, Passes::Forward)?;
+        for (t, &l) in out.iter().zip(labels) {
             loss += t.loss;
             correct += usize::from(t.prediction == l);
         }
-    }
+        Ok(())
+    })?;
     Ok(Score {
         loss: loss / n as f64,
         accuracy: correct as f64 / n as f64,
@@ -320,22 +358,41 @@ pub fn train(
     for epoch in progress.epochs_done..epochs {
         let start = Instant::now();
         // Per-epoch augmentation (`training.augment`, runtime/src/augment.rs): this epoch's
-        // training examples and classes; without it, the split as loaded.
-        let augmented =
-            crate::augment::epoch_split(&net, &train_split.split.data, &train_split.labels, epoch);
-        let (epoch_data, epoch_labels) = match &augmented {
-            Some((d, l)) => (d, l.as_slice()),
-            None => (&train_split.split.data, train_split.labels.as_slice()),
+        // training examples and classes, made on demand; without it, the split as loaded.
+        let examples = match crate::augment::epoch_plan(
+            &net,
+            &train_split.split.data,
+            &train_split.labels,
+            epoch,
+        ) {
+            Some(plan) => loader::EpochExamples::Augmented(plan),
+            None => loader::EpochExamples::Stored {
+                data: &train_split.split.data,
+                labels: &train_split.labels,
+            },
         };
-        let n_train = epoch_data.len();
+        let n_train = examples.len();
         let order = epoch_order(&net, n_train, epoch, t.shuffle);
         let (mut loss_sum, mut correct, mut seen) = (0.0, 0usize, 0usize);
         let (mut lr_w, mut lr_d) = (0.0, 0.0);
-        for trials in order.chunks(batch) {
-            let labels: Vec<u32> = trials.iter().map(|&k| epoch_labels[k]).collect();
+        let n_units = loader::input_units(sim)?;
+        let path = &train_split.split.path;
+        // The next batch is augmented and binned on another thread while this one runs.
+        let jobs: Vec<&[usize]> = order.chunks(batch).collect();
+        let make = |trials: &&[usize]| {
+            let clock = Instant::now();
+            let inputs = trials
+                .iter()
+                .map(|&k| examples.bin(k, net.dt_ms, net.n_steps, n_units, path))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((inputs, clock.elapsed()))
+        };
+        let mut made_s = 0.0;
+        let waited = loader::ahead(&jobs, make, |trials, (inputs, made_in)| {
+            let labels: Vec<u32> = trials.iter().map(|&k| examples.labels()[k]).collect();
             let step = BatchStep {
-                data: epoch_data,
-                path: &train_split.split.path,
+                data: &train_split.split.data,
+                path,
                 trials,
                 labels: &labels,
                 spec: &spec,
@@ -344,7 +401,11 @@ pub fn train(
                 threads: opts.threads,
             };
             let out;
-            (out, lr_w, lr_d) = step.run(sim, &mut progress.steps, profile.as_mut())?;
+            // The profile's reset time is the in-line part only (feeding the lanes).
+            let clock = Instant::now();
+            made_s += made_in.as_secs_f64();
+            (out, lr_w, lr_d) =
+                step.run_binned(sim, &inputs, clock, &mut progress.steps, profile.as_mut())?;
             for (o, &l) in out.iter().zip(&labels) {
                 loss_sum += o.loss;
                 correct += usize::from(o.prediction == l);
@@ -360,12 +421,17 @@ pub fn train(
                 );
                 let _ = std::io::stderr().flush();
             }
-        }
+            Ok(())
+        })?;
         let seconds = start.elapsed().as_secs_f64();
         if let Some(p) = profile.as_mut() {
             p.total_s = seconds;
             p.kernel_ns = sim.take_profile();
             eprintln!("{}", p.report().trim_end());
+            eprintln!(
+                "  data loader on its own thread: {made_s:.3} s augmenting and binning; training waited {waited:.3} s for it ({:.1}% of the epoch, the first batch included)",
+                100.0 * waited / seconds.max(1e-9)
+            );
             *p = Profile::default();
         }
         let train = Score {
