@@ -7,8 +7,8 @@
 
 use std::path::Path;
 
-use rgenn_codegen::ir::{ModelKind, Regularisation};
 use rgenn_codegen::ir::buffers::{Owner, Role};
+use rgenn_codegen::ir::{ModelKind, Regularisation};
 
 use super::CudaSimulator;
 use crate::data::SpikeDataset;
@@ -195,9 +195,9 @@ impl CudaSimulator {
                 }
             }
             let out = Owner::Population(spec.output as u32);
-            let at = self.find(out, Role::ReadoutGrad).expect(
-                "a readout population of a network with an adjoint has a readout gradient",
-            );
+            let at = self
+                .find(out, Role::ReadoutGrad)
+                .expect("a readout population of a network with an adjoint has a readout gradient");
             self.write_f64(at, &grad)?;
         }
         Ok(losses)
