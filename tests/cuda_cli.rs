@@ -50,3 +50,27 @@ fn running_without_nvcc_names_the_fix() {
     assert!(err.contains("scripts/install-nvcc.sh"), "{err}");
     assert!(!out.exists());
 }
+
+#[test]
+fn training_on_cuda_without_nvcc_names_the_fix_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    let o = rgenn_without(
+        &[
+            "train",
+            "examples/sequence_detection.yaml",
+            "--epochs",
+            "1",
+            "--out",
+            run.to_str().unwrap(),
+            "--backend",
+            "cuda",
+        ],
+        tmp.path(),
+        &["RGENN_NVCC", "CUDA_PATH", "PATH"],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("no CUDA compiler found"), "{err}");
+    assert!(!run.exists(), "no run folder");
+}

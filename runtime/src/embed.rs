@@ -218,7 +218,7 @@ impl<B: Bindings> Model<B> {
         let initial = init::initial_params(&net, &base_dir)?;
         init::upload(&mut sim, &initial)?;
         if net.has_backward() {
-            sim.write_moments(None);
+            crate::train::state::write_moments(&mut sim, None)?;
         }
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         Ok(Model {
@@ -312,8 +312,9 @@ impl<B> Model<B> {
 
     /// Every connection's weights and delays (ms), in f64.
     pub fn params(&mut self) -> Params {
-        let initial = self.initial.clone();
-        self.sim.read_params(&initial)
+        // Reading the CPU simulator's buffers cannot fail.
+        crate::train::state::read_params(&mut self.sim, &self.initial)
+            .expect("CPU buffers are always readable")
     }
 
     /// Set every connection's weights and delays (ms).

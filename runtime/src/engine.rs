@@ -3,14 +3,18 @@
 //! against [`Engine`]; each simulator runs a batch its own way (CPU lanes on threads, CUDA lanes
 //! over the grid) and reports the same losses, gradients and parameters.
 
+use std::path::Path;
+
 use rgenn_codegen::ir::buffers::{Owner, Role};
 use rgenn_codegen::ir::{Adam, Network, Regularisation};
 
 use crate::cuda::CudaSimulator;
+use crate::data::SpikeDataset;
 use crate::error::SimError;
 use crate::grad::Passes;
 use crate::init::Params;
 use crate::loss::{LossSpec, TrialLoss};
+use crate::simulate::SimOutput;
 use crate::simulator::{Simulator, TrialInput};
 
 /// A simulator the training and evaluation drivers can run.
@@ -51,6 +55,15 @@ pub trait Engine {
 
     /// Write connectivity, weights and delays (with their step delays).
     fn upload(&mut self, params: &Params) -> Result<(), SimError>;
+
+    /// Run every trial of `data` (read from `data_path`) forward, recording spikes, readouts and
+    /// the variables the network records (`rgenn simulate`).
+    fn simulate(
+        &mut self,
+        data: &SpikeDataset,
+        data_path: &Path,
+        threads: usize,
+    ) -> Result<SimOutput, SimError>;
 
     /// Turn per-phase kernel timing on or off (CPU kernels only).
     fn set_profiling(&mut self, _on: bool) {}
@@ -148,6 +161,15 @@ impl Engine for Simulator {
         crate::init::upload(self, params)
     }
 
+    fn simulate(
+        &mut self,
+        data: &SpikeDataset,
+        data_path: &Path,
+        threads: usize,
+    ) -> Result<SimOutput, SimError> {
+        crate::simulate::simulate(self, data, data_path, threads)
+    }
+
     fn set_profiling(&mut self, on: bool) {
         Simulator::set_profiling(self, on);
     }
@@ -203,5 +225,14 @@ impl Engine for CudaSimulator {
 
     fn upload(&mut self, params: &Params) -> Result<(), SimError> {
         CudaSimulator::upload(self, params)
+    }
+
+    fn simulate(
+        &mut self,
+        data: &SpikeDataset,
+        data_path: &Path,
+        _threads: usize,
+    ) -> Result<SimOutput, SimError> {
+        crate::cuda::simulate(self, data, data_path)
     }
 }

@@ -388,3 +388,57 @@ fn training_steps_through_the_engine_match_the_cpu() {
         "training moved the weights"
     );
 }
+
+/// `train::train`, the driver behind `rgenn train`, on the emulated CUDA simulator: the same
+/// epochs, losses, accuracies and learned delays as on the CPU (sequence detection in f64), and
+/// the same run folder.
+#[test]
+fn the_training_driver_runs_on_cuda_like_on_the_cpu() {
+    use rgenn_runtime::train::{self, TrainOptions};
+
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let text = std::fs::read_to_string(dir.join("sequence_detection.yaml")).expect("readable");
+    let text = text.replacen("precision: f32", "precision: f64", 1);
+    let scratch = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cuda-emulated-train");
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch).expect("a scratch folder");
+    let model = scratch.join("sequence_detection.yaml");
+    std::fs::write(&model, &text).expect("writable");
+    let net = load("sequence_detection.yaml", &text, &scratch);
+    let params = init::initial_params(&net, &scratch).expect("params");
+    let opts = |name: &str| TrainOptions {
+        epochs: Some(6),
+        threads: 1,
+        out_dir: scratch.join(name),
+        resume: false,
+        progress: false,
+        profile: false,
+    };
+    let built = cache::build_in(&net, Backend::Cpu, &scratch.join("cache")).expect("CPU build");
+    let mut cpu = Simulator::load(&net, &built.library, &built.cache_key).expect("CPU load");
+    let a = train::train(&mut cpu, &model, &scratch, params.clone(), &opts("cpu")).expect("CPU");
+    let mut gpu = emulated(&net, &scratch.join("emulated"));
+    let b = train::train(&mut gpu, &model, &scratch, params, &opts("cuda")).expect("CUDA");
+    assert_eq!(a.records.len(), 6);
+    assert_eq!(a.records.len(), b.records.len());
+    for (x, y) in a.records.iter().zip(&b.records) {
+        assert_eq!(x.train.accuracy, y.train.accuracy, "epoch {}", x.epoch);
+        assert!((x.train.loss - y.train.loss).abs() <= 1e-9 * x.train.loss.abs());
+    }
+    let d = parity::diff("delays", &a.params.delays_ms[0], &b.params.delays_ms[0]);
+    assert!(d.relative() <= 1e-9, "{d:?}");
+    assert_ne!(
+        a.params.delays_ms[0],
+        [0.0, 10.0, 10.0, 0.0],
+        "delays were learned"
+    );
+    for file in [
+        "metrics.csv",
+        "params.npz",
+        "checkpoint.npz",
+        "curves.png",
+        "raster.png",
+    ] {
+        assert!(scratch.join("cuda").join(file).is_file(), "{file}");
+    }
+}

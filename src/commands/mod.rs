@@ -150,6 +150,34 @@ pub fn cuda_model(
     Ok((loaded, sim))
 }
 
+/// Load `model` and build its simulator for any backend behind the drivers' common interface
+/// (`engine::Engine`), with its parameters (initial, or from `params`) uploaded; returns the
+/// network, the parameters and the simulator.
+pub fn engine_model(
+    model: &std::path::Path,
+    params: Option<&std::path::Path>,
+    backend: rgenn_codegen::backend::Backend,
+) -> Result<
+    (
+        rgenn_codegen::Loaded,
+        rgenn_runtime::init::Params,
+        Box<dyn rgenn_runtime::engine::Engine>,
+    ),
+    CliError,
+> {
+    use rgenn_codegen::backend::Backend;
+    if backend == Backend::Cuda {
+        let (loaded, sim) = cuda_model(model, params)?;
+        let mut values = rgenn_runtime::init::initial_params(&loaded.ir, &loaded.base_dir)?;
+        if let Some(p) = params {
+            rgenn_runtime::init::read_params(&loaded.ir, p, &mut values)?;
+        }
+        return Ok((loaded, values, Box::new(sim)));
+    }
+    let b = build_model_with(model, params, backend)?;
+    Ok((b.loaded, b.params, Box::new(b.sim)))
+}
+
 /// `--threads`, defaulting to every core.
 pub fn threads(arg: Option<usize>) -> usize {
     arg.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))

@@ -1,27 +1,21 @@
 //! `rgenn train MODEL.yaml [--epochs N] [--out RUN_DIR] [--params P.npz | --resume]
-//! [--backend cpu|rust]`.
+//! [--backend cpu|rust|cuda]`.
 
 use rgenn_codegen::ir::Split;
 use rgenn_runtime::train::{self, TrainOptions, files};
 
-use rgenn_runtime::SimError;
-
-use crate::cli::{BackendArg, TrainArgs};
+use crate::cli::TrainArgs;
 
 use super::generate::backend_of;
-use super::{CliError, build_model_with, threads};
+use super::{CliError, engine_model, threads};
 
 /// Run the command.
 pub fn run(args: &TrainArgs) -> Result<(), CliError> {
-    let backend = match args.backend {
-        BackendArg::Cuda => {
-            return Err(CliError::Sim(SimError::Network(
-                "`rgenn train` runs on the cpu or rust backend; CUDA training is not available from the CLI yet (use `--backend cpu` or `--backend rust`)".into(),
-            )));
-        }
-        other => backend_of(other),
-    };
-    let mut b = build_model_with(&args.model, args.params.as_deref(), backend)?;
+    let (loaded, params, mut sim) = engine_model(
+        &args.model,
+        args.params.as_deref(),
+        backend_of(args.backend),
+    )?;
     let opts = TrainOptions {
         epochs: args.epochs,
         threads: threads(args.threads),
@@ -30,8 +24,7 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
         progress: !args.quiet,
         profile: args.profile,
     };
-    let base_dir = b.loaded.base_dir.clone();
-    let summary = train::train(&mut b.sim, &args.model, &base_dir, b.params, &opts)?;
+    let summary = train::train(sim.as_mut(), &args.model, &loaded.base_dir, params, &opts)?;
     let last = summary.records.last();
     let chosen_by = match summary.selection {
         Some(Split::Validation) => "validation accuracy",

@@ -14,7 +14,9 @@ use std::time::Instant;
 use crate::augment::EpochPlan;
 use crate::data::{SpikeDataset, bin_spikes};
 use crate::error::{DataError, SimError};
-use crate::simulator::{Simulator, TrialInput};
+use rgenn_codegen::ir::{ModelKind, Network};
+
+use crate::simulator::TrialInput;
 
 /// One epoch's training examples: as stored, or augmented one at a time on demand.
 pub enum EpochExamples<'a> {
@@ -69,22 +71,15 @@ impl EpochExamples<'_> {
     }
 }
 
-/// The size of `sim`'s spike-source population (the units a trial may use).
-pub fn input_units(sim: &Simulator) -> Result<u32, SimError> {
-    let input = sim.input_pop.ok_or_else(|| {
-        SimError::Network("the network has no spike-source population to feed".into())
-    })?;
-    Ok(sim.network().populations[input].size)
-}
-
-/// Reset lanes `0..inputs.len()` and give them `inputs`; returns the lanes.
-pub fn feed(sim: &mut Simulator, inputs: &[TrialInput]) -> Result<Vec<u32>, SimError> {
-    let lanes: Vec<u32> = (0..inputs.len() as u32).collect();
-    for (input, &lane) in inputs.iter().zip(&lanes) {
-        sim.reset(lane);
-        sim.set_input(lane, input)?;
-    }
-    Ok(lanes)
+/// The size of the network's spike-source population (the units a trial may use).
+pub fn input_units(net: &Network) -> Result<u32, SimError> {
+    net.populations
+        .iter()
+        .find(|p| net.model_of(p).kind == ModelKind::SpikeSource)
+        .map(|p| p.size)
+        .ok_or_else(|| {
+            SimError::Network("the network has no spike-source population to feed".into())
+        })
 }
 
 /// Call `consume(job, make(job))` for every job in order, with `make` running on another thread

@@ -21,6 +21,7 @@ use rgenn_codegen::ir::{Network, Split, Training};
 use rgenn_codegen::rng::{self, Rng};
 
 use crate::data::SpikeDataset;
+use crate::engine::Engine;
 use crate::error::{DataError, SimError};
 use crate::grad::{Passes, labels};
 use crate::init::Params;
@@ -91,15 +92,15 @@ impl BatchStep<'_> {
     /// Run the step; `steps` counts optimiser steps (incremented here). Returns the trials' losses
     /// and the weight and delay learning rates used. With `profile`, times the host phases and
     /// counts examples and forward synaptic events.
-    pub fn run(
+    pub fn run<E: Engine + ?Sized>(
         &self,
-        sim: &mut Simulator,
+        sim: &mut E,
         steps: &mut u64,
         profile: Option<&mut Profile>,
     ) -> Result<(Vec<crate::loss::TrialLoss>, f64, f64), SimError> {
         let clock = Instant::now();
-        let n_units = loader::input_units(sim)?;
         let net = sim.network();
+        let n_units = loader::input_units(net)?;
         let inputs = self
             .trials
             .iter()
@@ -110,19 +111,18 @@ impl BatchStep<'_> {
 
     /// [`BatchStep::run`] with the trials already binned (`inputs[i]` is `trials[i]`); `clock`
     /// started when making the batch began (for the profile's reset time).
-    pub fn run_binned(
+    pub fn run_binned<E: Engine + ?Sized>(
         &self,
-        sim: &mut Simulator,
+        sim: &mut E,
         inputs: &[crate::simulator::TrialInput],
         clock: Instant,
         steps: &mut u64,
         profile: Option<&mut Profile>,
     ) -> Result<(Vec<crate::loss::TrialLoss>, f64, f64), SimError> {
         let t = self.training;
-        let lanes = loader::feed(sim, inputs)?;
         let loaded = clock.elapsed().as_secs_f64();
-        let out = sim.run_loss_lanes(
-            &lanes,
+        let out = sim.run_batch(
+            inputs,
             self.labels,
             self.spec,
             1.0 / self.trials.len() as f64,
@@ -134,7 +134,7 @@ impl BatchStep<'_> {
         let lr_d = t.delay_optimizer.lr_at(*steps, self.epoch);
         *steps += 1;
         sim.optimizer_step(
-            lanes.len() as u32,
+            inputs.len() as u32,
             *steps,
             (&t.weight_optimizer, lr_w),
             (&t.delay_optimizer, lr_d),
@@ -145,7 +145,7 @@ impl BatchStep<'_> {
             p.lanes_s += ran - loaded;
             p.optimizer_s += done - ran;
             p.examples += self.trials.len() as u64;
-            p.synaptic_events += sim.forward_events(&lanes);
+            p.synaptic_events += sim.forward_events(inputs.len() as u32);
         }
         Ok((out, lr_w, lr_d))
     }
@@ -221,8 +221,8 @@ pub fn load_batch(
 }
 
 /// Mean loss and accuracy of the current parameters over a split (forward passes only).
-fn evaluate(
-    sim: &mut Simulator,
+fn evaluate<E: Engine + ?Sized>(
+    sim: &mut E,
     r: &Ready,
     spec: &LossSpec,
     threads: usize,
@@ -230,7 +230,7 @@ fn evaluate(
     let net = sim.network().clone();
     let batch = net.batch_size as usize;
     let n = r.split.data.len();
-    let n_units = loader::input_units(sim)?;
+    let n_units = loader::input_units(&net)?;
     let (mut loss, mut correct) = (0.0, 0usize);
     let jobs: Vec<std::ops::Range<usize>> = (0..n)
         .step_by(batch)
@@ -248,9 +248,8 @@ fn evaluate(
             .map_err(SimError::from)
     };
     loader::ahead(&jobs, make, |trials, inputs| {
-        let lanes = loader::feed(sim, &inputs)?;
         let labels = &r.labels[trials.clone()];
-        let out = sim.run_loss_lanes(&lanes, labels, spec, 1.0, threads, Passes::Forward)?;
+        let out = sim.run_batch(&inputs, labels, spec, 1.0, threads, Passes::Forward)?;
         for (t, &l) in out.iter().zip(labels) {
             loss += t.loss;
             correct += usize::from(t.prediction == l);
@@ -291,8 +290,8 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> SimError + '_ {
 
 /// Train `sim` (built from `net`, whose file is `model_path`, with data paths relative to
 /// `base_dir`) from `initial` parameters, writing the run folder.
-pub fn train(
-    sim: &mut Simulator,
+pub fn train<E: Engine + ?Sized>(
+    sim: &mut E,
     model_path: &Path,
     base_dir: &Path,
     initial: Params,
@@ -334,8 +333,8 @@ pub fn train(
         };
         (None, p, Vec::new())
     };
-    crate::init::upload(sim, &params)?;
-    sim.write_moments(moments.as_ref());
+    sim.upload(&params)?;
+    state::write_moments(sim, moments.as_ref())?;
 
     let (selection, protocol) = if validation.is_some() {
         let p = tv.protocol.expect("a validation split has a protocol");
@@ -375,7 +374,7 @@ pub fn train(
         let order = epoch_order(&net, n_train, epoch, t.shuffle);
         let (mut loss_sum, mut correct, mut seen) = (0.0, 0usize, 0usize);
         let (mut lr_w, mut lr_d) = (0.0, 0.0);
-        let n_units = loader::input_units(sim)?;
+        let n_units = loader::input_units(&net)?;
         let path = &train_split.split.path;
         // The next batch is augmented and binned on another thread while this one runs.
         let jobs: Vec<&[usize]> = order.chunks(batch).collect();
@@ -461,7 +460,7 @@ pub fn train(
             Some(Split::Test) => test_score.map_or(f64::NAN, |s| s.accuracy),
             _ => train.accuracy,
         };
-        let current = sim.read_params(&params);
+        let current = state::read_params(sim, &params)?;
         if progress.best.is_nan() || chosen > progress.best {
             progress.best = chosen;
             progress.since_best = 0;
@@ -473,7 +472,7 @@ pub fn train(
         state::write_params(&net, &current, &dir.join(files::LAST))?;
         records.push(record.clone());
         metrics::write(&dir.join(files::METRICS), &records)?;
-        let moments: Moments = sim.read_moments();
+        let moments: Moments = state::read_moments(sim)?;
         state::write_checkpoint(
             &net,
             &current,
@@ -554,8 +553,8 @@ pub fn describe(r: &EpochRecord, epochs: u32) -> String {
 }
 
 /// Evaluate parameters already uploaded to `sim` on one split of its network (`rgenn eval`).
-pub fn evaluate_split(
-    sim: &mut Simulator,
+pub fn evaluate_split<E: Engine + ?Sized>(
+    sim: &mut E,
     base_dir: &Path,
     which: Split,
     threads: usize,
@@ -569,8 +568,8 @@ pub fn evaluate_split(
 }
 
 /// Evaluate the parameters in `sim` on a dataset file (`rgenn eval --data`).
-pub fn evaluate_data(
-    sim: &mut Simulator,
+pub fn evaluate_data<E: Engine + ?Sized>(
+    sim: &mut E,
     data: SpikeDataset,
     path: &Path,
     threads: usize,

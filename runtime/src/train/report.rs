@@ -6,11 +6,10 @@ use std::path::Path;
 use rgenn_codegen::ir::Delays;
 
 use crate::data::SpikeDataset;
+use crate::engine::Engine;
 use crate::error::SimError;
 use crate::init::Params;
 use crate::plots::{self, EpochMetrics};
-use crate::simulate::simulate;
-use crate::simulator::Simulator;
 
 use super::metrics::EpochRecord;
 
@@ -35,8 +34,8 @@ fn plot_err(path: &Path) -> impl FnOnce(std::io::Error) -> SimError + '_ {
 }
 
 /// Write the run's plots into `dir`; `example` is the trial whose spikes the raster shows.
-pub fn write_plots(
-    sim: &mut Simulator,
+pub fn write_plots<E: Engine + ?Sized>(
+    sim: &mut E,
     dir: &Path,
     records: &[EpochRecord],
     params: &Params,
@@ -81,7 +80,7 @@ pub fn write_plots(
         offsets: vec![0, data.offsets[k + 1] - data.offsets[k]],
         labels: None,
     };
-    let out = simulate(sim, &one, data_path, 1)?;
+    let out = sim.simulate(&one, data_path, 1)?;
     let pops: Vec<RasterPop> = out
         .spikes
         .iter()

@@ -6,6 +6,7 @@ use std::path::Path;
 use rgenn_codegen::ir::buffers::{Owner, Role};
 use rgenn_codegen::ir::{Adam, Connectivity, Delays, Network, Precision};
 
+use crate::engine::{Engine, adam_hyper};
 use crate::error::{DataError, SimError};
 use crate::init::{Params, param_shape, sparse_rows};
 use crate::npz::{self, NpzFile, OutArray};
@@ -31,66 +32,70 @@ fn find(net: &Network, conn: usize, role: Role) -> Option<usize> {
         .position(|b| b.owner == Owner::Connection(conn as u32) && b.role == role)
 }
 
-impl Simulator {
-    /// The current weights and delays (learned delays from the simulator, fixed ones from
-    /// `initial`).
-    pub fn read_params(&mut self, initial: &Params) -> Params {
-        let net = self.network().clone();
-        let mut p = initial.clone();
-        for i in 0..net.connections.len() {
-            if let Some(b) = find(&net, i, Role::Weight) {
-                p.weights[i] = self.read_f64(b);
-            }
-            if let Some(b) = find(&net, i, Role::DelayMs) {
-                p.delays_ms[i] = self.read_f64(b);
-            }
+/// The current weights and delays of `sim` (learned delays from the simulator, fixed ones from
+/// `initial`).
+pub fn read_params<E: Engine + ?Sized>(sim: &mut E, initial: &Params) -> Result<Params, SimError> {
+    let net = sim.network().clone();
+    let mut p = initial.clone();
+    for i in 0..net.connections.len() {
+        if let Some(b) = find(&net, i, Role::Weight) {
+            p.weights[i] = sim.read_buffer(b)?;
         }
-        p
+        if let Some(b) = find(&net, i, Role::DelayMs) {
+            p.delays_ms[i] = sim.read_buffer(b)?;
+        }
     }
+    Ok(p)
+}
 
-    /// The Adam moments.
-    pub fn read_moments(&mut self) -> Moments {
-        let net = self.network().clone();
-        let mut m = Moments::default();
-        for i in 0..net.connections.len() {
-            for (k, (rm, rv)) in MOMENT_ROLES.iter().enumerate() {
-                let pair = match (find(&net, i, *rm), find(&net, i, *rv)) {
-                    (Some(a), Some(b)) => (self.read_f64(a), self.read_f64(b)),
-                    _ => (Vec::new(), Vec::new()),
+/// The Adam moments of `sim`.
+pub fn read_moments<E: Engine + ?Sized>(sim: &mut E) -> Result<Moments, SimError> {
+    let net = sim.network().clone();
+    let mut m = Moments::default();
+    for i in 0..net.connections.len() {
+        for (k, (rm, rv)) in MOMENT_ROLES.iter().enumerate() {
+            let pair = match (find(&net, i, *rm), find(&net, i, *rv)) {
+                (Some(a), Some(b)) => (sim.read_buffer(a)?, sim.read_buffer(b)?),
+                _ => (Vec::new(), Vec::new()),
+            };
+            if k == 0 { &mut m.weight } else { &mut m.delay }.push(pair);
+        }
+    }
+    Ok(m)
+}
+
+/// Set the Adam moments of `sim` (`None`: zero, as at the start of training).
+pub fn write_moments<E: Engine + ?Sized>(
+    sim: &mut E,
+    moments: Option<&Moments>,
+) -> Result<(), SimError> {
+    let net = sim.network().clone();
+    for i in 0..net.connections.len() {
+        for (k, (rm, rv)) in MOMENT_ROLES.iter().enumerate() {
+            for (j, role) in [rm, rv].into_iter().enumerate() {
+                let Some(b) = find(&net, i, *role) else {
+                    continue;
                 };
-                if k == 0 { &mut m.weight } else { &mut m.delay }.push(pair);
-            }
-        }
-        m
-    }
-
-    /// Set the Adam moments (`None`: zero, as at the start of training).
-    pub fn write_moments(&mut self, moments: Option<&Moments>) {
-        let net = self.network().clone();
-        for i in 0..net.connections.len() {
-            for (k, (rm, rv)) in MOMENT_ROLES.iter().enumerate() {
-                for (j, role) in [rm, rv].into_iter().enumerate() {
-                    let Some(b) = find(&net, i, *role) else {
-                        continue;
-                    };
-                    let n = net.connections[i].n_synapses as usize;
-                    let values = match moments {
-                        Some(m) => {
-                            let pair = &if k == 0 { &m.weight } else { &m.delay }[i];
-                            if j == 0 {
-                                pair.0.clone()
-                            } else {
-                                pair.1.clone()
-                            }
+                let n = net.connections[i].n_synapses as usize;
+                let values = match moments {
+                    Some(m) => {
+                        let pair = &if k == 0 { &m.weight } else { &m.delay }[i];
+                        if j == 0 {
+                            pair.0.clone()
+                        } else {
+                            pair.1.clone()
                         }
-                        None => vec![0.0; n],
-                    };
-                    self.write_f64(b, &values);
-                }
+                    }
+                    None => vec![0.0; n],
+                };
+                sim.write_buffer(b, &values)?;
             }
         }
     }
+    Ok(())
+}
 
+impl Simulator {
     /// Sum the gradients of lanes `0..n_lanes` and take one Adam step (step `t`, from 1) on every
     /// learned weight and delay with the given learning rates.
     pub fn optimizer_step(
@@ -100,16 +105,7 @@ impl Simulator {
         weights: (&Adam, f64),
         delays: (&Adam, f64),
     ) -> Result<(), SimError> {
-        let mut h = [0.0f64; 12];
-        for (k, (adam, lr)) in [weights, delays].into_iter().enumerate() {
-            let o = 6 * k;
-            h[o] = lr;
-            h[o + 1] = adam.beta1;
-            h[o + 2] = adam.beta2;
-            h[o + 3] = adam.epsilon;
-            h[o + 4] = 1.0 / (1.0 - adam.beta1.powf(t as f64));
-            h[o + 5] = 1.0 / (1.0 - adam.beta2.powf(t as f64));
-        }
+        let h = adam_hyper(t, weights, delays);
         // SAFETY: valid handle; `h` holds the 12 values the generated function reads.
         let rc = unsafe { (self.lib.optimizer_step)(self.handle, n_lanes, h.as_ptr()) };
         match rc {
