@@ -10,6 +10,7 @@ mod bench;
 mod parity;
 mod random;
 mod report;
+mod training;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -132,6 +133,21 @@ fn main() -> ExitCode {
         eprintln!("gpu_check: CPU reference, delays up to 62 steps");
         let cpu = vec![bench::cpu(&o.cache, 62, o.cpu_bench_trials, threads)];
         report::bench(&mut text, &gpu, &cpu);
+    }
+    if !o.cpu_only {
+        let cases = [("sequence_detection", "f64", 20), ("yin_yang", "f32", 3)];
+        let mut trained = Vec::new();
+        for (example, precision, epochs) in cases {
+            eprintln!("gpu_check: training {example} ({precision}) on CPU and GPU");
+            trained.push(training::run(
+                &o.examples,
+                &o.cache,
+                example,
+                precision,
+                epochs,
+            ));
+        }
+        report::training(&mut text, &trained);
     }
     let (_, failed, not_run) = report::tally(&outcomes);
     text.push_str(&format!(

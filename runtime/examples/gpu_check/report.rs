@@ -186,3 +186,46 @@ pub fn bench(out: &mut String, gpu: &[GpuBench], cpu: &[CpuBench]) {
         }
     }
 }
+
+/// The training section: `rgenn train`'s driver on the CPU and on the GPU from the same start.
+pub fn training(out: &mut String, cases: &[crate::training::TrainingCase]) {
+    let _ = writeln!(
+        out,
+        "\n## Training on the GPU (`rgenn train --backend cuda`)\n"
+    );
+    let _ = writeln!(
+        out,
+        "| network | epochs | final train accuracy CPU / GPU | max relative parameter difference | s per epoch CPU / GPU |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|");
+    for c in cases {
+        if let Some(e) = &c.error {
+            let _ = writeln!(out, "| {} | not run: {e} | | | |", c.name);
+            continue;
+        }
+        let (a, b) = c.accuracies.last().copied().unwrap_or((f64::NAN, f64::NAN));
+        let _ = writeln!(
+            out,
+            "| {} | {} | {:.1}% / {:.1}% | {} | {:.2} / {:.2} |",
+            c.name,
+            c.epochs,
+            100.0 * a,
+            100.0 * b,
+            sci(c.max_param_diff),
+            c.seconds.0,
+            c.seconds.1
+        );
+    }
+    let epochs_differ: Vec<String> = cases
+        .iter()
+        .filter(|c| c.accuracies.iter().any(|(a, b)| a != b))
+        .map(|c| c.name.clone())
+        .collect();
+    if !epochs_differ.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nPer-epoch training accuracies differ between CPU and GPU for: {} (f32 atomics sum in another order; in f64 they should agree).",
+            epochs_differ.join(", ")
+        );
+    }
+}
