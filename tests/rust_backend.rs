@@ -104,23 +104,3 @@ fn a_missing_rustc_names_what_to_install() {
         "{err}"
     );
 }
-
-#[test]
-fn train_refuses_cuda_with_the_alternatives() {
-    let tmp = tempfile::tempdir().unwrap();
-    let o = rgenn(
-        &[
-            "train",
-            MODEL,
-            "--backend",
-            "cuda",
-            "--out",
-            tmp.path().join("run").to_str().unwrap(),
-        ],
-        tmp.path(),
-    );
-    assert_eq!(o.status.code(), Some(1));
-    let err = stderr(&o);
-    assert!(err.contains("--backend rust"), "{err}");
-    assert!(!tmp.path().join("run").exists());
-}

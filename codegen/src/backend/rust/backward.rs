@@ -452,7 +452,13 @@ pub fn kernels(g: &Gen) -> TokenStream {
             }
         });
     }
+    let mut zero_grads = TokenStream::new();
     for ci in 0..net.connections.len() {
+        let zero = g.lit(0.0);
+        for role in [Role::WeightGrad, Role::DelayGrad] {
+            let buf = g.conn_buf(ci, role);
+            zero_grads.extend(quote!(rgenn_l.#buf.fill(#zero);));
+        }
         out.extend(back_conn(g, ci));
         let k = format_ident!("k_back_{}", net.connections[ci].name);
         conn_calls.extend(quote!(#k(rgenn_l, rgenn_g, rgenn_step);));
@@ -462,6 +468,7 @@ pub fn kernels(g: &Gen) -> TokenStream {
         let k = format_ident!("k_back_update_{}", net.populations[pi].name);
         update_calls.extend(quote!(#k(rgenn_l, rgenn_g, rgenn_step);));
     }
+    let begin = quote!(#zero_grads #begin);
     let begin_param = if begin.is_empty() {
         quote!(_rgenn_l: &mut Lane<'_>)
     } else {
@@ -473,8 +480,8 @@ pub fn kernels(g: &Gen) -> TokenStream {
         quote!(rgenn_g: &Shared<'_>)
     };
     out.extend(quote! {
-        /// Prepare the replay of the spike tapes: 0, or 1 + the index of the first population whose
-        /// tape overflowed.
+        /// Zero the lane's gradients and prepare the replay of the spike tapes: 0, or 1 + the index
+        /// of the first population whose tape overflowed.
         fn begin_backward(#begin_param) -> i32 {
             #begin
             0

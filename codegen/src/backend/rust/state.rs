@@ -355,7 +355,11 @@ fn reset_tokens(g: &Gen, b: &Buffer) -> Option<TokenStream> {
     reset_value(g.net, b)?;
     // As on the CPU: tape entries are read only below the tape count, all written in the same
     // trial, so resetting the count empties the tape.
-    if matches!(b.role, Role::TapeStep | Role::TapeValue(_)) {
+    // Gradients are zeroed when the lane's backward pass begins (`begin_backward`), as on the CPU.
+    if matches!(
+        b.role,
+        Role::TapeStep | Role::TapeValue(_) | Role::WeightGrad | Role::DelayGrad
+    ) {
         return None;
     }
     let zero = match b.elem {
