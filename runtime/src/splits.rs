@@ -325,6 +325,26 @@ mod tests {
         let e = load(&loaded.ir, &loaded.base_dir, Split::Test).unwrap_err();
         assert!(e.to_string().contains("absent.h5"), "{e}");
     }
+
+    #[test]
+    fn speaker_fold_reads_extra_speaker_from_hdf5() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = SpikeDataset {
+            times: vec![250.0, 500.0, 750.0],
+            units: vec![3, 699, 5],
+            offsets: vec![0, 1, 2, 3],
+            labels: Some(vec![1, 0, 1]),
+        };
+        crate::shd::write_h5::write(&dir.path().join("train.h5"), &d, Some(&[4, 7, 4])).unwrap();
+        let yaml = "name: n\ndt: 1.0\nduration: 1000.0\npopulations:\n  input: {size: 700, model: spike_input}\n  out: {size: 2, model: li, readout: mean_exp}\nconnections:\n  c: {source: input, target: out, weight: 0.1}\ndata:\n  train: {shd: train.h5}\n  validation: {speaker_fold: 1}\n";
+        let net = rgenn_codegen::load_str("n.yaml", yaml, dir.path())
+            .unwrap()
+            .ir;
+        let tv = load_train_and_validation(&net, dir.path()).unwrap();
+        assert_eq!(tv.validation.unwrap().data.times, [500.0]);
+        assert_eq!(tv.train.unwrap().data.times, [250.0, 750.0]);
+        assert!(tv.protocol.unwrap().contains("speaker 7"));
+    }
 }
 
 #[cfg(test)]
