@@ -108,6 +108,9 @@ pub struct EvalArgs {
     /// Threads for batch lanes (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Backend to run on.
+    #[arg(long, value_enum, default_value = "cpu")]
+    pub backend: BackendArg,
 }
 
 /// `rgenn grad`.

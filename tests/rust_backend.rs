@@ -69,6 +69,26 @@ fn training_gives_the_same_parameters_as_cpu() {
             "{file}"
         );
     }
+    // `eval` of the trained parameters prints the same scores on both backends.
+    let params = tmp.path().join("cpu").join("params.npz");
+    let scores: Vec<String> = ["cpu", "rust"]
+        .iter()
+        .map(|backend| {
+            let args = [
+                "eval",
+                MODEL,
+                "--params",
+                params.to_str().unwrap(),
+                "--backend",
+                backend,
+            ];
+            let o = rgenn(&args, tmp.path());
+            assert!(o.status.success(), "{}", stderr(&o));
+            String::from_utf8_lossy(&o.stdout).into_owned()
+        })
+        .collect();
+    assert!(scores[0].contains("test: accuracy"), "{}", scores[0]);
+    assert_eq!(scores[0], scores[1]);
 }
 
 #[test]

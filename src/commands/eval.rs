@@ -1,4 +1,4 @@
-//! `rgenn eval MODEL.yaml --params P.npz [--data D.npz]`.
+//! `rgenn eval MODEL.yaml --params P.npz [--data D.npz] [--backend cpu|rust|cuda]`.
 
 use rgenn_codegen::ir::Split;
 use rgenn_runtime::data::SpikeDataset;
@@ -6,7 +6,7 @@ use rgenn_runtime::train::{self, metrics::Score};
 
 use crate::cli::EvalArgs;
 
-use super::{CliError, build_model, print, threads};
+use super::{CliError, engine_model, print, threads};
 
 fn line(name: &str, s: Score) -> String {
     format!(
@@ -18,17 +18,21 @@ fn line(name: &str, s: Score) -> String {
 
 /// Run the command.
 pub fn run(args: &EvalArgs) -> Result<(), CliError> {
-    let mut b = build_model(&args.model, Some(&args.params))?;
+    let (loaded, _, mut sim) = engine_model(
+        &args.model,
+        Some(&args.params),
+        super::generate::backend_of(args.backend),
+    )?;
     let threads = threads(args.threads);
     if let Some(path) = &args.data {
         let data = SpikeDataset::read(path)?;
-        let s = train::evaluate_data(&mut b.sim, data, path, threads)?;
+        let s = train::evaluate_data(sim.as_mut(), data, path, threads)?;
         return print(&line(&path.display().to_string(), s));
     }
-    let base_dir = b.loaded.base_dir.clone();
+    let base_dir = loaded.base_dir.clone();
     let mut out = String::new();
     for (name, split) in [("validation", Split::Validation), ("test", Split::Test)] {
-        if let Some(s) = train::evaluate_split(&mut b.sim, &base_dir, split, threads)? {
+        if let Some(s) = train::evaluate_split(sim.as_mut(), &base_dir, split, threads)? {
             out.push_str(&line(name, s));
         }
     }

@@ -75,15 +75,8 @@ pub struct Built {
     pub sim: rgenn_runtime::Simulator,
 }
 
-/// Load `model`, build the CPU simulator and upload its parameters.
-pub fn build_model(
-    model: &std::path::Path,
-    params: Option<&std::path::Path>,
-) -> Result<Built, CliError> {
-    build_model_with(model, params, rgenn_codegen::backend::Backend::Cpu)
-}
-
-/// [`build_model`] for `backend` (`cpu` or `rust`: both run behind `Simulator`).
+/// Load `model`, build its simulator for `backend` (`cpu` or `rust`: both run behind
+/// `Simulator`) and upload its parameters.
 pub fn build_model_with(
     model: &std::path::Path,
     params: Option<&std::path::Path>,
