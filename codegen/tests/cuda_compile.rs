@@ -114,6 +114,21 @@ fn find_nvcc() -> Result<PathBuf, String> {
     }
 }
 
+/// nvcc, or `None` after printing why the test is skipped; a missing nvcc fails the test under
+/// `RGENN_REQUIRE_NVCC=1`.
+fn nvcc_or_skip() -> Option<PathBuf> {
+    match find_nvcc() {
+        Ok(nvcc) => Some(nvcc),
+        Err(why) if std::env::var("RGENN_REQUIRE_NVCC").as_deref() == Ok("1") => {
+            panic!("{why}; RGENN_REQUIRE_NVCC=1 requires nvcc")
+        }
+        Err(why) => {
+            println!("skipped: {why}");
+            None
+        }
+    }
+}
+
 /// One network to compile: a label, the YAML text and the folder its relative paths start from.
 struct Network {
     label: String,
@@ -214,15 +229,8 @@ fn compile(nvcc: &Path, net: &Network, dir: &Path) -> Result<String, String> {
 
 #[test]
 fn every_network_compiles_with_nvcc_for_sm90_and_sm80() {
-    let nvcc = match find_nvcc() {
-        Ok(nvcc) => nvcc,
-        Err(why) if std::env::var("RGENN_REQUIRE_NVCC").as_deref() == Ok("1") => {
-            panic!("{why}; RGENN_REQUIRE_NVCC=1 requires nvcc")
-        }
-        Err(why) => {
-            println!("skipped: {why}");
-            return;
-        }
+    let Some(nvcc) = nvcc_or_skip() else {
+        return;
     };
     let nets = networks();
     let scratch = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cuda_compile");
@@ -270,15 +278,8 @@ fn every_network_compiles_with_nvcc_for_sm90_and_sm80() {
 /// and the generated header compiles as C.
 #[test]
 fn the_generated_makefile_builds_the_static_library() {
-    let nvcc = match find_nvcc() {
-        Ok(nvcc) => nvcc,
-        Err(why) if std::env::var("RGENN_REQUIRE_NVCC").as_deref() == Ok("1") => {
-            panic!("{why}; RGENN_REQUIRE_NVCC=1 requires nvcc")
-        }
-        Err(why) => {
-            println!("skipped: {why}");
-            return;
-        }
+    let Some(nvcc) = nvcc_or_skip() else {
+        return;
     };
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let loaded = rgenn_codegen::load_file(&root.join("../examples/sequence_detection.yaml"))

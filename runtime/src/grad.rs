@@ -234,15 +234,13 @@ impl Simulator {
                 continue;
             };
             let size = pop.size as usize;
-            let mut grads = vec![0.0; size];
-            if let (Some(r), None) = (regularisation, pop.readout) {
-                let counts = self.read_f64(find(&net, owner, Role::TapeCount).expect("tape"));
-                let b = lanes.len() as f64;
-                for (n, g) in grads.iter_mut().enumerate() {
-                    let c: f64 = lanes.iter().map(|&l| counts[l as usize * size + n]).sum();
-                    *g = r.strength * (c - r.target_spikes * b) / (b * b);
+            let grads = match (regularisation, pop.readout) {
+                (Some(r), None) => {
+                    let counts = self.read_f64(find(&net, owner, Role::TapeCount).expect("tape"));
+                    crate::engine::count_grad(r, &counts, size, lanes)
                 }
-            }
+                _ => vec![0.0; size],
+            };
             self.write_f64(target, &grads);
         }
     }

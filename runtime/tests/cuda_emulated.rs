@@ -6,12 +6,13 @@
 //! the batch-wide API, per-lane resets) in CI; races and timing need a real GPU
 //! (`scripts/gpu-check.sh`).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use rgenn_codegen::backend::{self, Backend};
 use rgenn_codegen::ir::Network;
-use rgenn_codegen::rng::Rng;
 use rgenn_runtime::cuda::{self, CudaSimulator, parity};
 use rgenn_runtime::data::SpikeDataset;
 use rgenn_runtime::{Simulator, cache, grad, init, simulate};
@@ -96,34 +97,6 @@ fn load(name: &str, yaml: &str, base: &Path) -> Network {
         .ir
 }
 
-/// A dataset of random spikes with labels.
-fn random_data(
-    seed: u64,
-    n_trials: usize,
-    units: u32,
-    duration_ms: f64,
-    classes: u32,
-) -> SpikeDataset {
-    let mut rng = Rng::new(seed);
-    let mut d = SpikeDataset {
-        offsets: vec![0],
-        labels: Some(Vec::new()),
-        ..Default::default()
-    };
-    for k in 0..n_trials {
-        for _ in 0..(units as f64 * duration_ms / 8.0) as usize {
-            d.times.push(rng.uniform() * duration_ms);
-            d.units.push((rng.uniform() * units as f64) as u32 % units);
-        }
-        d.offsets.push(d.times.len() as u64);
-        d.labels
-            .as_mut()
-            .expect("labels")
-            .push((k as u32 % classes) as i64);
-    }
-    d
-}
-
 /// CPU and emulated-GPU runs of `net` on `data` agree: identical spikes and readouts (f64, same
 /// operations in the same order), gradients to `1e-9` relative (the rows' dloss_dt sums are formed
 /// in another order).
@@ -175,7 +148,7 @@ fn examples_match_the_cpu_in_emulation() {
         let inputs = net.populations[0].size;
         let classes = net.populations.last().expect("an output").size;
         // Batches of 3 trials leave a short last batch in recurrent_delays (batch 4).
-        let data = random_data(5, 7, inputs, net.duration_ms, classes);
+        let data = common::random_data(5, 7, inputs, net.duration_ms, classes);
         check(&net, &dir, &data);
     }
 }
@@ -217,7 +190,7 @@ fn every_kernel_variant_matches_the_cpu_in_emulation() {
     ] {
         let text = COVERAGE.replace("WIDE", wide).replace("OUT", out);
         let net = load("emulated_coverage.yaml", &text, base);
-        let data = random_data(8, 5, 12, net.duration_ms, 3);
+        let data = common::random_data(8, 5, 12, net.duration_ms, 3);
         check(&net, base, &data);
     }
 }
@@ -245,7 +218,7 @@ fn the_optimiser_step_matches_adam_on_the_host() {
     let mut gpu = emulated(&net, &scratch.join("optimiser"));
     gpu.upload(&init::initial_params(&net, &dir).expect("params"))
         .expect("upload");
-    let data = random_data(3, 3, 20, net.duration_ms, 4);
+    let data = common::random_data(3, 3, 20, net.duration_ms, 4);
     let inputs: Vec<_> = (0..3)
         .map(|k| {
             data.bin(k, net.dt_ms, net.n_steps, 20, Path::new("x"))
@@ -372,7 +345,7 @@ fn training_steps_through_the_engine_match_the_cpu() {
     gpu.upload(&params).expect("upload");
     let n_units = net.populations[0].size;
     // 10 trials in batches of 4: a short last batch too.
-    let data = random_data(11, 10, n_units, net.duration_ms, 4);
+    let data = common::random_data(11, 10, n_units, net.duration_ms, 4);
     let a = steps(&mut cpu, &data, n_units);
     let b = steps(&mut gpu, &data, n_units);
     assert!(!a.is_empty());

@@ -12,7 +12,6 @@ use std::path::Path;
 use rgenn_codegen::backend::Backend;
 use rgenn_codegen::ir::Network;
 use rgenn_codegen::ir::buffers::Role;
-use rgenn_codegen::rng::Rng;
 use rgenn_runtime::cuda::parity;
 use rgenn_runtime::data::SpikeDataset;
 use rgenn_runtime::loss::LossSpec;
@@ -33,34 +32,6 @@ fn simulator(net: &Network, base: &Path, backend: Backend) -> Simulator {
     let params = init::initial_params(net, base).expect("params");
     init::upload(&mut sim, &params).expect("upload");
     sim
-}
-
-/// A dataset of random spikes with labels.
-fn random_data(
-    seed: u64,
-    n_trials: usize,
-    units: u32,
-    duration_ms: f64,
-    classes: u32,
-) -> SpikeDataset {
-    let mut rng = Rng::new(seed);
-    let mut d = SpikeDataset {
-        offsets: vec![0],
-        labels: Some(Vec::new()),
-        ..Default::default()
-    };
-    for k in 0..n_trials {
-        for _ in 0..(units as f64 * duration_ms / 8.0) as usize {
-            d.times.push(rng.uniform() * duration_ms);
-            d.units.push((rng.uniform() * units as f64) as u32 % units);
-        }
-        d.offsets.push(d.times.len() as u64);
-        d.labels
-            .as_mut()
-            .expect("labels")
-            .push((k as u32 % classes) as i64);
-    }
-    d
 }
 
 /// Every parameter buffer (weights, delays in ms and in steps) as f64.
@@ -186,7 +157,7 @@ fn examples_match_the_cpu_backend_in_f32_and_f64() {
             let net = load(&format!("{name}.yaml"), &text, &dir);
             let inputs = net.populations[0].size;
             let classes = net.populations.last().expect("an output").size;
-            let data = random_data(5, 7, inputs, net.duration_ms, classes);
+            let data = common::random_data(5, 7, inputs, net.duration_ms, classes);
             let r = check(&net, &dir, &data);
             eprintln!(
                 "{name} {precision}: {} spikes identical; readouts/traces worst relative difference {:e}, gradients {:e}",
@@ -247,7 +218,7 @@ fn every_kernel_variant_matches_the_cpu_backend() {
     ] {
         let text = COVERAGE.replace("PRECISION", precision).replace("OUT", out);
         let net = load("rust_coverage.yaml", &text, base);
-        let data = random_data(8, 5, 12, net.duration_ms, 3);
+        let data = common::random_data(8, 5, 12, net.duration_ms, 3);
         let r = check(&net, base, &data);
         eprintln!(
             "coverage {precision} {out}: {} spikes identical; worst relative differences {:e} (forward), {:e} (gradients)",
@@ -264,7 +235,7 @@ fn training_steps_give_identical_parameters() {
             .replace("PRECISION", precision)
             .replace("OUT", "{size: 3, model: li, readout: max}");
         let net = load("rust_coverage.yaml", &text, base);
-        let data = random_data(11, 9, 12, net.duration_ms, 3);
+        let data = common::random_data(11, 9, 12, net.duration_ms, 3);
         check_training(&net, base, &data);
     }
 }

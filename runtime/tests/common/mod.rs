@@ -6,6 +6,8 @@
 use std::path::Path;
 
 use rgenn_codegen::ir::Network;
+use rgenn_codegen::rng::Rng;
+use rgenn_runtime::data::SpikeDataset;
 use rgenn_runtime::{Simulator, cache, init};
 
 /// The IR of a network written inline (panics with the reports when it is invalid).
@@ -35,4 +37,32 @@ pub fn simulator_with_params(net: &Network) -> Simulator {
     let params = init::initial_params(net, Path::new(".")).expect("params");
     init::upload(&mut sim, &params).expect("upload");
     sim
+}
+
+/// A dataset of random spikes with labels.
+pub fn random_data(
+    seed: u64,
+    n_trials: usize,
+    units: u32,
+    duration_ms: f64,
+    classes: u32,
+) -> SpikeDataset {
+    let mut rng = Rng::new(seed);
+    let mut d = SpikeDataset {
+        offsets: vec![0],
+        labels: Some(Vec::new()),
+        ..Default::default()
+    };
+    for k in 0..n_trials {
+        for _ in 0..(units as f64 * duration_ms / 8.0) as usize {
+            d.times.push(rng.uniform() * duration_ms);
+            d.units.push((rng.uniform() * units as f64) as u32 % units);
+        }
+        d.offsets.push(d.times.len() as u64);
+        d.labels
+            .as_mut()
+            .expect("labels")
+            .push((k as u32 % classes) as i64);
+    }
+    d
 }
