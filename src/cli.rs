@@ -92,6 +92,9 @@ pub struct BenchArgs {
     /// Examples timed.
     #[arg(long, default_value_t = 200)]
     pub examples: u64,
+    /// Backend to run on.
+    #[arg(long, value_enum, default_value = "cpu")]
+    pub backend: BackendArg,
 }
 
 /// `rgenn eval`.

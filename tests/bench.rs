@@ -26,7 +26,7 @@ fn bench_reports_time_per_example_and_its_phases() {
     let out = String::from_utf8_lossy(&o.stdout);
     let lines: Vec<&str> = out.lines().collect();
     assert!(
-        lines[0].starts_with("sequence_detection: batch 1, 1 thread, 8 examples"),
+        lines[0].starts_with("sequence_detection (cpu backend): batch 1, 1 thread, 8 examples"),
         "{out}"
     );
     assert!(lines[1].ends_with(" ms per training example"), "{out}");
@@ -55,4 +55,28 @@ fn bench_reports_time_per_example_and_its_phases() {
     assert!(lines[9].ends_with(" examples per second"), "{out}");
     assert!(lines[10].contains("synaptic events per second"), "{out}");
     assert!(lines[11].ends_with(" MB peak resident memory"), "{out}");
+}
+
+#[test]
+fn bench_runs_the_rust_kernels_too() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = rgenn(
+        &[
+            "bench",
+            "examples/sequence_detection.yaml",
+            "--data",
+            "examples/data/sequence_detection.npz",
+            "--warmup",
+            "2",
+            "--examples",
+            "4",
+            "--backend",
+            "rust",
+        ],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.starts_with("sequence_detection (rust backend): batch 1"), "{out}");
+    assert!(out.contains(" ms per training example"), "{out}");
 }

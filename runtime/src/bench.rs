@@ -4,11 +4,11 @@
 use std::path::Path;
 
 use crate::data::SpikeDataset;
+use crate::engine::Engine;
 use crate::error::SimError;
 use crate::grad::labels;
 use crate::loss::LossSpec;
 use crate::profile::Profile;
-use crate::simulator::Simulator;
 use crate::train::BatchStep;
 
 /// How to run a benchmark.
@@ -22,9 +22,10 @@ pub struct BenchOptions {
     pub examples: u64,
 }
 
-/// Train on `data` (cycled in file order) for the warm-up, then time `examples` examples.
-pub fn bench(
-    sim: &mut Simulator,
+/// Train on `data` (cycled in file order) for the warm-up, then time `examples` examples, on any
+/// simulator (kernel phases are timed by the CPU kernels only).
+pub fn bench<E: Engine + ?Sized>(
+    sim: &mut E,
     data: &SpikeDataset,
     path: &Path,
     opts: &BenchOptions,
@@ -42,7 +43,7 @@ pub fn bench(
     let batch = sim.network().batch_size as u64;
     let mut next = 0usize;
     let mut steps = 0u64;
-    let mut run = |sim: &mut Simulator, examples: u64, profile: Option<&mut Profile>| {
+    let mut run = |sim: &mut E, examples: u64, profile: Option<&mut Profile>| {
         let mut profile = profile;
         let mut done = 0u64;
         while done < examples {

@@ -1,7 +1,10 @@
-//! `rgenn bench MODEL.yaml --data D.npz [--params P.npz] [--threads N] [--batch B]`.
+//! `rgenn bench MODEL.yaml --data D.npz [--params P.npz] [--threads N] [--batch B]
+//! [--backend cpu|rust|cuda]`.
 
+use rgenn_codegen::backend::Backend;
 use rgenn_runtime::bench::{self, BenchOptions};
 use rgenn_runtime::data::SpikeDataset;
+use rgenn_runtime::engine::Engine;
 use rgenn_runtime::profile::peak_rss_bytes;
 use rgenn_runtime::{Simulator, init};
 
@@ -26,24 +29,34 @@ pub fn run(args: &BenchArgs) -> Result<(), CliError> {
     if let Some(p) = &args.params {
         init::read_params(&net, p, &mut params)?;
     }
-    let mut sim = Simulator::build(&net)?;
-    init::upload(&mut sim, &params)?;
+    let backend = super::generate::backend_of(args.backend);
+    let mut sim: Box<dyn Engine> = match backend {
+        Backend::Cuda => Box::new(rgenn_runtime::cuda::CudaSimulator::build(&net)?),
+        other => Box::new(Simulator::build_with(&net, other)?),
+    };
+    sim.upload(&params)?;
     let threads = threads(args.threads);
     let opts = BenchOptions {
         threads,
         warmup: args.warmup,
         examples: args.examples,
     };
-    let profile = bench::bench(&mut sim, &data, &args.data, &opts)?;
+    let profile = bench::bench(sim.as_mut(), &data, &args.data, &opts)?;
     let mut out = format!(
-        "{}: batch {}, {threads} thread{}, {} examples timed after {} warm-up\n",
+        "{} ({} backend): batch {}, {threads} thread{}, {} examples timed after {} warm-up\n",
         net.name,
+        backend.name(),
         net.batch_size,
         if threads == 1 { "" } else { "s" },
         profile.examples,
         args.warmup
     );
     out.push_str(&profile.report());
+    if backend == Backend::Cuda {
+        out.push_str(
+            "(the CUDA kernels do not time their phases: only the host split is measured)\n",
+        );
+    }
     if let Some(rss) = peak_rss_bytes() {
         out.push_str(&format!(
             "{:.1} MB peak resident memory\n",
