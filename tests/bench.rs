@@ -77,6 +77,9 @@ fn bench_runs_the_rust_kernels_too() {
     );
     assert!(o.status.success(), "{}", stderr(&o));
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(out.starts_with("sequence_detection (rust backend): batch 1"), "{out}");
+    assert!(
+        out.starts_with("sequence_detection (rust backend): batch 1"),
+        "{out}"
+    );
     assert!(out.contains(" ms per training example"), "{out}");
 }

@@ -81,3 +81,63 @@ fn the_c_example_builds_runs_and_matches_the_cli() {
         .unwrap();
     assert!(String::from_utf8_lossy(&solved.stdout).contains("accuracy 2/2"));
 }
+
+/// `params.c` carries rgenn's seeded initial parameters exactly: a C program that loads Yin-Yang's
+/// (random normal weights, uniform delays) prints the values the runtime computes, bit for bit.
+#[test]
+fn params_c_holds_the_seeded_initial_parameters_exactly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let generated = tmp.path().join("gen");
+    let o = rgenn(
+        &[
+            "generate",
+            "examples/yin_yang.yaml",
+            "--out",
+            generated.to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let make = Command::new("make")
+        .arg("-C")
+        .arg(&generated)
+        .arg("librgenn_yin_yang.a")
+        .output()
+        .expect("make runs");
+    assert!(make.status.success(), "{}", stderr(&make));
+    let program = "#include <stdio.h>\n#include \"rgenn.h\"\nint main(void) {\n    void* sim = rgenn_create();\n    rgenn_yin_yang_load_params(sim);\n    const float* w = rgenn_buffer(sim, RGENN_YIN_YANG_CONN_IN_HID_WEIGHT);\n    const float* d = rgenn_buffer(sim, RGENN_YIN_YANG_CONN_IN_HID_DELAY);\n    for (int i = 0; i < 320; i++) printf(\"%.9g %.9g\\n\", w[i], d[i]);\n    rgenn_destroy(sim);\n    return 0;\n}\n";
+    std::fs::write(generated.join("main.c"), program).unwrap();
+    let cc = Command::new("cc")
+        .current_dir(&generated)
+        .args([
+            "-std=c99",
+            "-Wall",
+            "-Werror",
+            "main.c",
+            "librgenn_yin_yang.a",
+        ])
+        .args(["-lstdc++", "-lm", "-o", "print_params"])
+        .output()
+        .expect("cc runs");
+    assert!(cc.status.success(), "{}", stderr(&cc));
+    let run = Command::new(generated.join("print_params"))
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", stderr(&run));
+    let printed: Vec<(f32, f32)> = String::from_utf8_lossy(&run.stdout)
+        .lines()
+        .map(|l| {
+            let (a, b) = l.split_once(' ').unwrap();
+            (a.parse().unwrap(), b.parse().unwrap())
+        })
+        .collect();
+    let loaded = rgenn_codegen::load_file(&root().join("examples/yin_yang.yaml")).unwrap();
+    let params = rgenn_runtime::init::initial_params(&loaded.ir, &loaded.base_dir).unwrap();
+    let expected: Vec<(f32, f32)> = params.weights[0]
+        .iter()
+        .zip(&params.delays_ms[0])
+        .map(|(&w, &d)| (w as f32, d as f32))
+        .collect();
+    assert_eq!(printed.len(), 320);
+    assert_eq!(printed, expected);
+}

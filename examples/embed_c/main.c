@@ -1,7 +1,7 @@
 /* Runs the sequence-detection network (examples/sequence_detection.yaml) from C through the
- * library and header that `rgenn generate` writes: sets the delays (from the command line, or the
- * network file's initial ones), feeds both input orders and prints each output's readout and the
- * predicted order.
+ * library, header and initial parameters that `rgenn generate` writes: loads the network file's
+ * weights and delays (or delays from the command line), feeds both input orders and prints each
+ * output's readout and the predicted order.
  *
  *   make                      # generate, build the library, build this program
  *   ./build/sequence_detection            # initial delays: fails the task
@@ -18,15 +18,13 @@
 
 enum { INPUT_POPULATION = 0, MAX_DELAY_STEPS = 15 };
 
-/* Weights 1 and delays (ms, synapse pre * 2 + post) as the simulator keeps them: the delays in ms
- * and, for the kernels, in steps (rounded half away from zero, clamped to the delay ring). */
-static void set_params(void* sim, const float delays_ms[4]) {
-    float* weight = rgenn_buffer(sim, NET(CONN_IN_OUT_WEIGHT));
+/* Delays (ms, synapse pre * 2 + post) as the simulator keeps them: in ms and, for the kernels, in
+ * steps (rounded half away from zero, clamped to the delay ring). */
+static void set_delays(void* sim, const float delays_ms[4]) {
     float* delay = rgenn_buffer(sim, NET(CONN_IN_OUT_DELAY));
     uint16_t* steps = rgenn_buffer(sim, NET(CONN_IN_OUT_DELAY_STEPS));
     for (int s = 0; s < 4; s++) {
         long n = lround(delays_ms[s] / NET(DT_MS));
-        weight[s] = 1.0f;
         delay[s] = delays_ms[s];
         steps[s] = (uint16_t)(n < 0 ? 0 : n > MAX_DELAY_STEPS ? MAX_DELAY_STEPS : n);
     }
@@ -56,12 +54,7 @@ static int run_trial(void* sim, uint32_t first, float readout[2]) {
 }
 
 int main(int argc, char** argv) {
-    float delays_ms[4] = {0.0f, 10.0f, 10.0f, 0.0f};
-    if (argc == 5) {
-        for (int s = 0; s < 4; s++) {
-            delays_ms[s] = strtof(argv[s + 1], NULL);
-        }
-    } else if (argc != 1) {
+    if (argc != 1 && argc != 5) {
         fprintf(stderr, "usage: %s [DELAY_00 DELAY_01 DELAY_10 DELAY_11]  (ms)\n", argv[0]);
         return 2;
     }
@@ -74,7 +67,15 @@ int main(int argc, char** argv) {
         fprintf(stderr, "out of memory\n");
         return 1;
     }
-    set_params(sim, delays_ms);
+    /* The network file's initial weights and delays (params.c, written by rgenn generate). */
+    rgenn_sequence_detection_load_params(sim);
+    if (argc == 5) {
+        float delays_ms[4];
+        for (int s = 0; s < 4; s++) {
+            delays_ms[s] = strtof(argv[s + 1], NULL);
+        }
+        set_delays(sim, delays_ms);
+    }
     int correct = 0;
     for (uint32_t order = 0; order < 2; order++) {
         float readout[2];

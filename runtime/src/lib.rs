@@ -14,6 +14,7 @@ pub mod fsutil;
 pub mod generators;
 pub mod grad;
 pub mod init;
+pub mod init_c;
 pub mod library;
 pub mod loss;
 pub mod npz;

@@ -24,7 +24,20 @@ pub fn run(args: &GenerateArgs) -> Result<(), CliError> {
         json.push('\n');
         return print(&json);
     };
-    let files = backend::render(&loaded.ir, backend_of(args.backend)).map_err(CliError::Render)?;
+    let backend = backend_of(args.backend);
+    let mut files = backend::render(&loaded.ir, backend).map_err(CliError::Render)?;
+    if backend == backend::Backend::Cpu {
+        // C programs get the seeded initial parameters too (rgenn_<net>_load_params).
+        let params = rgenn_runtime::init::initial_params(&loaded.ir, &loaded.base_dir)?;
+        files.push(backend::GeneratedFile {
+            name: "params.c".into(),
+            contents: rgenn_runtime::init_c::params_source(
+                &loaded.ir,
+                &params,
+                &args.model.display().to_string(),
+            ),
+        });
+    }
     std::fs::create_dir_all(out)
         .map_err(|e| CliError::Io(format!("creating `{}`", out.display()), e))?;
     for f in &files {
