@@ -264,6 +264,9 @@ impl Simulator {
                 "an input unit is outside population `{}` (size {})",
                 self.net.populations[pop].name, self.net.populations[pop].size
             ))),
+            -6 => Err(SimError::Network(
+                "the input's step starts decrease or exceed its number of spikes".into(),
+            )),
             _ => Err(SimError::Network(
                 "input population rejected by the simulator".into(),
             )),

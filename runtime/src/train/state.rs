@@ -110,7 +110,7 @@ impl Simulator {
         let rc = unsafe { (self.lib.optimizer_step)(self.handle, n_lanes, h.as_ptr()) };
         match rc {
             0 => Ok(()),
-            -1 => Err(SimError::Network(
+            -8 => Err(SimError::Network(
                 "the simulator has no adjoint pass, so it cannot be trained".into(),
             )),
             _ => Err(SimError::Network(format!(

@@ -147,11 +147,13 @@ pub fn functions(g: &Gen, cache_key: &str) -> TokenStream {
         let (index, size) = (Literal::u32_unsuffixed(pi as u32), g.size(pi));
         quote! {
             #index => {
-                if rgenn_units.iter().any(|&u| u as usize >= #size)
-                    || rgenn_start.windows(2).any(|w| w[0] > w[1] || (w[1] - w[0]) as usize > #size)
+                if rgenn_units.iter().any(|&u| u as usize >= #size) {
+                    return -2;
+                }
+                if rgenn_start.windows(2).any(|w| w[0] > w[1] || (w[1] - w[0]) as usize > #size)
                     || rgenn_start[N_STEPS as usize] as u64 > n_units
                 {
-                    return -2;
+                    return -6;
                 }
                 rgenn_note!("SAFETY: lane checked; nothing else runs (the caller's contract).");
                 let rgenn_input = unsafe { &mut *rgenn_s.#field[lane as usize].get() };
@@ -169,7 +171,7 @@ pub fn functions(g: &Gen, cache_key: &str) -> TokenStream {
             begin_backward(&mut rgenn_l)
         }
     } else {
-        quote!(-1)
+        quote!(-8)
     };
     let back_step = if backward {
         quote! {
@@ -184,7 +186,7 @@ pub fn functions(g: &Gen, cache_key: &str) -> TokenStream {
     let optimizer = if backward {
         quote! {
             if n_lanes == 0 || n_lanes > BATCH_SIZE || hyper.is_null() {
-                return -2;
+                return -1;
             }
             #s
             rgenn_note!("SAFETY: `hyper` points to 12 values, and nothing else runs (the caller's contract).");
@@ -192,7 +194,7 @@ pub fn functions(g: &Gen, cache_key: &str) -> TokenStream {
             0
         }
     } else {
-        quote!(-1)
+        quote!(-8)
     };
     let (lane_guard, step_guard, back_guard) = (
         quote!(if lane >= BATCH_SIZE {
@@ -211,7 +213,7 @@ pub fn functions(g: &Gen, cache_key: &str) -> TokenStream {
     );
     let begin_guard = if backward {
         quote!(if lane >= BATCH_SIZE {
-            return -2;
+            return -1;
         })
     } else {
         quote!(let _ = (sim, lane);)
@@ -318,14 +320,14 @@ pub fn functions(g: &Gen, cache_key: &str) -> TokenStream {
         "A new, zeroed state (reset each lane before use), or null when memory runs out.",
         "Free a state made by `rgenn_create`.",
         "The first element of buffer `index` (see the list in rgenn.h), or null.",
-        "Input spikes of spike-source population `population` for `lane`: `step_start[N_STEPS + 1]`, `units[n_units]`. Returns 0, or -1 (bad lane or pointers), -2 (unit out of range or bad step starts), -3 (not a spike-source population).",
+        "Input spikes of spike-source population `population` for `lane`: `step_start[N_STEPS + 1]`, `units[n_units]`. Returns 0, or -1 (bad lane or pointers), -2 (unit out of range), -3 (not a spike-source population), -6 (bad step starts): the codes of rgenn.h.",
         "Reset one lane's state to the start of a trial.",
         "Forward step `step` of one lane.",
         "The end of one lane's trial (final readout values).",
         "Turn per-phase timing on or off; when `out` is not null, it receives the nanoseconds since the last read, summed over lanes (forward delivery, forward update, backward spikes, backward update), and the sums reset.",
-        "Start the adjoint pass of `lane`: 0, -1 without an adjoint, -2 for a bad lane, or 1 + the index of the first population whose spike tape overflowed.",
+        "Start the adjoint pass of `lane`: 0, -8 without an adjoint, -1 for a bad lane, or 1 + the index of the first population whose spike tape overflowed.",
         "Reverse step `step` of one lane (call for N_STEPS - 1 down to 0).",
-        "Sum the gradients of lanes 0..n_lanes into lane 0 and take one Adam step (`hyper[12]`, see rgenn.h). Returns 0, -1 without an adjoint pass, -2 for a bad lane count.",
+        "Sum the gradients of lanes 0..n_lanes into lane 0 and take one Adam step (`hyper[12]`, see rgenn.h). Returns 0, -8 without an adjoint pass, -1 for a bad lane count or a null `hyper`.",
     ];
     let mut out = TokenStream::new();
     for ((e, body), d) in entries().into_iter().zip(bodies).zip(docs) {
