@@ -11,7 +11,7 @@ use rgenn_codegen::ir::{Adam, Network, Regularisation};
 use crate::cuda::CudaSimulator;
 use crate::data::SpikeDataset;
 use crate::error::SimError;
-use crate::grad::Passes;
+use crate::grad::{GradOutput, Passes};
 use crate::init::Params;
 use crate::loss::{LossSpec, TrialLoss};
 use crate::simulate::SimOutput;
@@ -64,6 +64,15 @@ pub trait Engine {
         data_path: &Path,
         threads: usize,
     ) -> Result<SimOutput, SimError>;
+
+    /// Forward and backward over every trial of `data` (labelled): mean loss, accuracy and the
+    /// gradients of the mean loss (`rgenn grad`).
+    fn grad(
+        &mut self,
+        data: &SpikeDataset,
+        data_path: &Path,
+        threads: usize,
+    ) -> Result<GradOutput, SimError>;
 
     /// Turn per-phase kernel timing on or off (CPU kernels only).
     fn set_profiling(&mut self, _on: bool) {}
@@ -170,6 +179,15 @@ impl Engine for Simulator {
         crate::simulate::simulate(self, data, data_path, threads)
     }
 
+    fn grad(
+        &mut self,
+        data: &SpikeDataset,
+        data_path: &Path,
+        threads: usize,
+    ) -> Result<GradOutput, SimError> {
+        crate::grad::grad(self, data, data_path, threads)
+    }
+
     fn set_profiling(&mut self, on: bool) {
         Simulator::set_profiling(self, on);
     }
@@ -234,5 +252,14 @@ impl Engine for CudaSimulator {
         _threads: usize,
     ) -> Result<SimOutput, SimError> {
         crate::cuda::simulate(self, data, data_path)
+    }
+
+    fn grad(
+        &mut self,
+        data: &SpikeDataset,
+        data_path: &Path,
+        _threads: usize,
+    ) -> Result<GradOutput, SimError> {
+        crate::cuda::grad(self, data, data_path)
     }
 }

@@ -1,46 +1,22 @@
 //! `rgenn grad MODEL.yaml --data D.npz [--params P.npz] --out G.npz [--backend cpu|cuda|rust]`.
 
 use rgenn_runtime::data::SpikeDataset;
-use rgenn_runtime::{cuda, grad};
+use rgenn_runtime::grad;
 
-use rgenn_codegen::backend::Backend;
+use crate::cli::GradArgs;
 
-use crate::cli::{BackendArg, GradArgs};
-
-use super::{CliError, plural, prepare, threads};
+use super::{CliError, engine_model, plural, run_label, threads};
 
 /// Run the command.
 pub fn run(args: &GradArgs) -> Result<(), CliError> {
-    let start;
-    let (net, out, how) = match args.backend {
-        BackendArg::Cpu | BackendArg::Rust => {
-            let backend = super::generate::backend_of(args.backend);
-            let mut p = prepare(&args.model, &args.data, args.params.as_deref(), backend)?;
-            let threads = threads(args.threads);
-            start = std::time::Instant::now();
-            let out = grad::grad(&mut p.sim, &p.data, &args.data, threads)?;
-            (
-                p.loaded.ir,
-                out,
-                format!(
-                    "{threads} thread{}{}",
-                    plural(threads),
-                    if backend == Backend::Rust {
-                        ", rust"
-                    } else {
-                        ""
-                    }
-                ),
-            )
-        }
-        BackendArg::Cuda => {
-            let (loaded, mut sim) = super::cuda_model(&args.model, args.params.as_deref())?;
-            let data = SpikeDataset::read(&args.data)?;
-            start = std::time::Instant::now();
-            let out = cuda::grad(&mut sim, &data, &args.data)?;
-            (loaded.ir, out, "CUDA".to_string())
-        }
-    };
+    let backend = super::generate::backend_of(args.backend);
+    let (loaded, _, mut sim) = engine_model(&args.model, args.params.as_deref(), backend)?;
+    let data = SpikeDataset::read(&args.data)?;
+    let threads = threads(args.threads);
+    let how = run_label(backend, threads);
+    let net = loaded.ir;
+    let start = std::time::Instant::now();
+    let out = sim.grad(&data, &args.data, threads)?;
     let elapsed = start.elapsed();
     grad::write_output(&net, &out, &args.out)?;
     eprintln!(

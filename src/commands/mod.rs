@@ -98,33 +98,6 @@ pub fn build_model_with(
     })
 }
 
-/// A network built and loaded with its parameters (initial, or from `params`), and a dataset.
-pub struct Prepared {
-    /// The loaded network.
-    pub loaded: rgenn_codegen::Loaded,
-    /// The dataset.
-    pub data: rgenn_runtime::data::SpikeDataset,
-    /// The simulator, parameters uploaded.
-    pub sim: rgenn_runtime::Simulator,
-}
-
-/// Load `model`, read `data`, build the simulator for `backend` (`cpu` or `rust`) and upload
-/// the parameters.
-pub fn prepare(
-    model: &std::path::Path,
-    data: &std::path::Path,
-    params: Option<&std::path::Path>,
-    backend: rgenn_codegen::backend::Backend,
-) -> Result<Prepared, CliError> {
-    let b = build_model_with(model, params, backend)?;
-    let data = rgenn_runtime::data::SpikeDataset::read(data)?;
-    Ok(Prepared {
-        loaded: b.loaded,
-        data,
-        sim: b.sim,
-    })
-}
-
 /// Load `model`, build its CUDA simulator (nvcc) and upload its parameters (initial, or from
 /// `params`). Fails with an explanation on a machine without nvcc, a GPU or its driver.
 pub fn cuda_model(
@@ -169,6 +142,16 @@ pub fn engine_model(
     }
     let b = build_model_with(model, params, backend)?;
     Ok((b.loaded, b.params, Box::new(b.sim)))
+}
+
+/// How a run was made, for the summary line: the threads, and the backend unless it is `cpu`.
+pub fn run_label(backend: rgenn_codegen::backend::Backend, threads: usize) -> String {
+    use rgenn_codegen::backend::Backend;
+    match backend {
+        Backend::Cuda => "CUDA".into(),
+        Backend::Rust => format!("{threads} thread{}, rust", plural(threads)),
+        Backend::Cpu => format!("{threads} thread{}", plural(threads)),
+    }
 }
 
 /// `--threads`, defaulting to every core.
