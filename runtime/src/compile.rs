@@ -117,3 +117,22 @@ impl Compiler {
         })
     }
 }
+
+/// The standard output of `program --version`, or the error `not_found` makes when it cannot run
+/// or fails (the compiler lookups of nvcc and rustc).
+pub(crate) fn version_output(
+    program: &Path,
+    not_found: fn(String) -> BuildError,
+) -> Result<String, BuildError> {
+    let output = Command::new(program)
+        .arg("--version")
+        .output()
+        .map_err(|e| not_found(format!("running `{} --version`: {e}", program.display())))?;
+    if !output.status.success() {
+        return Err(not_found(format!(
+            "`{} --version` failed",
+            program.display()
+        )));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}

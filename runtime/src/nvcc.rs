@@ -9,7 +9,6 @@
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use crate::compile::Compiler;
 use crate::error::BuildError;
@@ -106,17 +105,8 @@ fn not_found(detail: String) -> BuildError {
 /// Find nvcc, check that it runs, and decide the flags of CUDA builds.
 pub fn find_nvcc() -> Result<Compiler, BuildError> {
     let program = nvcc_candidate(|name| std::env::var_os(name)).map_err(not_found)?;
-    let output = Command::new(&program)
-        .arg("--version")
-        .output()
-        .map_err(|e| not_found(format!("running `{} --version`: {e}", program.display())))?;
-    if !output.status.success() {
-        return Err(not_found(format!(
-            "`{} --version` failed",
-            program.display()
-        )));
-    }
-    let text = String::from_utf8_lossy(&output.stdout);
+    let stdout = crate::compile::version_output(&program, not_found)?;
+    let text = stdout.as_str();
     let version = text
         .lines()
         .find(|l| l.contains("release"))

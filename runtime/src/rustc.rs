@@ -8,7 +8,6 @@
 
 use std::ffi::OsString;
 use std::path::PathBuf;
-use std::process::Command;
 
 use crate::compile::Compiler;
 use crate::error::BuildError;
@@ -59,22 +58,8 @@ fn not_found(detail: String) -> BuildError {
 /// Find rustc, check that it runs and knows edition 2024.
 pub fn find_rustc() -> Result<Compiler, BuildError> {
     let program = rustc_candidate(|name| std::env::var_os(name)).map_err(not_found)?;
-    let output = Command::new(&program)
-        .arg("--version")
-        .output()
-        .map_err(|e| not_found(format!("running `{} --version`: {e}", program.display())))?;
-    if !output.status.success() {
-        return Err(not_found(format!(
-            "`{} --version` failed",
-            program.display()
-        )));
-    }
-    let line = String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_string();
+    let stdout = crate::compile::version_output(&program, not_found)?;
+    let line = stdout.lines().next().unwrap_or_default().trim().to_string();
     if let Some(v) = parse_version(&line)
         && v < MIN_VERSION
     {
