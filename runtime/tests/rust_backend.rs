@@ -199,6 +199,22 @@ training:
   regularisation: {target_spikes: 1.0, strength: 0.01}
 ";
 
+/// The built-in lif model with a threshold and also the `max` readout of `v`: a user model file
+/// in the test's temporary folder.
+fn spiking_max_model() -> std::path::PathBuf {
+    let lif =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/lif.yaml"))
+            .expect("models/lif.yaml");
+    let text = lif.replace("name: lif", "name: lif_max").replace(
+        "readouts: [first_spike]",
+        "readouts: [first_spike, max]\nreadout_var: v",
+    );
+    assert_ne!(text, lif, "models/lif.yaml changed shape");
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("lif_max.yaml");
+    std::fs::write(&path, text).expect("write model");
+    path
+}
+
 #[test]
 fn every_kernel_variant_matches_the_cpu_backend() {
     let base = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -206,6 +222,11 @@ fn every_kernel_variant_matches_the_cpu_backend() {
         (
             "f64",
             "{size: 3, model: lif, readout: first_spike, params: {v_thresh: 0.1}}",
+        ),
+        // a spiking model with a per-step readout (its C++ update stays one loop)
+        (
+            "f64",
+            "{size: 3, model: SPIKING_MAX, readout: max, params: {v_thresh: 0.1}}",
         ),
         ("f64", "{size: 3, model: li, readout: sum, record: [v]}"),
         ("f64", "{size: 3, model: li, readout: max}"),
@@ -216,7 +237,10 @@ fn every_kernel_variant_matches_the_cpu_backend() {
             "{size: 3, model: lif, readout: first_spike, params: {v_thresh: 0.1}}",
         ),
     ] {
-        let text = COVERAGE.replace("PRECISION", precision).replace("OUT", out);
+        let text = COVERAGE
+            .replace("PRECISION", precision)
+            .replace("OUT", out)
+            .replace("SPIKING_MAX", &spiking_max_model().display().to_string());
         let net = load("rust_coverage.yaml", &text, base);
         let data = common::random_data(8, 5, 12, net.duration_ms, 3);
         let r = check(&net, base, &data);
