@@ -38,13 +38,15 @@ pub trait Engine {
     ) -> Result<Vec<TrialLoss>, SimError>;
 
     /// Sum the gradients of lanes `0..n_lanes` and take Adam step `t` (from 1) on every learned
-    /// weight and delay with the given learning rates.
+    /// weight and delay with the given learning rates. The CPU sums lanes on up to `threads`
+    /// threads; results never depend on it.
     fn optimizer_step(
         &mut self,
         n_lanes: u32,
         t: u64,
         weights: (&Adam, f64),
         delays: (&Adam, f64),
+        threads: usize,
     ) -> Result<(), SimError>;
 
     /// Buffer `index` (all lanes) as f64.
@@ -153,8 +155,9 @@ impl Engine for Simulator {
         t: u64,
         weights: (&Adam, f64),
         delays: (&Adam, f64),
+        threads: usize,
     ) -> Result<(), SimError> {
-        Simulator::optimizer_step(self, n_lanes, t, weights, delays)
+        Simulator::optimizer_step(self, n_lanes, t, weights, delays, threads)
     }
 
     fn read_buffer(&mut self, index: usize) -> Result<Vec<f64>, SimError> {
@@ -229,6 +232,7 @@ impl Engine for CudaSimulator {
         t: u64,
         weights: (&Adam, f64),
         delays: (&Adam, f64),
+        _threads: usize,
     ) -> Result<(), SimError> {
         CudaSimulator::optimizer_step(self, n_lanes, &adam_hyper(t, weights, delays))
     }

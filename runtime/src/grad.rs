@@ -145,11 +145,12 @@ impl Simulator {
         let n_steps = net.n_steps;
         // Phase 1: every lane forward, its loss and (for the adjoint pass) dLoss/dReadout.
         let losses = {
+            let cost = self.lane_events(lanes, false);
             let ptr = |i: usize| Handle(unsafe { (self.lib.buffer)(self.handle, i as u32) });
             let (readout, readout_grad) = (ptr(readout), ptr(readout_grad));
             let handle = Handle(self.handle);
             let lib = &self.lib;
-            for_lanes_balanced(lanes, threads, |lane| {
+            for_lanes_balanced(lanes, &cost, threads, |lane| {
                 let at = lane as usize * size;
                 // SAFETY: each lane is run by exactly one thread and touches only its own state;
                 // the readout and readout-gradient regions used here belong to this lane.
@@ -192,9 +193,10 @@ impl Simulator {
         // Phase 2: the spike-count regulariser needs every lane's counts.
         self.write_count_grads(lanes, regularisation);
         // Phase 3: every lane's adjoint pass.
+        let cost = self.lane_events(lanes, true);
         let handle = Handle(self.handle);
         let lib = &self.lib;
-        let codes = for_lanes_balanced(lanes, threads, |lane| {
+        let codes = for_lanes_balanced(lanes, &cost, threads, |lane| {
             // SAFETY: as above; the backward pass of a lane touches only that lane's state and
             // reads the shared, already written count gradients.
             unsafe {
@@ -280,11 +282,13 @@ impl Simulator {
 }
 
 /// Run `run` on every lane of `lanes` on up to `threads` threads and return the results in lane
-/// order. Each thread takes the next lane not yet started, so a thread that drew short trials takes
-/// more of them (trials differ in spike counts, hence in time); which thread runs a lane does not
-/// change its result, since a lane touches only its own state.
+/// order. Each thread takes the next lane not yet started, longest first by `cost` (one estimate
+/// per lane, e.g. its synaptic events), so the threads finish close together: a thread that drew
+/// short trials takes more of them, and no long trial is left to run alone at the end. Which
+/// thread runs a lane does not change its result, since a lane touches only its own state.
 fn for_lanes_balanced<T: Send>(
     lanes: &[u32],
+    cost: &[f64],
     threads: usize,
     run: impl Fn(u32) -> T + Sync,
 ) -> Vec<T> {
@@ -292,19 +296,24 @@ fn for_lanes_balanced<T: Send>(
     if threads == 1 {
         return lanes.iter().map(|&l| run(l)).collect();
     }
+    let mut order: Vec<usize> = (0..lanes.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (ca, cb) = (cost.get(a).copied(), cost.get(b).copied());
+        cb.partial_cmp(&ca).unwrap_or(std::cmp::Ordering::Equal)
+    });
     let next = std::sync::atomic::AtomicUsize::new(0);
     let mut done: Vec<(usize, T)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|_| {
-                let (run, next) = (&run, &next);
+                let (run, next, order) = (&run, &next, &order);
                 scope.spawn(move || {
                     let mut out = Vec::new();
                     loop {
-                        let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(&lane) = lanes.get(k) else {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(&k) = order.get(i) else {
                             break out;
                         };
-                        out.push((k, run(lane)));
+                        out.push((k, run(lanes[k])));
                     }
                 })
             })
@@ -403,7 +412,8 @@ mod tests {
     fn balanced_lanes_return_results_in_lane_order() {
         let lanes: Vec<u32> = vec![3, 0, 7, 1, 5, 2];
         for threads in 1..=4 {
-            let out = for_lanes_balanced(&lanes, threads, |lane| {
+            let cost: Vec<f64> = lanes.iter().map(|&l| f64::from(l % 4)).collect();
+            let out = for_lanes_balanced(&lanes, &cost, threads, |lane| {
                 // uneven work, so threads finish lanes out of order
                 std::thread::sleep(std::time::Duration::from_millis(u64::from(lane % 3)));
                 lane * 10

@@ -47,6 +47,8 @@ pub struct Profile {
     pub resets_s: f64,
     /// Wall seconds in total.
     pub total_s: f64,
+    /// Threads the lanes ran on (0 counts as 1).
+    pub threads: u32,
 }
 
 impl Profile {
@@ -61,25 +63,36 @@ impl Profile {
         self.optimizer_s += o.optimizer_s;
         self.resets_s += o.resets_s;
         self.total_s += o.total_s;
+        self.threads = self.threads.max(o.threads);
     }
 
-    /// Milliseconds per example of each phase, as shares of the wall time: the lanes' wall time
-    /// is split over the kernel phases in proportion to their CPU time.
+    /// Milliseconds per example of each phase; they add up to the wall time. A kernel phase is
+    /// its CPU time spread over the threads; what remains of the lanes' wall time is the loss,
+    /// the host's per-step calls and threads waiting for the slowest lane before the backward
+    /// pass and the optimiser can start.
     pub fn phases_ms(&self) -> Vec<(&'static str, f64)> {
         let n = self.examples.max(1) as f64;
-        let cpu: u64 = self.kernel_ns.iter().sum();
+        let threads = f64::from(self.threads.max(1));
+        let lanes_ms = 1e3 * self.lanes_s / n;
+        let kernel_ms: Vec<f64> = self
+            .kernel_ns
+            .iter()
+            .map(|&ns| ns as f64 * 1e-6 / threads / n)
+            .collect();
+        // the kernels time themselves inside the lanes, so they cannot take longer (rounding)
+        let sum: f64 = kernel_ms.iter().sum();
+        let fit = if sum > lanes_ms { lanes_ms / sum } else { 1.0 };
         let mut out: Vec<(&'static str, f64)> = KERNEL_PHASES
             .iter()
-            .zip(self.kernel_ns)
-            .map(|(&name, ns)| {
-                let share = if cpu == 0 {
-                    0.0
-                } else {
-                    ns as f64 / cpu as f64
-                };
-                (name, 1e3 * self.lanes_s * share / n)
-            })
+            .zip(&kernel_ms)
+            .map(|(&name, &ms)| (name, ms * fit))
             .collect();
+        let rest = if sum > 0.0 {
+            "loss, host calls, waiting for the slowest lane"
+        } else {
+            "forward and backward passes (no phase timing on this backend)"
+        };
+        out.push((rest, lanes_ms - sum * fit));
         out.push(("optimiser", 1e3 * self.optimizer_s / n));
         out.push(("resets and inputs", 1e3 * self.resets_s / n));
         let host = self.total_s - self.lanes_s - self.optimizer_s - self.resets_s;
@@ -127,9 +140,36 @@ mod tests {
             optimizer_s: 0.1,
             resets_s: 0.05,
             total_s: 1.0,
+            threads: 2,
         };
         let sum: f64 = p.phases_ms().iter().map(|(_, ms)| ms).sum();
         assert!((sum - 100.0).abs() < 1e-9, "{sum}");
         assert!(p.report().starts_with("100.00 ms per training example\n"));
+    }
+
+    #[test]
+    fn kernel_time_is_spread_over_the_threads_and_the_rest_is_waiting() {
+        // 10 examples, 2 threads: 40 ms of kernel CPU time is 2 ms per example of wall time;
+        // the lanes took 3 ms per example, so 1 ms went to the loss and waiting.
+        let p = Profile {
+            examples: 10,
+            kernel_ns: [10_000_000, 0, 30_000_000, 0],
+            lanes_s: 0.03,
+            total_s: 0.03,
+            threads: 2,
+            ..Profile::default()
+        };
+        let ms: Vec<f64> = p.phases_ms().iter().map(|&(_, ms)| ms).collect();
+        let expect = [0.5, 0.0, 1.5, 0.0, 1.0, 0.0, 0.0, 0.0];
+        for (got, want) in ms.iter().zip(expect) {
+            assert!((got - want).abs() < 1e-12, "{ms:?}");
+        }
+        // a CUDA run times no kernel phases: the lanes' time is still accounted for
+        let gpu = Profile {
+            kernel_ns: [0; 4],
+            ..p
+        };
+        let sum: f64 = gpu.phases_ms().iter().map(|(_, ms)| ms).sum();
+        assert!((sum - 3.0).abs() < 1e-12, "{sum}");
     }
 }

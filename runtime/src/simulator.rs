@@ -338,40 +338,51 @@ impl Simulator {
     /// synapses leaving its neuron (on average, for random connectivity). Spikes of neuron
     /// populations come from their spike tapes, so only networks with an adjoint pass count them.
     pub fn forward_events(&mut self, lanes: &[u32]) -> u64 {
+        self.lane_events(lanes, true).iter().sum::<f64>() as u64
+    }
+
+    /// Synaptic events of each of `lanes` (in that order): the input spikes set on the lane, and
+    /// with `recorded` also the spikes its last trial left on the spike tapes, each times the
+    /// number of synapses leaving its neuron. A lane's simulation time grows with it.
+    pub(crate) fn lane_events(&mut self, lanes: &[u32], recorded: bool) -> Vec<f64> {
         use rgenn_codegen::ir::buffers::{Owner, Role};
         let net = self.net.clone();
-        let mut events = 0.0;
+        let mut events = vec![0.0; lanes.len()];
         for (i, pop) in net.populations.iter().enumerate() {
             let degree: f64 = pop
                 .outgoing
                 .iter()
                 .map(|&c| net.conn(c).n_synapses as f64 / pop.size.max(1) as f64)
                 .sum();
-            let spikes: f64 =
-                if Some(i) == self.input_pop {
-                    lanes
-                        .iter()
-                        .map(|&l| self.input_counts[l as usize] as f64)
-                        .sum()
-                } else if let Some(b) = net.buffers.iter().position(|b| {
-                    b.owner == Owner::Population(i as u32) && b.role == Role::TapeCount
-                }) {
-                    let counts = self.read_f64(b);
-                    let size = pop.size as usize;
-                    lanes
-                        .iter()
-                        .map(|&l| {
-                            counts[l as usize * size..(l as usize + 1) * size]
-                                .iter()
-                                .sum::<f64>()
-                        })
-                        .sum()
-                } else {
-                    0.0
-                };
-            events += spikes * degree;
+            if degree == 0.0 {
+                continue;
+            }
+            let spikes: Vec<f64> = if Some(i) == self.input_pop {
+                lanes
+                    .iter()
+                    .map(|&l| self.input_counts[l as usize] as f64)
+                    .collect()
+            } else if let Some(b) = net.buffers.iter().position(|b| {
+                recorded && b.owner == Owner::Population(i as u32) && b.role == Role::TapeCount
+            }) {
+                let counts = self.read_f64(b);
+                let size = pop.size as usize;
+                lanes
+                    .iter()
+                    .map(|&l| {
+                        counts[l as usize * size..(l as usize + 1) * size]
+                            .iter()
+                            .sum::<f64>()
+                    })
+                    .collect()
+            } else {
+                continue;
+            };
+            for (e, s) in events.iter_mut().zip(spikes) {
+                *e += s * degree;
+            }
         }
-        events as u64
+        events
     }
 
     /// Advance one lane by one step (for callers that observe every step).
@@ -414,6 +425,29 @@ pub(crate) fn for_lanes<T: Send>(
             .flat_map(|h| h.join().expect("a simulation thread panicked"))
             .collect()
     })
+}
+
+/// Run `f` on every item on up to `threads` threads, each thread taking the next item not yet
+/// started.
+pub(crate) fn for_each_balanced<I: Sync>(items: &[I], threads: usize, f: impl Fn(&I) + Sync) {
+    let threads = threads.clamp(1, items.len().max(1));
+    if threads == 1 {
+        items.iter().for_each(f);
+        return;
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            let (f, next) = (&f, &next);
+            scope.spawn(move || {
+                while let Some(item) =
+                    items.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+                {
+                    f(item);
+                }
+            });
+        }
+    });
 }
 
 impl Drop for Simulator {

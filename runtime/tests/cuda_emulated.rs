@@ -321,7 +321,7 @@ fn training_steps_through_the_engine_match_the_cpu() {
             e.run_batch(&inputs, &labels, &spec, scale, 2, passes)
                 .expect("a batch runs");
             t += 1;
-            e.optimizer_step(trials.len() as u32, t, (&adam, 0.05), (&adam, 0.5))
+            e.optimizer_step(trials.len() as u32, t, (&adam, 0.05), (&adam, 0.5), 2)
                 .expect("an optimiser step");
         }
         net.buffers

@@ -138,6 +138,7 @@ impl BatchStep<'_> {
             *steps,
             (&t.weight_optimizer, lr_w),
             (&t.delay_optimizer, lr_d),
+            self.threads,
         )?;
         if let Some(p) = profile {
             let done = clock.elapsed().as_secs_f64();
@@ -145,6 +146,7 @@ impl BatchStep<'_> {
             p.lanes_s += ran - loaded;
             p.optimizer_s += done - ran;
             p.examples += self.trials.len() as u64;
+            p.threads = p.threads.max(self.threads as u32);
             p.synaptic_events += sim.forward_events(inputs.len() as u32);
         }
         Ok((out, lr_w, lr_d))
