@@ -12,9 +12,10 @@
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
-use super::ctx::{Gen, doc, note};
+use super::ctx::{Gen, doc, note, usize_lit};
 use super::state::inputs;
 use crate::backend::ABI_VERSION;
+use crate::ir::buffers::Role;
 
 /// One ABI function: name, parameters, return type.
 struct Entry {
@@ -136,10 +137,14 @@ pub fn functions(g: &Gen, cache_key: &str) -> TokenStream {
         let rgenn_g = unsafe { rgenn_s.shared() };
     };
     let buffers = net.buffers.iter().enumerate().map(|(i, b)| {
-        let (i, name) = (
-            Literal::u32_unsuffixed(i as u32),
-            format_ident!("{}", b.name),
-        );
+        let i = Literal::u32_unsuffixed(i as u32);
+        if b.role == Role::DelayGradRing {
+            // The second half of the interleaved weight_grad history (see `state::GRAD_RING_NOTE`).
+            let ring = g.buf(b.owner, Role::WeightGradRing);
+            let half = usize_lit(b.len * net.batch_size as u64);
+            return quote!(#i => rgenn_s.#ring.ptr.wrapping_add(#half).cast(),);
+        }
+        let name = format_ident!("{}", b.name);
         quote!(#i => rgenn_s.#name.ptr.cast(),)
     });
     let has_inputs = !inputs(g).is_empty();
@@ -168,7 +173,11 @@ pub fn functions(g: &Gen, cache_key: &str) -> TokenStream {
         quote! {
             #s
             #lane_only
-            begin_backward(&mut rgenn_l)
+            rgenn_note!("zeroing the lane's gradients here is part of the backward spike processing in the profile");
+            let rgenn_t0 = rgenn_s.clock();
+            let rgenn_rc = begin_backward(&mut rgenn_l);
+            rgenn_s.record(lane, PHASE_BACK_SPIKES, rgenn_t0, rgenn_s.clock());
+            rgenn_rc
         }
     } else {
         quote!(-8)

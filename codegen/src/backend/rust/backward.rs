@@ -7,12 +7,13 @@
 
 use std::collections::BTreeSet;
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
 use super::ctx::{Gen, doc, note};
-use super::forward::{uniform_slot, wrap_slot};
+use super::forward::{flag_list, local, uniform_slot, wrap_slot};
 use super::print::{SymKey, assigned_syms, read_syms, read_syms_expr};
+use super::state::next_step_field;
 use crate::backend::shared::origin_text;
 use crate::ir::buffers::Role;
 use crate::ir::{Adjoint, Connectivity, Delays, Readout};
@@ -31,26 +32,27 @@ fn back_spikes(g: &Gen, pi: usize) -> TokenStream {
         "population \"{}\": the neurons whose next unreplayed tape entry is step n",
         pop.name
     ));
-    let (size, cap) = (g.size(pi), g.tape_capacity(pi));
-    let (read, step, list, count) = (
-        g.pop_buf(pi, Role::TapeRead),
-        g.pop_buf(pi, Role::TapeStep),
+    let size = g.size(pi);
+    let (next, list, count) = (
+        next_step_field(g, pi),
         g.pop_buf(pi, Role::BackSpikes),
         g.pop_buf(pi, Role::BackSpikeCount),
     );
+    let n = note("one flag byte per neuron (vectorises), then the flags read 8 at a time as words");
+    let scan = flag_list(&quote!(rgenn_due), &quote!(rgenn_list), &quote!(rgenn_n));
     let allow = g.allow_case();
     quote! {
         #d
         #allow
         fn #name(rgenn_l: &mut Lane<'_>, rgenn_step: u32) {
-            let mut rgenn_n = 0;
-            for rgenn_j in 0..#size {
-                let rgenn_r = rgenn_l.#read[rgenn_j] as usize;
-                if rgenn_r > 0 && rgenn_l.#step[rgenn_j * #cap + rgenn_r - 1] == rgenn_step {
-                    rgenn_l.#list[rgenn_n] = rgenn_j as u32;
-                    rgenn_n += 1;
-                }
+            #n
+            let mut rgenn_due = [0u8; #size.div_ceil(8) * 8];
+            for (rgenn_f, &rgenn_x) in rgenn_due.iter_mut().zip(&rgenn_l.#next[..#size]) {
+                *rgenn_f = (rgenn_x == rgenn_step) as u8;
             }
+            let rgenn_list = &mut rgenn_l.#list[..#size];
+            let mut rgenn_n = 0;
+            #scan
             rgenn_l.#count[0] = rgenn_n as u32;
         }
     }
@@ -90,10 +92,7 @@ fn back_conn(g: &Gen, ci: usize) -> TokenStream {
         }
     };
     let (size, ring_len, idx) = (g.size(tgt), g.ring_len(tgt), g.ring_idx(tgt));
-    let (wg_ring, dg_ring) = (
-        g.pop_buf(tgt, Role::WeightGradRing),
-        g.pop_buf(tgt, Role::DelayGradRing),
-    );
+    let grad_ring = g.pop_buf(tgt, Role::WeightGradRing);
     let (gw, gd) = (
         g.conn_buf(ci, Role::WeightGrad),
         g.conn_buf(ci, Role::DelayGrad),
@@ -107,8 +106,7 @@ fn back_conn(g: &Gen, ci: usize) -> TokenStream {
             let slot = uniform_slot(g, tgt, *steps);
             let rows = if dense {
                 quote! {
-                    let rgenn_wg_row = &rgenn_wg_ring[#idx(rgenn_slot, 0)..][..#size];
-                    let rgenn_dg_row = &rgenn_dg_ring[#idx(rgenn_slot, 0)..][..#size];
+                    let rgenn_grad_row = &rgenn_grad_ring[#idx(rgenn_slot, 0)..][..#size];
                 }
             } else {
                 TokenStream::new()
@@ -129,23 +127,21 @@ fn back_conn(g: &Gen, ci: usize) -> TokenStream {
         Connectivity::Dense => {
             let add = sum(quote!(rgenn_gv));
             let (d_row, at) = match &steps {
-                Some(steps) => {
-                    let slot = wrap_slot(g, tgt, quote!(rgenn_d[rgenn_post] as usize));
-                    (
-                        quote!(let rgenn_d = &rgenn_g.#steps[rgenn_row..][..#size];),
-                        quote! {
-                            #slot
-                            let rgenn_at = #idx(rgenn_slot, rgenn_post);
-                            let rgenn_gv = rgenn_w[rgenn_post] * rgenn_dg_ring[rgenn_at];
-                            rgenn_gw_row[rgenn_post] += rgenn_wg_ring[rgenn_at];
-                        },
-                    )
-                }
+                Some(steps) => (
+                    quote!(let rgenn_d = &rgenn_g.#steps[rgenn_row..][..#size];),
+                    quote! {
+                        let mut rgenn_slot = rgenn_pos_minus_len + rgenn_d[rgenn_post] as i32;
+                        rgenn_slot += if rgenn_slot < 0 { #ring_len as i32 } else { 0 };
+                        let rgenn_at = rgenn_grad_ring[#idx(rgenn_slot as usize, rgenn_post)];
+                        let rgenn_gv = rgenn_w[rgenn_post] * rgenn_at[1];
+                        rgenn_gw_row[rgenn_post] += rgenn_at[0];
+                    },
+                ),
                 None => (
                     TokenStream::new(),
                     quote! {
-                        let rgenn_gv = rgenn_w[rgenn_post] * rgenn_dg_row[rgenn_post];
-                        rgenn_gw_row[rgenn_post] += rgenn_wg_row[rgenn_post];
+                        let rgenn_gv = rgenn_w[rgenn_post] * rgenn_grad_row[rgenn_post][1];
+                        rgenn_gw_row[rgenn_post] += rgenn_grad_row[rgenn_post][0];
                     },
                 ),
             };
@@ -170,9 +166,9 @@ fn back_conn(g: &Gen, ci: usize) -> TokenStream {
             };
             quote! {
                 #slot
-                let rgenn_at = #idx(rgenn_slot, rgenn_pre);
-                let rgenn_gv = rgenn_g.#w[rgenn_pre] * rgenn_dg_ring[rgenn_at];
-                rgenn_gw[rgenn_pre] += rgenn_wg_ring[rgenn_at];
+                let rgenn_at = rgenn_grad_ring[#idx(rgenn_slot, rgenn_pre)];
+                let rgenn_gv = rgenn_g.#w[rgenn_pre] * rgenn_at[1];
+                rgenn_gw[rgenn_pre] += rgenn_at[0];
                 rgenn_gd[rgenn_pre] += rgenn_gv;
                 #add
             }
@@ -193,9 +189,9 @@ fn back_conn(g: &Gen, ci: usize) -> TokenStream {
                 for rgenn_syn in rgenn_start..rgenn_end {
                     let rgenn_post = rgenn_g.#post[rgenn_syn] as usize;
                     #slot
-                    let rgenn_at = #idx(rgenn_slot, rgenn_post);
-                    let rgenn_gv = rgenn_g.#w[rgenn_syn] * rgenn_dg_ring[rgenn_at];
-                    rgenn_gw[rgenn_syn] += rgenn_wg_ring[rgenn_at];
+                    let rgenn_at = rgenn_grad_ring[#idx(rgenn_slot, rgenn_post)];
+                    let rgenn_gv = rgenn_g.#w[rgenn_syn] * rgenn_at[1];
+                    rgenn_gw[rgenn_syn] += rgenn_at[0];
                     rgenn_gd[rgenn_syn] += rgenn_gv;
                     #add
                 }
@@ -214,6 +210,15 @@ fn back_conn(g: &Gen, ci: usize) -> TokenStream {
     let pos_note = note(
         "ring position of step n + 1; a synapse of step delay k reads slot (n + 1 + k) mod ring_len",
     );
+    let pos_minus_len = if steps.is_some() && dense {
+        let n = note("(pos + k) mod ring_len as pos - ring_len + k, plus ring_len when negative");
+        quote! {
+            #n
+            let rgenn_pos_minus_len = rgenn_pos as i32 - #ring_len as i32;
+        }
+    } else {
+        TokenStream::new()
+    };
     let allow = g.allow_case();
     let allow_ring = g.allow_ring(tgt);
     quote! {
@@ -222,13 +227,13 @@ fn back_conn(g: &Gen, ci: usize) -> TokenStream {
         #allow_ring
         fn #name(rgenn_l: &mut Lane<'_>, rgenn_g: &Shared<'_>, rgenn_step: u32) {
             #spikes
-            let rgenn_wg_ring = &*rgenn_l.#wg_ring;
-            let rgenn_dg_ring = &*rgenn_l.#dg_ring;
+            let rgenn_grad_ring = &pairs(rgenn_l.#grad_ring)[..#ring_len * #size];
             let rgenn_gw = &mut *rgenn_l.#gw;
             let rgenn_gd = &mut *rgenn_l.#gd;
             #pos_note
             let rgenn_pos = (rgenn_step as usize + 1) % #ring_len;
             #uniform
+            #pos_minus_len
             for &rgenn_pre in rgenn_spikes {
                 let rgenn_pre = rgenn_pre as usize;
                 #start_sum
@@ -240,18 +245,19 @@ fn back_conn(g: &Gen, ci: usize) -> TokenStream {
 }
 
 /// How the readout's gradient enters population `pi`'s reverse step: `(drive, addition to
-/// dloss_dt at a spike)`, as in `shared::adjoint::readout_drive`.
+/// dloss_dt at a spike)`, as in `shared::adjoint::readout_drive`; they read the readout gradient
+/// and step through the lane's views cut to size (`rgenn_<buffer>`).
 fn readout_drive(g: &Gen, pi: usize) -> (TokenStream, TokenStream) {
     let pop = &g.net.populations[pi];
     let zero = g.lit(0.0);
     let Some(r) = pop.readout else {
         return (zero, TokenStream::new());
     };
-    let grad = g.pop_buf(pi, Role::ReadoutGrad);
-    let grad = quote!(rgenn_l.#grad[rgenn_j]);
+    let grad = local(&g.pop_buf(pi, Role::ReadoutGrad));
+    let grad = quote!(#grad[rgenn_j]);
     let at_step = || {
-        let rs = g.pop_buf(pi, Role::ReadoutStep);
-        quote!(if rgenn_step == rgenn_l.#rs[rgenn_j] { #grad } else { #zero })
+        let rs = local(&g.pop_buf(pi, Role::ReadoutStep));
+        quote!(if rgenn_step == #rs[rgenn_j] { #grad } else { #zero })
     };
     let duration = g.lit(g.net.duration_ms);
     match r {
@@ -305,36 +311,74 @@ fn back_update(g: &Gen, pi: usize) -> TokenStream {
         .copied()
         .collect();
     let constants = g.constants(pi, &constants_used);
-    let mut assigned = BTreeSet::new();
-    assigned_syms(&a.sim.code.stmts, &mut assigned);
+    let (mut sim_assigned, mut jump_assigned) = (BTreeSet::new(), BTreeSet::new());
+    assigned_syms(&a.sim.code.stmts, &mut sim_assigned);
     if jump {
-        assigned_syms(&a.jump.code.stmts, &mut assigned);
-    }
-    let (mut load, mut store) = (TokenStream::new(), TokenStream::new());
-    for (v, var) in a.vars.iter().enumerate() {
-        let (ident, buf) = (g.ident(var), g.pop_buf(pi, Role::AdjointVar(v as u32)));
-        if assigned.contains(&SymKey::Var(v as u32)) {
-            load.extend(quote!(let mut #ident = rgenn_l.#buf[rgenn_j];));
-        } else {
-            load.extend(quote!(let #ident = rgenn_l.#buf[rgenn_j];));
-        }
-        store.extend(quote!(rgenn_l.#buf[rgenn_j] = #ident;));
+        assigned_syms(&a.jump.code.stmts, &mut jump_assigned);
     }
     let size = g.size(pi);
+    // The adjoint variables' parts of the lane, cut to size up front (no bounds checks in the
+    // loop over every neuron).
+    let mut views = TokenStream::new();
+    let vars: Vec<(Ident, Ident, SymKey)> = a
+        .vars
+        .iter()
+        .enumerate()
+        .map(|(v, var)| {
+            let buf = g.pop_buf(pi, Role::AdjointVar(v as u32));
+            let local = local(&buf);
+            views.extend(quote!(let #local = &mut rgenn_l.#buf[..#size];));
+            (g.ident(var), local, SymKey::Var(v as u32))
+        })
+        .collect();
+    let (mut load, mut store) = (TokenStream::new(), TokenStream::new());
+    for (ident, local, key) in &vars {
+        if sim_assigned.contains(key) {
+            load.extend(quote!(let mut #ident = #local[rgenn_j];));
+        } else {
+            load.extend(quote!(let #ident = #local[rgenn_j];));
+        }
+        store.extend(quote!(#local[rgenn_j] = #ident;));
+    }
+    // The readout gradient and step, where the drive or the jump reads them.
+    let readout = pop.readout;
+    let need_drive = drive_used && readout.is_some_and(|r| r != Readout::FirstSpike);
+    let n_tape = a.tape.len();
+    let need_spike_loss = jump
+        && jump_used.contains(&SymKey::Input(n_tape as u32))
+        && readout == Some(Readout::FirstSpike);
+    if need_drive || need_spike_loss {
+        let buf = g.pop_buf(pi, Role::ReadoutGrad);
+        let l = local(&buf);
+        views.extend(quote!(let #l = &rgenn_l.#buf[..#size];));
+    }
+    if (need_drive && readout == Some(Readout::Max)) || need_spike_loss {
+        let buf = g.pop_buf(pi, Role::ReadoutStep);
+        let l = local(&buf);
+        views.extend(quote!(let #l = &rgenn_l.#buf[..#size];));
+    }
     let mut jump_code = TokenStream::new();
     if jump {
-        let (cap, read, step, dloss, count_grad) = (
+        let (cap, read, step, dloss, count_grad, list, count) = (
             g.tape_capacity(pi),
             g.pop_buf(pi, Role::TapeRead),
             g.pop_buf(pi, Role::TapeStep),
             g.pop_buf(pi, Role::DlossDt),
             g.pop_buf(pi, Role::CountGrad),
+            g.pop_buf(pi, Role::BackSpikes),
+            g.pop_buf(pi, Role::BackSpikeCount),
         );
-        let mut inputs = TokenStream::new();
-        let n_tape = a.tape.len();
-        if (0..n_tape).any(|k| jump_used.contains(&SymKey::Input(k as u32))) {
-            inputs.extend(quote!(let rgenn_e = rgenn_j * #cap + rgenn_r - 1;));
+        let next = next_step_field(g, pi);
+        let (mut jload, mut jstore) = (TokenStream::new(), TokenStream::new());
+        for (ident, local, key) in &vars {
+            if jump_assigned.contains(key) {
+                jload.extend(quote!(let mut #ident = #local[rgenn_j];));
+                jstore.extend(quote!(#local[rgenn_j] = #ident;));
+            } else if jump_used.contains(key) {
+                jload.extend(quote!(let #ident = #local[rgenn_j];));
+            }
         }
+        let mut inputs = TokenStream::new();
         for (k, tape_name) in a.tape.iter().enumerate() {
             if jump_used.contains(&SymKey::Input(k as u32)) {
                 let (ident, buf) = (g.ident(tape_name), g.pop_buf(pi, Role::TapeValue(k as u32)));
@@ -350,16 +394,31 @@ fn back_update(g: &Gen, pi: usize) -> TokenStream {
             inputs.extend(quote!(let #ident = rgenn_g.#count_grad[rgenn_j];));
         }
         let jump_note = note(&format!("jump — {}", origin_text(&a.jump.origin)));
+        let list_note = note(&format!(
+            "the neurons that spiked in step n (k_back_spikes_{} listed them) first apply their jump",
+            pop.name
+        ));
         let code = jump_printer.block(&a.jump.code);
         let zero = g.lit(0.0);
+        let no_entry = note("no tape entry left: only without begin_backward (zeroed next steps)");
         jump_code = quote! {
-            let rgenn_r = rgenn_l.#read[rgenn_j] as usize;
-            if rgenn_r > 0 && rgenn_l.#step[rgenn_j * #cap + rgenn_r - 1] == rgenn_step {
+            #list_note
+            for &rgenn_j in &rgenn_l.#list[..rgenn_l.#count[0] as usize] {
+                let rgenn_j = rgenn_j as usize;
+                #jload
+                let rgenn_r = rgenn_l.#read[rgenn_j] as usize;
+                if rgenn_r == 0 {
+                    #no_entry
+                    continue;
+                }
+                let rgenn_e = rgenn_j * #cap + rgenn_r - 1;
                 #inputs
                 #jump_note
                 #code
+                #jstore
                 rgenn_l.#dloss[rgenn_j] = #zero;
                 rgenn_l.#read[rgenn_j] = (rgenn_r - 1) as u32;
+                rgenn_l.#next[rgenn_j] = if rgenn_r > 1 { rgenn_l.#step[rgenn_e - 1] } else { u32::MAX };
             }
         };
     }
@@ -374,10 +433,7 @@ fn back_update(g: &Gen, pi: usize) -> TokenStream {
     let (mut pos, mut rings) = (TokenStream::new(), TokenStream::new());
     if pop.ring_len > 0 {
         let (ring_len, idx) = (g.ring_len(pi), g.ring_idx(pi));
-        let (wg, dg) = (
-            g.pop_buf(pi, Role::WeightGradRing),
-            g.pop_buf(pi, Role::DelayGradRing),
-        );
+        let wg = g.pop_buf(pi, Role::WeightGradRing);
         let (wge, dge) = (
             plain.expr(&a.weight_grad.code),
             plain.expr(&a.delay_grad.code),
@@ -386,11 +442,14 @@ fn back_update(g: &Gen, pi: usize) -> TokenStream {
             "what incoming synapses read at arrival step n — {}",
             origin_text(&a.weight_grad.origin)
         ));
-        pos = quote!(let rgenn_pos = rgenn_step as usize % #ring_len;);
+        pos = quote! {
+            let rgenn_pos = rgenn_step as usize % #ring_len;
+            let rgenn_grad_row = &mut rgenn_l.#wg[2 * #idx(rgenn_pos, 0)..][..2 * #size];
+        };
         rings = quote! {
             #n
-            rgenn_l.#wg[#idx(rgenn_pos, rgenn_j)] = #wge;
-            rgenn_l.#dg[#idx(rgenn_pos, rgenn_j)] = #dge;
+            rgenn_grad_row[2 * rgenn_j] = #wge;
+            rgenn_grad_row[2 * rgenn_j + 1] = #dge;
         };
     }
     let g_param = if jump && jump_used.contains(&SymKey::Input(a.tape.len() as u32 + 1)) {
@@ -405,10 +464,11 @@ fn back_update(g: &Gen, pi: usize) -> TokenStream {
         #[allow(unused_assignments, clippy::all)]
         fn #name(rgenn_l: &mut Lane<'_>, #g_param, rgenn_step: u32) {
             #constants
+            #views
+            #jump_code
             #pos
             for rgenn_j in 0..#size {
                 #load
-                #jump_code
                 #drive_code
                 #sim_note
                 #sim
@@ -436,19 +496,23 @@ pub fn kernels(g: &Gen) -> TokenStream {
         out.extend(back_spikes(g, pi));
         let k = format_ident!("k_back_spikes_{}", net.populations[pi].name);
         spike_calls.extend(quote!(#k(rgenn_l, rgenn_step);));
-        let (size, cap, count, read) = (
+        let (size, cap, count, read, step) = (
             g.size(pi),
             g.tape_capacity(pi),
             g.pop_buf(pi, Role::TapeCount),
             g.pop_buf(pi, Role::TapeRead),
+            g.pop_buf(pi, Role::TapeStep),
         );
+        let next = next_step_field(g, pi);
         let code = proc_macro2::Literal::i32_unsuffixed(pi as i32 + 1);
         begin.extend(quote! {
             for rgenn_j in 0..#size {
-                if rgenn_l.#count[rgenn_j] as usize > #cap {
+                let rgenn_c = rgenn_l.#count[rgenn_j] as usize;
+                if rgenn_c > #cap {
                     return #code;
                 }
-                rgenn_l.#read[rgenn_j] = rgenn_l.#count[rgenn_j];
+                rgenn_l.#read[rgenn_j] = rgenn_c as u32;
+                rgenn_l.#next[rgenn_j] = if rgenn_c > 0 { rgenn_l.#step[rgenn_j * #cap + rgenn_c - 1] } else { u32::MAX };
             }
         });
     }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Ident, TokenStream};
 use quote::{ToTokens, format_ident, quote};
 
 use super::ctx::{Gen, doc, note, usize_lit};
@@ -13,6 +13,10 @@ use super::state::inputs;
 use crate::backend::shared::origin_text;
 use crate::ir::buffers::Role;
 use crate::ir::{Connection, Connectivity, Delays, Readout};
+
+/// Posts per block of a dense row's delivery with per-synapse delays (the row, or this when it is
+/// longer), as in the CPU backend.
+const MAX_BLOCK: u32 = 512;
 
 /// `rgenn_slot = rgenn_pos + delay`, wrapped once around the ring.
 pub fn wrap_slot(g: &Gen, target: usize, delay: TokenStream) -> TokenStream {
@@ -83,13 +87,27 @@ fn deliver(g: &Gen, ci: usize) -> TokenStream {
     };
     let body = match (&c.connectivity, &steps) {
         (Connectivity::Dense, Some(steps)) => {
-            let slot = wrap_slot(g, tgt, quote!(rgenn_d[rgenn_post] as usize));
+            let block = usize_lit(u64::from(g.net.pop(c.target).size.clamp(1, MAX_BLOCK)));
+            let n = note(
+                "a block of the row at a time: first every ring index (no branch, vectorises), then the",
+            );
+            let n2 = note("additions, whose loads the processor can keep in flight together");
             quote! {
                 let rgenn_w = &rgenn_g.#w[rgenn_pre * #size..][..#size];
                 let rgenn_d = &rgenn_g.#steps[rgenn_pre * #size..][..#size];
-                for rgenn_post in 0..#size {
-                    #slot
-                    rgenn_ring[#idx(rgenn_slot, rgenn_post)] += rgenn_w[rgenn_post];
+                #n
+                #n2
+                for (rgenn_b, (rgenn_wb, rgenn_db)) in rgenn_w.chunks(#block).zip(rgenn_d.chunks(#block)).enumerate() {
+                    let rgenn_first = rgenn_b * #block;
+                    let mut rgenn_at = [0u32; #block];
+                    for (rgenn_q, (rgenn_a, &rgenn_dk)) in rgenn_at.iter_mut().zip(rgenn_db).enumerate() {
+                        let mut rgenn_slot = rgenn_pos_minus_len + rgenn_dk as i32;
+                        rgenn_slot += if rgenn_slot < 0 { #ring_len as i32 } else { 0 };
+                        *rgenn_a = #idx(rgenn_slot as usize, rgenn_first + rgenn_q) as u32;
+                    }
+                    for (&rgenn_a, &rgenn_wk) in rgenn_at.iter().zip(rgenn_wb) {
+                        rgenn_ring[rgenn_a as usize] += rgenn_wk;
+                    }
                 }
             }
         }
@@ -134,6 +152,17 @@ fn deliver(g: &Gen, ci: usize) -> TokenStream {
             }
         }
     };
+    let pos_minus_len = if per_synapse && c.connectivity == Connectivity::Dense {
+        let n = note(
+            "arrival slot (pos + k) mod ring_len, as pos - ring_len + k plus ring_len when negative",
+        );
+        quote! {
+            #n
+            let rgenn_pos_minus_len = rgenn_pos as i32 - #ring_len as i32;
+        }
+    } else {
+        TokenStream::new()
+    };
     let allow = g.allow_case();
     let allow_ring = g.allow_ring(tgt);
     quote! {
@@ -145,6 +174,7 @@ fn deliver(g: &Gen, ci: usize) -> TokenStream {
             let rgenn_ring = &mut *rgenn_l.#ring;
             let rgenn_pos = rgenn_step as usize % #ring_len;
             #uniform
+            #pos_minus_len
             for &rgenn_pre in rgenn_spikes {
                 let rgenn_pre = rgenn_pre as usize;
                 #body
@@ -184,36 +214,62 @@ fn update(g: &Gen, pi: usize) -> TokenStream {
     if matches!(pop.readout, Some(Readout::MeanExp | Readout::FirstSpike)) {
         used.insert(SymKey::T);
     }
-    let mut assigned = BTreeSet::new();
-    assigned_syms(&m.sim.code.stmts, &mut assigned);
-    assigned_syms(&m.reset.code.stmts, &mut assigned);
+    let (mut sim_assigned, mut reset_assigned) = (BTreeSet::new(), BTreeSet::new());
+    assigned_syms(&m.sim.code.stmts, &mut sim_assigned);
+    assigned_syms(&m.reset.code.stmts, &mut reset_assigned);
     let constants = g.constants(pi, &used);
     let (size, ring_len, idx) = (g.size(pi), g.ring_len(pi), g.ring_idx(pi));
     let ring = g.pop_buf(pi, Role::Ring);
-    let mut load = TokenStream::new();
-    let mut store = TokenStream::new();
-    for (v, var) in m.vars.iter().enumerate() {
-        let (ident, buf) = (g.ident(var), g.pop_buf(pi, Role::Var(v as u32)));
-        let input = m.input_var.is_some_and(|iv| iv.0 as usize == v);
-        if input || assigned.contains(&SymKey::Var(v as u32)) {
-            load.extend(quote!(let mut #ident = rgenn_l.#buf[rgenn_j];));
-        } else {
-            load.extend(quote!(let #ident = rgenn_l.#buf[rgenn_j];));
+    let input_v = m
+        .input_var
+        .expect("validated: neuron models have an input variable")
+        .0;
+    // Every state variable's part of the lane, cut to the population's size up front (so the
+    // loops over the neurons have no bounds checks), loaded into a local per neuron and stored
+    // back. `load(mutable)` takes whether a variable is assigned.
+    let mut views = TokenStream::new();
+    let vars: Vec<(Ident, Ident, u32)> = m
+        .vars
+        .iter()
+        .enumerate()
+        .map(|(v, var)| {
+            let buf = g.pop_buf(pi, Role::Var(v as u32));
+            let local = local(&buf);
+            views.extend(quote!(let #local = &mut rgenn_l.#buf[..#size];));
+            (g.ident(var), local, v as u32)
+        })
+        .collect();
+    let load = |mutable: &dyn Fn(u32) -> bool| {
+        let mut out = TokenStream::new();
+        for (ident, local, v) in &vars {
+            if mutable(*v) {
+                out.extend(quote!(let mut #ident = #local[rgenn_j];));
+            } else {
+                out.extend(quote!(let #ident = #local[rgenn_j];));
+            }
         }
-        store.extend(quote!(rgenn_l.#buf[rgenn_j] = #ident;));
-    }
-    let input = g.ident(
-        &m.vars[m
-            .input_var
-            .expect("validated: neuron models have an input variable")
-            .0 as usize],
-    );
+        out
+    };
+    let store: TokenStream = vars
+        .iter()
+        .map(|(ident, local, _)| quote!(#local[rgenn_j] = #ident;))
+        .collect();
+    let input = g.ident(&m.vars[input_v as usize]);
     let sim_note = note(&format!("update code — {}", origin_text(&m.sim.origin)));
     let sim = printer.block(&m.sim.code);
     let readout_var = m.readout_var.map(|v| g.ident(&m.vars[v.0 as usize]));
     let (mut each_step, mut on_spike) = (TokenStream::new(), TokenStream::new());
+    let (acc, rs) = (
+        local(&format_ident!("readout")),
+        local(&format_ident!("readout_step")),
+    );
     if let Some(r) = pop.readout {
-        let acc = g.pop_buf(pi, Role::Readout);
+        let acc_buf = g.pop_buf(pi, Role::Readout);
+        views.extend(quote!(let #acc = &mut rgenn_l.#acc_buf[..#size];));
+        if matches!(r, Readout::Max | Readout::FirstSpike) {
+            let rs_buf = g.pop_buf(pi, Role::ReadoutStep);
+            views.extend(quote!(let #rs = &mut rgenn_l.#rs_buf[..#size];));
+        }
         let var = || {
             readout_var
                 .clone()
@@ -223,109 +279,198 @@ fn update(g: &Gen, pi: usize) -> TokenStream {
         match r {
             Readout::Sum | Readout::Mean => {
                 let var = var();
-                each_step.extend(quote!(rgenn_l.#acc[rgenn_j] += #var;));
+                each_step.extend(quote!(#acc[rgenn_j] += #var;));
             }
             Readout::MeanExp => {
                 let var = var();
-                each_step
-                    .extend(quote!(rgenn_l.#acc[rgenn_j] += Scalar::exp(-t / #duration) * #var;));
+                each_step.extend(quote!(#acc[rgenn_j] += Scalar::exp(-t / #duration) * #var;));
             }
             Readout::Max => {
                 let var = var();
-                let rs = g.pop_buf(pi, Role::ReadoutStep);
                 each_step.extend(quote! {
-                    if #var > rgenn_l.#acc[rgenn_j] {
-                        rgenn_l.#acc[rgenn_j] = #var;
-                        rgenn_l.#rs[rgenn_j] = rgenn_step;
+                    if #var > #acc[rgenn_j] {
+                        #acc[rgenn_j] = #var;
+                        #rs[rgenn_j] = rgenn_step;
                     }
                 });
             }
             Readout::FirstSpike => {
-                let rs = g.pop_buf(pi, Role::ReadoutStep);
                 on_spike.extend(quote! {
-                    if rgenn_l.#acc[rgenn_j].is_infinite() {
-                        rgenn_l.#acc[rgenn_j] = t;
-                        rgenn_l.#rs[rgenn_j] = rgenn_step;
+                    if #acc[rgenn_j].is_infinite() {
+                        #acc[rgenn_j] = t;
+                        #rs[rgenn_j] = rgenn_step;
                     }
                 });
             }
         }
     }
-    let (mut before, mut spike, mut after) =
-        (TokenStream::new(), TokenStream::new(), TokenStream::new());
-    if let Some(th) = &m.threshold {
-        let spikes = g.pop_buf(pi, Role::Spikes);
-        let count = g.pop_buf(pi, Role::SpikeCount);
-        let cond = plain.expr(&th.code);
-        let th_note = note(&format!("threshold — {}", origin_text(&th.origin)));
-        let reset_note = note(&format!("reset code — {}", origin_text(&m.reset.origin)));
-        let reset = reset_printer.block(&m.reset.code);
-        let mut tape = TokenStream::new();
-        if let Some(a) = adjoint.filter(|_| tape_on) {
-            let (tc, ts, cap) = (
-                g.pop_buf(pi, Role::TapeCount),
-                g.pop_buf(pi, Role::TapeStep),
-                g.tape_capacity(pi),
-            );
-            let mut values = TokenStream::new();
-            for (k, code) in a.tape_code.iter().enumerate() {
-                let (buf, e) = (
-                    g.pop_buf(pi, Role::TapeValue(k as u32)),
-                    plain.expr(&code.code),
-                );
-                values.extend(quote!(rgenn_l.#buf[rgenn_e] = #e;));
-            }
-            let n = note(
-                "spike tape for the adjoint pass (an overflow is reported before the backward pass)",
-            );
-            tape = quote! {
-                #n
-                let rgenn_count = rgenn_l.#tc[rgenn_j] as usize;
-                if rgenn_count < #cap {
-                    let rgenn_e = rgenn_j * #cap + rgenn_count;
-                    rgenn_l.#ts[rgenn_e] = rgenn_step;
-                    #values
-                }
-                rgenn_l.#tc[rgenn_j] += 1;
-            };
-        }
-        before = quote!(let mut rgenn_n_spikes = 0;);
-        spike = quote! {
-            #th_note
-            if #cond {
-                rgenn_l.#spikes[rgenn_n_spikes] = rgenn_j as u32;
-                rgenn_n_spikes += 1;
-                #tape
-                #on_spike
-                #reset_note
-                #reset
-            }
-        };
-        after = quote!(rgenn_l.#count[0] = rgenn_n_spikes as u32;);
-    }
-    let allow = g.allow_case();
     let ring_note = note("input from the delay ring");
     let zero = g.lit(0.0);
-    quote! {
+    views.extend(quote!(let rgenn_ring_row = &mut rgenn_l.#ring[#idx(rgenn_pos, 0)..][..#size];));
+    let take_input = quote! {
+        #ring_note
+        #input += rgenn_ring_row[rgenn_j];
+        rgenn_ring_row[rgenn_j] = #zero;
+        #sim_note
+        #sim
+    };
+    let allow = g.allow_case();
+    let head = quote! {
         #d
         #allow
         #[allow(unused_assignments, clippy::all)]
+    };
+    let Some(th) = &m.threshold else {
+        let mutable = |v: u32| v == input_v || sim_assigned.contains(&SymKey::Var(v));
+        let load = load(&mutable);
+        return quote! {
+            #head
+            fn #name(rgenn_l: &mut Lane<'_>, rgenn_step: u32) {
+                #constants
+                let rgenn_pos = rgenn_step as usize % #ring_len;
+                #views
+                for rgenn_j in 0..#size {
+                    #load
+                    #take_input
+                    #each_step
+                    #store
+                }
+            }
+        };
+    };
+    let spikes = g.pop_buf(pi, Role::Spikes);
+    let count = g.pop_buf(pi, Role::SpikeCount);
+    let cond = plain.expr(&th.code);
+    let th_note = note(&format!("threshold — {}", origin_text(&th.origin)));
+    let reset_note = note(&format!("reset code — {}", origin_text(&m.reset.origin)));
+    let reset = reset_printer.block(&m.reset.code);
+    let mut tape = TokenStream::new();
+    if let Some(a) = adjoint.filter(|_| tape_on) {
+        let (tc, ts, cap) = (
+            g.pop_buf(pi, Role::TapeCount),
+            g.pop_buf(pi, Role::TapeStep),
+            g.tape_capacity(pi),
+        );
+        let mut values = TokenStream::new();
+        for (k, code) in a.tape_code.iter().enumerate() {
+            let (buf, e) = (
+                g.pop_buf(pi, Role::TapeValue(k as u32)),
+                plain.expr(&code.code),
+            );
+            values.extend(quote!(rgenn_l.#buf[rgenn_e] = #e;));
+        }
+        let n = note(
+            "spike tape for the adjoint pass (an overflow is reported before the backward pass)",
+        );
+        tape = quote! {
+            #n
+            let rgenn_count = rgenn_l.#tc[rgenn_j] as usize;
+            if rgenn_count < #cap {
+                let rgenn_e = rgenn_j * #cap + rgenn_count;
+                rgenn_l.#ts[rgenn_e] = rgenn_step;
+                #values
+            }
+            rgenn_l.#tc[rgenn_j] += 1;
+        };
+    }
+    let on_spike = quote! {
+        #tape
+        #on_spike
+        #reset_note
+        #reset
+    };
+    if !each_step.is_empty() {
+        // A readout every step: one loop, as in the CPU backend.
+        let mutable = |v: u32| {
+            v == input_v
+                || sim_assigned.contains(&SymKey::Var(v))
+                || reset_assigned.contains(&SymKey::Var(v))
+        };
+        let load = load(&mutable);
+        return quote! {
+            #head
+            fn #name(rgenn_l: &mut Lane<'_>, rgenn_step: u32) {
+                #constants
+                let rgenn_pos = rgenn_step as usize % #ring_len;
+                #views
+                let mut rgenn_n_spikes = 0;
+                for rgenn_j in 0..#size {
+                    #load
+                    #take_input
+                    #th_note
+                    if #cond {
+                        rgenn_l.#spikes[rgenn_n_spikes] = rgenn_j as u32;
+                        rgenn_n_spikes += 1;
+                        #on_spike
+                    }
+                    #each_step
+                    #store
+                }
+                rgenn_l.#count[0] = rgenn_n_spikes as u32;
+            }
+        };
+    }
+    let update_load = load(&|v: u32| v == input_v || sim_assigned.contains(&SymKey::Var(v)));
+    let spike_load = load(&|v: u32| reset_assigned.contains(&SymKey::Var(v)));
+    let n1 =
+        note("1. every neuron's update and threshold test, without branches (the loop vectorises)");
+    let n1b = note("(one byte per neuron, padded with zeros to whole words of 8 for step 2)");
+    let n2 = note("2. the list of neurons that fired, in ascending order, 8 flags per word read");
+    let list = flag_list(
+        &quote!(rgenn_fired),
+        &quote!(rgenn_spikes),
+        &quote!(rgenn_n_spikes),
+    );
+    let n3 = note("3. only those: spike tape, readout and reset from their updated state");
+    quote! {
+        #head
         fn #name(rgenn_l: &mut Lane<'_>, rgenn_step: u32) {
             #constants
             let rgenn_pos = rgenn_step as usize % #ring_len;
-            #before
+            #views
+            #n1
+            #n1b
+            let mut rgenn_fired = [0u8; #size.div_ceil(8) * 8];
             for rgenn_j in 0..#size {
-                #load
-                #ring_note
-                #input += rgenn_l.#ring[#idx(rgenn_pos, rgenn_j)];
-                rgenn_l.#ring[#idx(rgenn_pos, rgenn_j)] = #zero;
-                #sim_note
-                #sim
-                #spike
-                #each_step
+                #update_load
+                #take_input
+                #th_note
+                rgenn_fired[rgenn_j] = (#cond) as u8;
                 #store
             }
-            #after
+            #n2
+            let rgenn_spikes = &mut rgenn_l.#spikes[..#size];
+            let mut rgenn_n_spikes = 0;
+            #list
+            #n3
+            for &rgenn_j in &rgenn_spikes[..rgenn_n_spikes] {
+                let rgenn_j = rgenn_j as usize;
+                #spike_load
+                #on_spike
+                #store
+            }
+            rgenn_l.#count[0] = rgenn_n_spikes as u32;
+        }
+    }
+}
+
+/// The local name of a lane's buffer cut to size: `rgenn_<buffer>`.
+pub fn local(buf: &Ident) -> Ident {
+    format_ident!("rgenn_{}", buf)
+}
+
+/// Append to `list` (a `&mut [u32]`, counting in `count`) the index of every nonzero byte of
+/// `flags` (a byte array whose length is a multiple of 8) in ascending order, reading the flags 8
+/// at a time as little-endian words.
+pub fn flag_list(flags: &TokenStream, list: &TokenStream, count: &TokenStream) -> TokenStream {
+    quote! {
+        for (rgenn_b, rgenn_c) in #flags.chunks_exact(8).enumerate() {
+            let mut rgenn_word = u64::from_le_bytes(rgenn_c.try_into().unwrap());
+            while rgenn_word != 0 {
+                #list[#count] = (rgenn_b * 8) as u32 + rgenn_word.trailing_zeros() / 8;
+                #count += 1;
+                rgenn_word &= rgenn_word - 1;
+            }
         }
     }
 }

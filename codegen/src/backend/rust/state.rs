@@ -81,6 +81,7 @@ pub fn prelude(g: &Gen) -> TokenStream {
                 fn #idx(slot: usize, neuron: usize) -> usize {
                     slot * #size + neuron
                 }
+                const _: () = assert!(#len * #size < 1 << 31, "ring indices of one lane fit in 31 bits");
             });
         }
         let jump = g.model(i).threshold.is_some() && g.model(i).adjoint.is_some();
@@ -89,6 +90,20 @@ pub fn prelude(g: &Gen) -> TokenStream {
             pops.extend(quote!(const #cap: usize = #n;));
         }
     }
+    // Pairs of the interleaved weight_grad and delay_grad histories, for the kernels that read
+    // them at every synapse of a spike: one bounds check and one load per pair.
+    let pairs = if net.has_backward() && !net.connections.is_empty() {
+        quote! {
+            /// `s` as pairs: the weight_grad and delay_grad of one neuron and step, side by side.
+            fn pairs(s: &[Scalar]) -> &[[Scalar; 2]] {
+                rgenn_note!("SAFETY: [Scalar; 2] is two Scalars without padding, aligned as Scalar, and the");
+                rgenn_note!("len / 2 pairs lie inside `s`, borrowed for as long.");
+                unsafe { std::slice::from_raw_parts(s.as_ptr().cast(), s.len() / 2) }
+            }
+        }
+    } else {
+        TokenStream::new()
+    };
     quote! {
         use std::cell::UnsafeCell;
         use std::ffi::{c_char, c_void};
@@ -172,6 +187,8 @@ pub fn prelude(g: &Gen) -> TokenStream {
             }
         }
 
+        #pairs
+
         /// One lane's input spikes of a spike-source population, binned to steps: the units of step
         /// `n` are `units[step_start[n]..step_start[n + 1]]` (no input at all when empty).
         #[derive(Default)]
@@ -180,6 +197,51 @@ pub fn prelude(g: &Gen) -> TokenStream {
             units: Vec<u32>,
         }
     }
+}
+
+/// True for the buffers with no allocation of their own: a population's `delay_grad` history
+/// lives in its `weight_grad` history's array (see [`grad_ring_note`]).
+pub fn shares_storage(b: &Buffer) -> bool {
+    b.role == Role::DelayGradRing
+}
+
+/// How a population's `weight_grad` and `delay_grad` histories are laid out, as in the CPU
+/// backend: one array, the two values of a neuron and step side by side (`[ring_len][size][2]`
+/// per lane), so a synapse reads both from one cache line; the IR's `weight_grad_ring` buffer is
+/// its first half and `delay_grad_ring` its second (as `rgenn_buffer` hands them out), and only the
+/// generated code knows the layout.
+pub const GRAD_RING_NOTE: &str =
+    "weight_grad and delay_grad per step, interleaved [ring_len][size][2], per lane";
+
+/// Elements of buffer `b` in one lane of the generated state (the `weight_grad` history holds
+/// `delay_grad` too).
+pub fn lane_len(b: &Buffer) -> u64 {
+    if b.role == Role::WeightGradRing {
+        2 * b.len
+    } else {
+        b.len
+    }
+}
+
+/// The field of population `pop`'s next replayed tape step per neuron (`u32::MAX`: none left).
+pub fn next_step_field(g: &Gen, pop: usize) -> proc_macro2::Ident {
+    format_ident!("{}_back_next_step", g.net.populations[pop].name)
+}
+
+/// The populations with a per-neuron next replayed tape step: those that spike and have an
+/// adjoint, in a network with a backward pass.
+pub fn next_step_pops(g: &Gen) -> Vec<usize> {
+    if !g.net.has_backward() {
+        return Vec::new();
+    }
+    (0..g.net.populations.len())
+        .filter(|&i| {
+            let m = g.model(i);
+            m.kind != crate::ir::ModelKind::SpikeSource
+                && m.threshold.is_some()
+                && m.adjoint.is_some()
+        })
+        .collect()
 }
 
 fn input_field(g: &Gen, pop: usize) -> proc_macro2::Ident {
@@ -201,16 +263,30 @@ pub fn state(g: &Gen) -> TokenStream {
     let mut fields = TokenStream::new();
     let mut init = TokenStream::new();
     let mut checks = Vec::new();
-    for b in &net.buffers {
+    for b in net.buffers.iter().filter(|b| !shares_storage(b)) {
         let (name, t) = (format_ident!("{}", b.name), g.elem(b.elem));
-        let total = usize_lit(b.len * if b.batched { net.batch_size as u64 } else { 1 });
-        let d = doc(&format!(
-            "{}{}",
-            describe(b.role),
-            if b.batched { ", per lane" } else { "" }
-        ));
+        let total = usize_lit(lane_len(b) * if b.batched { net.batch_size as u64 } else { 1 });
+        let d = if b.role == Role::WeightGradRing {
+            doc(GRAD_RING_NOTE)
+        } else {
+            doc(&format!(
+                "{}{}",
+                describe(b.role),
+                if b.batched { ", per lane" } else { "" }
+            ))
+        };
         fields.extend(quote!(#d #name: Buf<#t>,));
         init.extend(quote!(#name: Buf::new(#total),));
+        checks.push(quote!(rgenn_s.#name.ok()));
+    }
+    for pi in next_step_pops(g) {
+        let (name, size) = (next_step_field(g, pi), g.size(pi));
+        let d = doc(&format!(
+            "step of each neuron of \"{}\"'s next unreplayed tape entry (`u32::MAX`: none), per lane",
+            net.populations[pi].name
+        ));
+        fields.extend(quote!(#d #name: Buf<u32>,));
+        init.extend(quote!(#name: Buf::new(BATCH_SIZE as usize * #size),));
         checks.push(quote!(rgenn_s.#name.ok()));
     }
     for (field, pop) in inputs(g) {
@@ -222,11 +298,15 @@ pub fn state(g: &Gen) -> TokenStream {
         init.extend(quote!(#field: (0..BATCH_SIZE).map(|_| UnsafeCell::default()).collect(),));
     }
     let (mut lane_fields, mut lane_init) = (TokenStream::new(), TokenStream::new());
-    for b in net.buffers.iter().filter(|b| b.batched) {
+    for b in net
+        .buffers
+        .iter()
+        .filter(|b| b.batched && !shares_storage(b))
+    {
         let (name, t, n) = (
             format_ident!("{}", b.name),
             g.elem(b.elem),
-            usize_lit(b.len),
+            usize_lit(lane_len(b)),
         );
         lane_fields.extend(quote!(#name: &'a mut [#t],));
         let start = if b.len == 1 {
@@ -235,6 +315,11 @@ pub fn state(g: &Gen) -> TokenStream {
             quote!(rgenn_b * #n)
         };
         lane_init.extend(quote!(#name: self.#name.part_mut(#start, #n),));
+    }
+    for pi in next_step_pops(g) {
+        let (name, size) = (next_step_field(g, pi), g.size(pi));
+        lane_fields.extend(quote!(#name: &'a mut [u32],));
+        lane_init.extend(quote!(#name: self.#name.part_mut(rgenn_b * #size, #size),));
     }
     for (field, _) in inputs(g) {
         lane_fields.extend(quote!(#field: &'a mut Input,));
@@ -356,9 +441,14 @@ fn reset_tokens(g: &Gen, b: &Buffer) -> Option<TokenStream> {
     // As on the CPU: tape entries are read only below the tape count, all written in the same
     // trial, so resetting the count empties the tape.
     // Gradients are zeroed when the lane's backward pass begins (`begin_backward`), as on the CPU.
+    // The delay_grad history is reset with the weight_grad history it shares an array with.
     if matches!(
         b.role,
-        Role::TapeStep | Role::TapeValue(_) | Role::WeightGrad | Role::DelayGrad
+        Role::TapeStep
+            | Role::TapeValue(_)
+            | Role::WeightGrad
+            | Role::DelayGrad
+            | Role::DelayGradRing
     ) {
         return None;
     }
