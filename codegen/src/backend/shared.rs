@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::backend::c_print::{Names, Printer, literal};
 use crate::ir::buffers::{Buffer, Elem, Owner, Role};
-use crate::ir::{ModelKind, Network, Origin, Population, Readout};
+use crate::ir::{Connectivity, Delays, ModelKind, Network, Origin, Population, Precision, Readout};
 
 /// The C type of a buffer element (`scalar` is the generated file's float typedef).
 pub fn ctype(elem: Elem) -> &'static str {
@@ -217,6 +217,159 @@ pub fn model_code(net: &Network, index: usize, pop: &Population) -> ModelCode {
         reset_origin: origin_text(&model.reset.origin),
         reset: reset_printer.block(&model.reset.code),
     }
+}
+
+/// The readout lines of population `pop` reading `var`: `(every step, on a spike)`; both empty
+/// without a readout.
+pub fn readout_code(net: &Network, pop: &Population, var: &str) -> (Vec<String>, Vec<String>) {
+    let Some(r) = pop.readout else {
+        return (Vec::new(), Vec::new());
+    };
+    let p = net.precision;
+    let acc = "rgenn_readout[rgenn_j]";
+    let exp = match p {
+        Precision::F32 => "expf",
+        Precision::F64 => "exp",
+    };
+    let step = "rgenn_readout_step[rgenn_j] = rgenn_step;";
+    match r {
+        Readout::Sum | Readout::Mean => (vec![format!("{acc} += {var};")], vec![]),
+        Readout::MeanExp => (
+            vec![format!(
+                "{acc} += {exp}(-t / {}) * {var};",
+                literal(net.duration_ms, p)
+            )],
+            vec![],
+        ),
+        Readout::Max => (
+            vec![format!("if ({var} > {acc}) {{ {acc} = {var}; {step} }}")],
+            vec![],
+        ),
+        Readout::FirstSpike => (
+            vec![],
+            vec![format!("if (std::isinf({acc})) {{ {acc} = t; {step} }}")],
+        ),
+    }
+}
+
+/// What every C-family template knows of a connection: its names, kind and delays, and the
+/// buffers of its source, target and synapses.
+#[derive(Serialize, Clone, Debug, Default)]
+pub struct ConnCommon {
+    /// The connection's name.
+    pub name: String,
+    /// Source population.
+    pub source: String,
+    /// Target population.
+    pub target: String,
+    /// `dense`, `one-to-one` or `fixed probability P`, for comments.
+    pub kind: String,
+    /// The delays, for comments.
+    pub delay_note: String,
+    /// Where the connection was declared.
+    pub origin: String,
+    /// Source population in capitals (its size constant's prefix).
+    pub source_upper: String,
+    /// The source's spike list and count.
+    pub source_spikes: String,
+    /// The source's spike count.
+    pub source_spike_count: String,
+    /// Target population in capitals.
+    pub target_upper: String,
+    /// The target's delay ring.
+    pub target_ring: String,
+    /// Dense connectivity.
+    pub dense: bool,
+    /// One-to-one connectivity.
+    pub one_to_one: bool,
+    /// Delays per synapse (else one delay for all, `delay_steps`).
+    pub per_synapse_delay: bool,
+    /// The one delay in steps (uniform delays).
+    pub delay_steps: u32,
+    /// C type of the step delays.
+    pub delay_type: &'static str,
+    /// Weight buffer.
+    pub weight: String,
+    /// Step-delay buffer (per-synapse delays).
+    pub delay_steps_buffer: String,
+    /// CSR row starts (fixed-probability connectivity).
+    pub row_start: String,
+    /// CSR postsynaptic indices.
+    pub post_index: String,
+    /// Synapses.
+    pub n_synapses: u64,
+}
+
+/// What every C-family template knows of connection `index`.
+pub fn conn_common(net: &Network, index: usize) -> ConnCommon {
+    let c = &net.connections[index];
+    let owner = Owner::Connection(index as u32);
+    let (src, tgt) = (net.pop(c.source), net.pop(c.target));
+    let src_owner = Owner::Population(c.source.0);
+    let (per_synapse_delay, delay_steps, delay_note) = match &c.delays {
+        Delays::Uniform { steps } => (false, *steps, format!("delay {steps} steps")),
+        Delays::PerSynapse { .. } => (
+            true,
+            0,
+            format!("per-synapse delays up to {} steps", c.max_delay_steps),
+        ),
+    };
+    let delay_elem = net
+        .buffers
+        .iter()
+        .find(|b| b.owner == owner && b.role == Role::DelaySteps)
+        .map(|b| b.elem);
+    ConnCommon {
+        name: c.name.clone(),
+        source: src.name.clone(),
+        target: tgt.name.clone(),
+        kind: match c.connectivity {
+            Connectivity::Dense => "dense".into(),
+            Connectivity::OneToOne => "one-to-one".into(),
+            Connectivity::FixedProbability { probability, .. } => {
+                format!("fixed probability {probability}")
+            }
+        },
+        delay_note,
+        origin: c.origin.to_string(),
+        source_upper: src.name.to_uppercase(),
+        source_spikes: buffer_name(net, src_owner, Role::Spikes),
+        source_spike_count: buffer_name(net, src_owner, Role::SpikeCount),
+        target_upper: tgt.name.to_uppercase(),
+        target_ring: buffer_name(net, Owner::Population(c.target.0), Role::Ring),
+        dense: c.connectivity == Connectivity::Dense,
+        one_to_one: c.connectivity == Connectivity::OneToOne,
+        per_synapse_delay,
+        delay_steps,
+        delay_type: delay_elem.map_or("uint16_t", ctype),
+        weight: buffer_name(net, owner, Role::Weight),
+        delay_steps_buffer: buffer_name(net, owner, Role::DelaySteps),
+        row_start: buffer_name(net, owner, Role::RowStart),
+        post_index: buffer_name(net, owner, Role::PostIndex),
+        n_synapses: c.n_synapses,
+    }
+}
+
+/// A per-lane buffer set to `value` at the start of a trial (or of a lane's backward pass).
+#[derive(Serialize, Clone, Debug)]
+pub struct ResetCtx {
+    /// The buffer.
+    pub buffer: String,
+    /// Its C element type.
+    pub ctype: &'static str,
+    /// Elements per lane.
+    pub len: u64,
+    /// The value, printed.
+    pub value: String,
+}
+
+/// A readout accumulator divided by the number of steps when a trial ends (`mean`, `mean_exp`).
+#[derive(Serialize, Clone, Debug)]
+pub struct FinishCtx {
+    /// The readout buffer.
+    pub buffer: String,
+    /// Its population in capitals.
+    pub upper: String,
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use crate::backend::shared::adjoint::{AdjointCode, adjoint_code};
 
 use crate::backend::c_print::{literal, scalar_type};
 use crate::ir::buffers::{Owner, Role};
-use crate::ir::{Connectivity, Delays, ModelKind, Network, Population, Precision, Readout};
+use crate::ir::{ModelKind, Network, Population, Precision, Readout};
 
 #[derive(Serialize)]
 pub struct Context {
@@ -75,29 +75,10 @@ struct PopCtx {
     grad_ring: String,
 }
 
-#[derive(Serialize, Default)]
+#[derive(Serialize)]
 struct ConnCtx {
-    name: String,
-    source: String,
-    target: String,
-    kind: String,
-    delay_note: String,
-    origin: String,
-    source_upper: String,
-    source_spikes: String,
-    source_spike_count: String,
-    target_upper: String,
-    target_ring: String,
-    dense: bool,
-    one_to_one: bool,
-    per_synapse_delay: bool,
-    delay_steps: u32,
-    delay_type: &'static str,
-    weight: String,
-    delay_steps_buffer: String,
-    row_start: String,
-    post_index: String,
-    n_synapses: u64,
+    #[serde(flatten)]
+    common: ConnCommon,
     /// Posts per block of a dense row's delivery (the row, or `MAX_BLOCK` when it is longer).
     block: u32,
     back: BackConnCtx,
@@ -107,27 +88,15 @@ struct ConnCtx {
 /// array of this many `uint32_t`).
 const MAX_BLOCK: u32 = 512;
 
-#[derive(Serialize)]
-struct ResetCtx {
-    buffer: String,
-    ctype: &'static str,
-    len: u64,
-    value: String,
-}
-
-#[derive(Serialize)]
-struct FinishCtx {
-    buffer: String,
-    upper: String,
-}
-
 pub use crate::backend::shared::buffer_name as buffer;
-use crate::backend::shared::{ModelCode, ctype, describe, model_code, reset_value};
+use crate::backend::shared::{
+    ConnCommon, FinishCtx, ModelCode, ResetCtx, conn_common, ctype, describe, model_code,
+    readout_code, reset_value,
+};
 
 fn pop_ctx(net: &Network, index: usize, pop: &Population) -> PopCtx {
     let model = net.model_of(pop);
     let owner = Owner::Population(index as u32);
-    let p = net.precision;
     let mut ctx = PopCtx {
         index,
         name: pop.name.clone(),
@@ -151,30 +120,7 @@ fn pop_ctx(net: &Network, index: usize, pop: &Population) -> PopCtx {
         return ctx;
     }
     ctx.code = model_code(net, index, pop);
-    if let Some(r) = pop.readout {
-        let var = model
-            .readout_var
-            .map(|v| model.vars[v.0 as usize].clone())
-            .unwrap_or_default();
-        let acc = "rgenn_readout[rgenn_j]";
-        let exp = match p {
-            Precision::F32 => "expf",
-            Precision::F64 => "exp",
-        };
-        match r {
-            Readout::Sum | Readout::Mean => ctx.readout_each_step.push(format!("{acc} += {var};")),
-            Readout::MeanExp => ctx.readout_each_step.push(format!(
-                "{acc} += {exp}(-t / {}) * {var};",
-                literal(net.duration_ms, p)
-            )),
-            Readout::Max => ctx.readout_each_step.push(format!(
-                "if ({var} > {acc}) {{ {acc} = {var}; rgenn_readout_step[rgenn_j] = rgenn_step; }}"
-            )),
-            Readout::FirstSpike => ctx.readout_on_spike.push(format!(
-                "if (std::isinf({acc})) {{ {acc} = t; rgenn_readout_step[rgenn_j] = rgenn_step; }}"
-            )),
-        }
-    }
+    (ctx.readout_each_step, ctx.readout_on_spike) = readout_code(net, pop, &ctx.code.readout_var);
     if net.has_backward() {
         ctx.back = adjoint_code(net, index, pop);
     }
@@ -244,54 +190,10 @@ pub fn build(net: &Network, cache_key: &str) -> Context {
         .connections
         .iter()
         .enumerate()
-        .map(|(i, c)| {
-            let owner = Owner::Connection(i as u32);
-            let (src, tgt) = (net.pop(c.source), net.pop(c.target));
-            let src_owner = Owner::Population(c.source.0);
-            let (per_synapse_delay, delay_steps, delay_note) = match &c.delays {
-                Delays::Uniform { steps } => (false, *steps, format!("delay {steps} steps")),
-                Delays::PerSynapse { .. } => (
-                    true,
-                    0,
-                    format!("per-synapse delays up to {} steps", c.max_delay_steps),
-                ),
-            };
-            let delay_elem = net
-                .buffers
-                .iter()
-                .find(|b| b.owner == owner && b.role == Role::DelaySteps)
-                .map(|b| b.elem);
-            ConnCtx {
-                name: c.name.clone(),
-                source: src.name.clone(),
-                target: tgt.name.clone(),
-                kind: match c.connectivity {
-                    Connectivity::Dense => "dense".into(),
-                    Connectivity::OneToOne => "one-to-one".into(),
-                    Connectivity::FixedProbability { probability, .. } => {
-                        format!("fixed probability {probability}")
-                    }
-                },
-                delay_note,
-                origin: c.origin.to_string(),
-                source_upper: src.name.to_uppercase(),
-                source_spikes: buffer(net, src_owner, Role::Spikes),
-                source_spike_count: buffer(net, src_owner, Role::SpikeCount),
-                target_upper: tgt.name.to_uppercase(),
-                target_ring: buffer(net, Owner::Population(c.target.0), Role::Ring),
-                dense: c.connectivity == Connectivity::Dense,
-                one_to_one: c.connectivity == Connectivity::OneToOne,
-                per_synapse_delay,
-                delay_steps,
-                delay_type: delay_elem.map_or("uint16_t", |e| ctype(e)),
-                weight: buffer(net, owner, Role::Weight),
-                delay_steps_buffer: buffer(net, owner, Role::DelaySteps),
-                row_start: buffer(net, owner, Role::RowStart),
-                post_index: buffer(net, owner, Role::PostIndex),
-                n_synapses: c.n_synapses,
-                block: tgt.size.clamp(1, MAX_BLOCK),
-                back: backward::conn(net, i, c),
-            }
+        .map(|(i, c)| ConnCtx {
+            common: conn_common(net, i),
+            block: net.pop(c.target).size.clamp(1, MAX_BLOCK),
+            back: backward::conn(net, i, c),
         })
         .collect();
     let mut resets = Vec::new();

@@ -11,9 +11,9 @@ use serde::Serialize;
 use super::backward::{self, BackConnCtx, BackPopCtx, MathNames};
 use super::launch::{Launch, MAX_SPIKING_THREADS, MAX_THREADS};
 use crate::backend::c_print::{literal, scalar_type};
-use crate::backend::shared::{self, ConstCtx, VarCtx};
+use crate::backend::shared::{self, ConnCommon, ConstCtx, FinishCtx, ResetCtx, VarCtx};
 use crate::ir::buffers::{Owner, Role};
-use crate::ir::{Connectivity, Delays, ModelKind, Network, Population, Precision, Readout};
+use crate::ir::{Connectivity, ModelKind, Network, Population, Precision, Readout};
 
 /// Everything the CUDA templates read.
 #[derive(Serialize)]
@@ -97,78 +97,13 @@ struct PopCtx {
     back: Option<BackPopCtx>,
 }
 
-#[derive(Serialize, Default)]
+#[derive(Serialize)]
 struct ConnCtx {
-    name: String,
-    source: String,
-    target: String,
-    kind: String,
-    delay_note: String,
-    origin: String,
-    source_upper: String,
-    source_spikes: String,
-    source_spike_count: String,
-    target_upper: String,
-    target_ring: String,
-    dense: bool,
-    one_to_one: bool,
-    per_synapse_delay: bool,
-    delay_steps: u32,
-    delay_type: &'static str,
-    weight: String,
-    delay_steps_buffer: String,
-    row_start: String,
-    post_index: String,
+    #[serde(flatten)]
+    common: ConnCommon,
     max_row_len: u32,
-    n_synapses: u64,
     launch: Launch,
     back: BackConnCtx,
-}
-
-#[derive(Serialize)]
-struct ResetCtx {
-    buffer: String,
-    ctype: &'static str,
-    len: u64,
-    value: String,
-}
-
-#[derive(Serialize)]
-struct FinishCtx {
-    buffer: String,
-    upper: String,
-}
-
-/// The readout lines of a population: `(each step, on a spike)`.
-fn readout_code(net: &Network, pop: &Population, var: &str) -> (Vec<String>, Vec<String>) {
-    let Some(r) = pop.readout else {
-        return (Vec::new(), Vec::new());
-    };
-    let p = net.precision;
-    let acc = "rgenn_readout[rgenn_j]";
-    let exp = match p {
-        Precision::F32 => "expf",
-        Precision::F64 => "exp",
-    };
-    let step = "rgenn_readout_step[rgenn_j] = rgenn_step;";
-    match r {
-        Readout::Sum | Readout::Mean => (vec![format!("{acc} += {var};")], vec![]),
-        Readout::MeanExp => (
-            vec![format!(
-                "{acc} += {exp}(-t / {}) * {var};",
-                literal(net.duration_ms, p)
-            )],
-            vec![],
-        ),
-        Readout::Max => (
-            vec![format!("if ({var} > {acc}) {{ {acc} = {var}; {step} }}")],
-            vec![],
-        ),
-        Readout::FirstSpike => (
-            vec![],
-            vec![format!("if (std::isinf({acc})) {{ {acc} = t; {step} }}")],
-        ),
-    }
 }
 
 fn pop_ctx(net: &Network, index: usize, pop: &Population) -> PopCtx {
@@ -176,7 +111,7 @@ fn pop_ctx(net: &Network, index: usize, pop: &Population) -> PopCtx {
     let owner = Owner::Population(index as u32);
     let spiking = model.is_spiking();
     let code = shared::model_code(net, index, pop);
-    let (readout_each_step, readout_on_spike) = readout_code(net, pop, &code.readout_var);
+    let (readout_each_step, readout_on_spike) = shared::readout_code(net, pop, &code.readout_var);
     let launch = match (model.kind, spiking) {
         (ModelKind::SpikeSource, _) => Launch {
             blocks: 1,
@@ -223,67 +158,18 @@ fn pop_ctx(net: &Network, index: usize, pop: &Population) -> PopCtx {
 
 fn conn_ctx(net: &Network, index: usize, sum_offset: u64) -> ConnCtx {
     let c = &net.connections[index];
-    let owner = Owner::Connection(index as u32);
     let (src, tgt) = (net.pop(c.source), net.pop(c.target));
-    let src_owner = Owner::Population(c.source.0);
-    let (per_synapse_delay, delay_steps, delay_note) = match &c.delays {
-        Delays::Uniform { steps } => (false, *steps, format!("delay {steps} steps")),
-        Delays::PerSynapse { .. } => (
-            true,
-            0,
-            format!("per-synapse delays up to {} steps", c.max_delay_steps),
-        ),
-    };
-    let delay_elem = net
-        .buffers
-        .iter()
-        .find(|b| b.owner == owner && b.role == Role::DelaySteps)
-        .map(|b| b.elem);
     // Dense: one thread per target; one-to-one: one per possible spike; CSR: one per row position.
-    let max_row_len = match c.connectivity {
-        Connectivity::FixedProbability { max_row_len, .. } => max_row_len,
-        _ => 0,
-    };
-    let (kind, launch) = match c.connectivity {
-        Connectivity::Dense => (
-            "dense".to_string(),
-            Launch::cover(tgt.size as u64, MAX_THREADS),
-        ),
-        Connectivity::OneToOne => (
-            "one-to-one".to_string(),
-            Launch::cover(src.size as u64, MAX_THREADS),
-        ),
-        Connectivity::FixedProbability {
-            probability,
-            max_row_len,
-        } => (
-            format!("fixed probability {probability}"),
-            Launch::cover(max_row_len as u64, MAX_THREADS),
-        ),
+    let (max_row_len, launch) = match c.connectivity {
+        Connectivity::Dense => (0, Launch::cover(tgt.size as u64, MAX_THREADS)),
+        Connectivity::OneToOne => (0, Launch::cover(src.size as u64, MAX_THREADS)),
+        Connectivity::FixedProbability { max_row_len, .. } => {
+            (max_row_len, Launch::cover(max_row_len as u64, MAX_THREADS))
+        }
     };
     ConnCtx {
-        name: c.name.clone(),
-        source: src.name.clone(),
-        target: tgt.name.clone(),
-        kind,
-        delay_note,
-        origin: c.origin.to_string(),
-        source_upper: src.name.to_uppercase(),
-        source_spikes: shared::buffer_name(net, src_owner, Role::Spikes),
-        source_spike_count: shared::buffer_name(net, src_owner, Role::SpikeCount),
-        target_upper: tgt.name.to_uppercase(),
-        target_ring: shared::buffer_name(net, Owner::Population(c.target.0), Role::Ring),
-        dense: c.connectivity == Connectivity::Dense,
-        one_to_one: c.connectivity == Connectivity::OneToOne,
-        per_synapse_delay,
-        delay_steps,
-        delay_type: delay_elem.map_or("uint16_t", shared::ctype),
-        weight: shared::buffer_name(net, owner, Role::Weight),
-        delay_steps_buffer: shared::buffer_name(net, owner, Role::DelaySteps),
-        row_start: shared::buffer_name(net, owner, Role::RowStart),
-        post_index: shared::buffer_name(net, owner, Role::PostIndex),
+        common: shared::conn_common(net, index),
         max_row_len,
-        n_synapses: c.n_synapses,
         launch,
         back: backward::conn(net, index, sum_offset),
     }
