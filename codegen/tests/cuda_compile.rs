@@ -1,7 +1,7 @@
 //! Compiles the generated CUDA of every example network, of `../shared/bench/*.yaml` when that
 //! folder exists, and of two built-in networks (template branches the examples miss, and a network
 //! without an adjoint pass) with `nvcc -c` for sm_90 and sm_80, in f32 and f64. Any nvcc warning
-//! fails too.
+//! fails too, including ptxas's for register spills and local memory.
 //!
 //! nvcc comes from `RGENN_NVCC`, else `$CUDA_PATH/bin/nvcc`, else PATH (`scripts/install-nvcc.sh`
 //! installs one from PyPI). Without nvcc the test passes with a skip message, unless
@@ -14,7 +14,8 @@ use std::sync::Mutex;
 use rgenn_codegen::backend::{self, Backend};
 
 /// Flags of every compile: both architectures, C++17, position-independent host code, host
-/// warnings on.
+/// warnings on, and ptxas warnings for any kernel that spills registers or uses local memory (a
+/// silent slowdown on the GPU, which the test turns into a failure).
 const NVCC_FLAGS: &[&str] = &[
     "-c",
     "-std=c++17",
@@ -22,6 +23,8 @@ const NVCC_FLAGS: &[&str] = &[
     "-fPIC",
     "-Xcompiler",
     "-Wall,-Wextra",
+    "-Xptxas",
+    "-warn-spills,-warn-lmem-usage",
     "-gencode",
     "arch=compute_90,code=sm_90",
     "-gencode",
