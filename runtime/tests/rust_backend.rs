@@ -251,6 +251,33 @@ fn every_kernel_variant_matches_the_cpu_backend() {
     }
 }
 
+/// A spiking population larger than one chunk of spike flags (4096 neurons in the C++ kernels),
+/// and not a multiple of 8: its spike lists, forward and reverse, cross chunk boundaries.
+#[test]
+fn populations_larger_than_a_flag_chunk_match_the_cpu_backend() {
+    let base = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = "
+name: big_population
+dt: 0.5
+duration: 20.0
+precision: f64
+batch_size: 2
+seed: 4
+populations:
+  input: {size: 12, model: spike_input}
+  big: {size: 9003, model: lif, params: {tau_mem: 10.0, v_thresh: 0.6}}
+  out: {size: 3, model: li, readout: sum}
+connections:
+  in_big: {source: input, target: big, weight: {normal: {mean: 0.5, sd: 0.3}}, delay: {uniform: {min: 0.0, max: 3.0}}, max_delay: 3.0, learn: [weight, delay]}
+  big_out: {source: big, target: out, weight: {normal: {mean: 0.0, sd: 0.02}}}
+";
+    let net = load("big_population.yaml", text, base);
+    let data = common::random_data(4, 6, 12, net.duration_ms, 3);
+    let r = check(&net, base, &data);
+    assert!(r.spikes > 4096, "spikes across chunks: {}", r.spikes);
+    eprintln!("9003 neurons: {} spikes identical", r.spikes);
+}
+
 #[test]
 fn training_steps_give_identical_parameters() {
     let base = Path::new(env!("CARGO_MANIFEST_DIR"));

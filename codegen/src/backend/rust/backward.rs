@@ -11,7 +11,7 @@ use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
 use super::ctx::{Gen, doc, note};
-use super::forward::{flag_list, local, uniform_slot, wrap_slot};
+use super::forward::{flag_chunk, flag_list, local, uniform_slot, wrap_slot};
 use super::print::{SymKey, assigned_syms, read_syms, read_syms_expr};
 use super::state::next_step_field;
 use crate::backend::shared::origin_text;
@@ -38,21 +38,32 @@ fn back_spikes(g: &Gen, pi: usize) -> TokenStream {
         g.pop_buf(pi, Role::BackSpikes),
         g.pop_buf(pi, Role::BackSpikeCount),
     );
-    let n = note("one flag byte per neuron (vectorises), then the flags read 8 at a time as words");
-    let scan = flag_list(&quote!(rgenn_due), &quote!(rgenn_list), &quote!(rgenn_n));
+    let n = note("a chunk of neurons at a time: one flag byte per neuron (vectorises), then the");
+    let n2 = note("flags read 8 at a time as words");
+    let scan = flag_list(
+        &quote!(rgenn_due),
+        &quote!(rgenn_c0),
+        &quote!(rgenn_list),
+        &quote!(rgenn_n),
+    );
+    let chunk = flag_chunk(&size);
     let allow = g.allow_case();
     quote! {
         #d
         #allow
         fn #name(rgenn_l: &mut Lane<'_>, rgenn_step: u32) {
             #n
-            let mut rgenn_due = [0u8; #size.div_ceil(8) * 8];
-            for (rgenn_f, &rgenn_x) in rgenn_due.iter_mut().zip(&rgenn_l.#next[..#size]) {
-                *rgenn_f = (rgenn_x == rgenn_step) as u8;
-            }
+            #n2
             let rgenn_list = &mut rgenn_l.#list[..#size];
             let mut rgenn_n = 0;
-            #scan
+            for rgenn_c0 in (0..#size).step_by(RGENN_FLAG_CHUNK) {
+                let rgenn_c1 = #size.min(rgenn_c0 + RGENN_FLAG_CHUNK);
+                let mut rgenn_due = [0u8; #chunk];
+                for (rgenn_f, &rgenn_x) in rgenn_due.iter_mut().zip(&rgenn_l.#next[rgenn_c0..rgenn_c1]) {
+                    *rgenn_f = (rgenn_x == rgenn_step) as u8;
+                }
+                #scan
+            }
             rgenn_l.#count[0] = rgenn_n as u32;
         }
     }

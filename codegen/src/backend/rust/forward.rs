@@ -412,15 +412,21 @@ fn update(g: &Gen, pi: usize) -> TokenStream {
     }
     let update_load = load(&|v: u32| v == input_v || sim_assigned.contains(&SymKey::Var(v)));
     let spike_load = load(&|v: u32| reset_assigned.contains(&SymKey::Var(v)));
-    let n1 =
-        note("1. every neuron's update and threshold test, without branches (the loop vectorises)");
-    let n1b = note("(one byte per neuron, padded with zeros to whole words of 8 for step 2)");
-    let n2 = note("2. the list of neurons that fired, in ascending order, 8 flags per word read");
+    let n1 = note(
+        "1. a chunk of neurons at a time, every neuron's update and threshold test without branches",
+    );
+    let n1b = note(
+        "(the loop vectorises), one flag byte each (padded with zeros to whole words of 8); 2. the",
+    );
+    let n2 =
+        note("neurons of the chunk that fired, in ascending order, from its flags read as words");
     let list = flag_list(
         &quote!(rgenn_fired),
+        &quote!(rgenn_c0),
         &quote!(rgenn_spikes),
         &quote!(rgenn_n_spikes),
     );
+    let chunk = flag_chunk(&size);
     let n3 = note("3. only those: spike tape, readout and reset from their updated state");
     quote! {
         #head
@@ -430,18 +436,21 @@ fn update(g: &Gen, pi: usize) -> TokenStream {
             #views
             #n1
             #n1b
-            let mut rgenn_fired = [0u8; #size.div_ceil(8) * 8];
-            for rgenn_j in 0..#size {
-                #update_load
-                #take_input
-                #th_note
-                rgenn_fired[rgenn_j] = (#cond) as u8;
-                #store
-            }
             #n2
             let rgenn_spikes = &mut rgenn_l.#spikes[..#size];
             let mut rgenn_n_spikes = 0;
-            #list
+            for rgenn_c0 in (0..#size).step_by(RGENN_FLAG_CHUNK) {
+                let rgenn_c1 = #size.min(rgenn_c0 + RGENN_FLAG_CHUNK);
+                let mut rgenn_fired = [0u8; #chunk];
+                for rgenn_j in rgenn_c0..rgenn_c1 {
+                    #update_load
+                    #take_input
+                    #th_note
+                    rgenn_fired[rgenn_j - rgenn_c0] = (#cond) as u8;
+                    #store
+                }
+                #list
+            }
             #n3
             for &rgenn_j in &rgenn_spikes[..rgenn_n_spikes] {
                 let rgenn_j = rgenn_j as usize;
@@ -459,15 +468,28 @@ pub fn local(buf: &Ident) -> Ident {
     format_ident!("rgenn_{}", buf)
 }
 
-/// Append to `list` (a `&mut [u32]`, counting in `count`) the index of every nonzero byte of
-/// `flags` (a byte array whose length is a multiple of 8) in ascending order, reading the flags 8
-/// at a time as little-endian words.
-pub fn flag_list(flags: &TokenStream, list: &TokenStream, count: &TokenStream) -> TokenStream {
+/// The length of the flag array of a chunk of population `size`: the population rounded up to
+/// whole words of 8, or `RGENN_FLAG_CHUNK` when larger.
+pub fn flag_chunk(size: &Ident) -> TokenStream {
+    quote! {
+        if #size < RGENN_FLAG_CHUNK { #size.div_ceil(8) * 8 } else { RGENN_FLAG_CHUNK }
+    }
+}
+
+/// Append to `list` (a `&mut [u32]`, counting in `count`) `first` plus the index of every nonzero
+/// byte of `flags` (a byte array whose length is a multiple of 8) in ascending order, reading the
+/// flags 8 at a time as little-endian words.
+pub fn flag_list(
+    flags: &TokenStream,
+    first: &TokenStream,
+    list: &TokenStream,
+    count: &TokenStream,
+) -> TokenStream {
     quote! {
         for (rgenn_b, rgenn_c) in #flags.chunks_exact(8).enumerate() {
             let mut rgenn_word = u64::from_le_bytes(rgenn_c.try_into().unwrap());
             while rgenn_word != 0 {
-                #list[#count] = (rgenn_b * 8) as u32 + rgenn_word.trailing_zeros() / 8;
+                #list[#count] = (#first + rgenn_b * 8) as u32 + rgenn_word.trailing_zeros() / 8;
                 #count += 1;
                 rgenn_word &= rgenn_word - 1;
             }

@@ -118,6 +118,9 @@ pub fn prelude(g: &Gen) -> TokenStream {
         const BATCH_SIZE: u32 = #batch;
         /// The time step (ms).
         const DT: Scalar = #dt;
+        /// Neurons per chunk of one-byte flags in the spike and reverse-spike lists (a stack array
+        /// of at most this many bytes, a multiple of 8, whatever the population's size).
+        const RGENN_FLAG_CHUNK: usize = 4096;
         #pops
         /// Profiling phases (nanoseconds per lane, summed while profiling is on).
         const PHASE_DELIVER: usize = 0;
