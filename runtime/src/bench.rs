@@ -74,7 +74,6 @@ pub fn bench<E: Engine + ?Sized>(
     let start = std::time::Instant::now();
     run(sim, opts.examples, Some(&mut profile))?;
     profile.total_s = start.elapsed().as_secs_f64();
-    profile.kernel_ns = sim.take_profile();
     sim.set_profiling(false);
     Ok(profile)
 }

@@ -37,7 +37,8 @@ pub struct Profile {
     pub examples: u64,
     /// Forward synaptic events (spikes times outgoing synapses).
     pub synaptic_events: u64,
-    /// CPU nanoseconds per kernel phase, summed over lanes and threads.
+    /// Nanoseconds per kernel phase as wall time: each batch's kernel CPU time (summed over its
+    /// lanes) divided by the threads that ran the batch.
     pub kernel_ns: [u64; 4],
     /// Wall seconds inside the lanes (forward, loss, backward), all threads together.
     pub lanes_s: f64,
@@ -47,8 +48,6 @@ pub struct Profile {
     pub resets_s: f64,
     /// Wall seconds in total.
     pub total_s: f64,
-    /// Threads the lanes ran on (0 counts as 1).
-    pub threads: u32,
 }
 
 impl Profile {
@@ -63,21 +62,27 @@ impl Profile {
         self.optimizer_s += o.optimizer_s;
         self.resets_s += o.resets_s;
         self.total_s += o.total_s;
-        self.threads = self.threads.max(o.threads);
+    }
+
+    /// Add one batch's kernel CPU time per phase, run on `threads` threads.
+    pub fn add_kernel_time(&mut self, cpu_ns: [u64; 4], threads: usize) {
+        let threads = threads.max(1) as u64;
+        for (a, b) in self.kernel_ns.iter_mut().zip(cpu_ns) {
+            *a += b / threads;
+        }
     }
 
     /// Milliseconds per example of each phase; they add up to the wall time. A kernel phase is
-    /// its CPU time spread over the threads; what remains of the lanes' wall time is the loss,
-    /// the host's per-step calls and threads waiting for the slowest lane before the backward
-    /// pass and the optimiser can start.
+    /// its CPU time spread over the threads of each batch; what remains of the lanes' wall time
+    /// is the loss, the host's per-step calls and threads waiting for the slowest lane before
+    /// the backward pass and the optimiser can start.
     pub fn phases_ms(&self) -> Vec<(&'static str, f64)> {
         let n = self.examples.max(1) as f64;
-        let threads = f64::from(self.threads.max(1));
         let lanes_ms = 1e3 * self.lanes_s / n;
         let kernel_ms: Vec<f64> = self
             .kernel_ns
             .iter()
-            .map(|&ns| ns as f64 * 1e-6 / threads / n)
+            .map(|&ns| ns as f64 * 1e-6 / n)
             .collect();
         // the kernels time themselves inside the lanes, so they cannot take longer (rounding)
         let sum: f64 = kernel_ms.iter().sum();
@@ -140,7 +145,6 @@ mod tests {
             optimizer_s: 0.1,
             resets_s: 0.05,
             total_s: 1.0,
-            threads: 2,
         };
         let sum: f64 = p.phases_ms().iter().map(|(_, ms)| ms).sum();
         assert!((sum - 100.0).abs() < 1e-9, "{sum}");
@@ -151,14 +155,13 @@ mod tests {
     fn kernel_time_is_spread_over_the_threads_and_the_rest_is_waiting() {
         // 10 examples, 2 threads: 40 ms of kernel CPU time is 2 ms per example of wall time;
         // the lanes took 3 ms per example, so 1 ms went to the loss and waiting.
-        let p = Profile {
+        let mut p = Profile {
             examples: 10,
-            kernel_ns: [10_000_000, 0, 30_000_000, 0],
             lanes_s: 0.03,
             total_s: 0.03,
-            threads: 2,
             ..Profile::default()
         };
+        p.add_kernel_time([10_000_000, 0, 30_000_000, 0], 2);
         let ms: Vec<f64> = p.phases_ms().iter().map(|&(_, ms)| ms).collect();
         let expect = [0.5, 0.0, 1.5, 0.0, 1.0, 0.0, 0.0, 0.0];
         for (got, want) in ms.iter().zip(expect) {

@@ -84,7 +84,8 @@ impl Handle {
         self.0
     }
 }
-// SAFETY: used only to run distinct lanes on distinct threads (see `Simulator::run_lanes`).
+// SAFETY: used only to run distinct lanes on distinct threads (see `Simulator::run_lanes`) and to
+// sum disjoint blocks of lane gradients on distinct threads (`Simulator::optimizer_step`).
 unsafe impl Send for Handle {}
 unsafe impl Sync for Handle {}
 

@@ -146,7 +146,8 @@ impl BatchStep<'_> {
             p.lanes_s += ran - loaded;
             p.optimizer_s += done - ran;
             p.examples += self.trials.len() as u64;
-            p.threads = p.threads.max(self.threads as u32);
+            // a batch runs its lanes on at most one thread each
+            p.add_kernel_time(sim.take_profile(), self.threads.min(self.trials.len()));
             p.synaptic_events += sim.forward_events(inputs.len() as u32);
         }
         Ok((out, lr_w, lr_d))
@@ -358,6 +359,10 @@ pub fn train<E: Engine + ?Sized>(
     sim.set_profiling(opts.profile);
     for epoch in progress.epochs_done..epochs {
         let start = Instant::now();
+        if profile.is_some() {
+            // the last epoch's evaluation ran kernels too: not this epoch's training time
+            sim.take_profile();
+        }
         // Per-epoch augmentation (`training.augment`, runtime/src/augment.rs): this epoch's
         // training examples and classes, made on demand; without it, the split as loaded.
         let examples = match crate::augment::epoch_plan(
@@ -427,7 +432,6 @@ pub fn train<E: Engine + ?Sized>(
         let seconds = start.elapsed().as_secs_f64();
         if let Some(p) = profile.as_mut() {
             p.total_s = seconds;
-            p.kernel_ns = sim.take_profile();
             eprintln!("{}", p.report().trim_end());
             eprintln!(
                 "  data loader on its own thread: {made_s:.3} s augmenting and binning; training waited {waited:.3} s for it ({:.1}% of the epoch, the first batch included)",
