@@ -84,3 +84,49 @@ fn bench_runs_the_rust_kernels_too() {
     );
     assert!(out.contains(" ms per training example"), "{out}");
 }
+
+#[test]
+fn bench_repeat_reports_the_fastest_round_and_the_spread() {
+    let tmp = tempfile::tempdir().unwrap();
+    let args = |repeat: &'static str| {
+        [
+            "bench",
+            "examples/sequence_detection.yaml",
+            "--data",
+            "examples/data/sequence_detection.npz",
+            "--warmup",
+            "2",
+            "--examples",
+            "4",
+            "--threads",
+            "1",
+            "--repeat",
+            repeat,
+        ]
+    };
+    let o = rgenn(&args("3"), tmp.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines[0].ends_with("4 examples timed after 2 warm-up, fastest of 3 rounds"),
+        "{out}"
+    );
+    let best: f64 = lines[1].split_whitespace().next().unwrap().parse().unwrap();
+    let spread = lines
+        .iter()
+        .find(|l| l.ends_with("ms per training example over 3 rounds (min / median / max)"))
+        .unwrap_or_else(|| panic!("no spread line in {out}"));
+    let ms: Vec<f64> = spread
+        .split(" / ")
+        .take(3)
+        .map(|x| x.split_whitespace().next().unwrap().parse().unwrap())
+        .collect();
+    assert!(ms[0] <= ms[1] && ms[1] <= ms[2], "{spread}");
+    // The report is the fastest round's (both printed to 0.01 ms).
+    assert!((best - ms[0]).abs() <= 0.01 + 1e-9, "{best} vs {spread}");
+    // Zero rounds is refused by the argument parser.
+    let o = rgenn(&args("0"), tmp.path());
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("--repeat"), "{}", stderr(&o));
+}

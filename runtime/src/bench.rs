@@ -18,18 +18,21 @@ pub struct BenchOptions {
     pub threads: usize,
     /// Examples trained before timing starts.
     pub warmup: u64,
-    /// Examples timed (rounded up to whole batches).
+    /// Examples timed (rounded up to whole batches) per round.
     pub examples: u64,
+    /// Timed rounds, one after the other (at least 1).
+    pub rounds: u32,
 }
 
-/// Train on `data` (cycled in file order) for the warm-up, then time `examples` examples, on any
-/// simulator (kernel phases are timed by the CPU kernels only).
+/// Train on `data` (cycled in file order) for the warm-up, then time `examples` examples in each of
+/// `rounds` rounds (training goes on from round to round), on any simulator (kernel phases are
+/// timed by the CPU kernels only). One profile per round.
 pub fn bench<E: Engine + ?Sized>(
     sim: &mut E,
     data: &SpikeDataset,
     path: &Path,
     opts: &BenchOptions,
-) -> Result<Profile, SimError> {
+) -> Result<Vec<Profile>, SimError> {
     let spec = LossSpec::of(sim.network())?;
     let labels = labels(data, path, spec.classes)?;
     if data.is_empty() {
@@ -70,10 +73,56 @@ pub fn bench<E: Engine + ?Sized>(
     run(sim, opts.warmup, None)?;
     sim.set_profiling(true);
     sim.take_profile();
-    let mut profile = Profile::default();
-    let start = std::time::Instant::now();
-    run(sim, opts.examples, Some(&mut profile))?;
-    profile.total_s = start.elapsed().as_secs_f64();
+    let mut profiles = Vec::new();
+    for _ in 0..opts.rounds.max(1) {
+        let mut profile = Profile::default();
+        let start = std::time::Instant::now();
+        run(sim, opts.examples, Some(&mut profile))?;
+        profile.total_s = start.elapsed().as_secs_f64();
+        profiles.push(profile);
+    }
     sim.set_profiling(false);
-    Ok(profile)
+    Ok(profiles)
+}
+
+/// The round with the least time per example, and the minimum, median and maximum milliseconds
+/// per example over all rounds. `None` without rounds.
+pub fn best_round(profiles: &[Profile]) -> Option<(&Profile, [f64; 3])> {
+    let ms = |p: &Profile| 1e3 * p.total_s / p.examples.max(1) as f64;
+    let best = profiles.iter().min_by(|a, b| ms(a).total_cmp(&ms(b)))?;
+    let mut all: Vec<f64> = profiles.iter().map(ms).collect();
+    all.sort_by(f64::total_cmp);
+    let n = all.len();
+    let median = if n % 2 == 1 {
+        all[n / 2]
+    } else {
+        0.5 * (all[n / 2 - 1] + all[n / 2])
+    };
+    Some((best, [all[0], median, all[n - 1]]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_best_round_is_the_fastest_per_example_and_the_median_is_the_middle() {
+        let round = |total_s: f64, examples: u64| Profile {
+            examples,
+            total_s,
+            ..Profile::default()
+        };
+        let rounds = [
+            round(0.5, 100),
+            round(0.3, 100),
+            round(0.8, 200),
+            round(0.9, 100),
+        ];
+        let (best, [min, median, max]) = best_round(&rounds).expect("rounds");
+        assert_eq!(best.total_s, 0.3);
+        assert_eq!((min, max), (3.0, 9.0));
+        // 3, 4, 5, 9 ms per example: the median is halfway between 4 and 5
+        assert!((median - 4.5).abs() < 1e-12, "{median}");
+        assert!(best_round(&[]).is_none());
+    }
 }

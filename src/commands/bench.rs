@@ -1,4 +1,4 @@
-//! `rgenn bench MODEL.yaml --data D.npz [--params P.npz] [--threads N] [--batch B]
+//! `rgenn bench MODEL.yaml --data D.npz [--params P.npz] [--threads N] [--batch B] [--repeat R]
 //! [--backend cpu|rust|cuda]`.
 
 use rgenn_codegen::backend::Backend;
@@ -40,18 +40,32 @@ pub fn run(args: &BenchArgs) -> Result<(), CliError> {
         threads,
         warmup: args.warmup,
         examples: args.examples,
+        rounds: args.repeat,
     };
-    let profile = bench::bench(sim.as_mut(), &data, &args.data, &opts)?;
+    let rounds = bench::bench(sim.as_mut(), &data, &args.data, &opts)?;
+    let (profile, [min, median, max]) =
+        bench::best_round(&rounds).expect("at least one timed round");
     let mut out = format!(
-        "{} ({} backend): batch {}, {threads} thread{}, {} examples timed after {} warm-up\n",
+        "{} ({} backend): batch {}, {threads} thread{}, {} examples timed after {} warm-up{}\n",
         net.name,
         backend.name(),
         net.batch_size,
         if threads == 1 { "" } else { "s" },
         profile.examples,
-        args.warmup
+        args.warmup,
+        if rounds.len() > 1 {
+            format!(", fastest of {} rounds", rounds.len())
+        } else {
+            String::new()
+        }
     );
     out.push_str(&profile.report());
+    if rounds.len() > 1 {
+        out.push_str(&format!(
+            "{min:.2} / {median:.2} / {max:.2} ms per training example over {} rounds (min / median / max)\n",
+            rounds.len()
+        ));
+    }
     if backend == Backend::Cuda {
         out.push_str(
             "(the CUDA kernels do not time their phases: only the host split is measured)\n",
