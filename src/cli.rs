@@ -92,8 +92,9 @@ pub struct BenchArgs {
     /// Examples timed per round.
     #[arg(long, default_value_t = 200)]
     pub examples: u64,
-    /// Timed rounds: the report is the fastest round's, with the minimum, median and maximum over
-    /// all (on a shared machine the minimum is the code's own speed).
+    /// Rounds, each the warm-up and the timed examples from the same parameters: the report is
+    /// the fastest round's, with the minimum, median and maximum over all (on a shared machine
+    /// the minimum is the code's own speed).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
     pub repeat: u32,
     /// Backend to run on.

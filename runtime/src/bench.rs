@@ -7,9 +7,11 @@ use crate::data::SpikeDataset;
 use crate::engine::Engine;
 use crate::error::SimError;
 use crate::grad::labels;
+use crate::init::Params;
 use crate::loss::LossSpec;
 use crate::profile::Profile;
 use crate::train::BatchStep;
+use crate::train::state::write_moments;
 
 /// How to run a benchmark.
 #[derive(Clone, Debug)]
@@ -20,15 +22,18 @@ pub struct BenchOptions {
     pub warmup: u64,
     /// Examples timed (rounded up to whole batches) per round.
     pub examples: u64,
-    /// Timed rounds, one after the other (at least 1).
+    /// Rounds, each a warm-up and a timed part from the same starting point (at least 1).
     pub rounds: u32,
 }
 
-/// Train on `data` (cycled in file order) for the warm-up, then time `examples` examples in each of
-/// `rounds` rounds (training goes on from round to round), on any simulator (kernel phases are
-/// timed by the CPU kernels only). One profile per round.
+/// Train on `data` (cycled in file order from its first trial) from the parameters `initial` for
+/// the warm-up, then time `examples` examples; repeat this `rounds` times, each round from the same
+/// parameters, fresh Adam moments and the data's first trial, so every round does the same work
+/// (training changes how much the network spikes). Runs on any simulator (kernel phases are timed
+/// by the CPU kernels only). One profile per round.
 pub fn bench<E: Engine + ?Sized>(
     sim: &mut E,
+    initial: &Params,
     data: &SpikeDataset,
     path: &Path,
     opts: &BenchOptions,
@@ -44,16 +49,19 @@ pub fn bench<E: Engine + ?Sized>(
         )
     })?;
     let batch = sim.network().batch_size as u64;
-    let mut next = 0usize;
-    let mut steps = 0u64;
-    let mut run = |sim: &mut E, examples: u64, profile: Option<&mut Profile>| {
+    // Train `examples` examples from the data's trial `*next` on, with Adam step `*steps` + 1 next.
+    let run = |sim: &mut E,
+               next: &mut usize,
+               steps: &mut u64,
+               examples: u64,
+               profile: Option<&mut Profile>| {
         let mut profile = profile;
         let mut done = 0u64;
         while done < examples {
             let trials: Vec<usize> = (0..batch)
-                .map(|k| (next + k as usize) % data.len())
+                .map(|k| (*next + k as usize) % data.len())
                 .collect();
-            next = (next + batch as usize) % data.len();
+            *next = (*next + batch as usize) % data.len();
             let batch_labels: Vec<u32> = trials.iter().map(|&k| labels[k]).collect();
             let step = BatchStep {
                 data,
@@ -65,19 +73,29 @@ pub fn bench<E: Engine + ?Sized>(
                 epoch: 0,
                 threads: opts.threads,
             };
-            step.run(sim, &mut steps, profile.as_deref_mut())?;
+            step.run(sim, steps, profile.as_deref_mut())?;
             done += batch;
         }
         Ok::<(), SimError>(())
     };
-    run(sim, opts.warmup, None)?;
-    sim.set_profiling(true);
-    sim.take_profile();
     let mut profiles = Vec::new();
     for _ in 0..opts.rounds.max(1) {
+        sim.upload(initial)?;
+        write_moments(sim, None)?;
+        let (mut next, mut steps) = (0usize, 0u64);
+        sim.set_profiling(false);
+        run(sim, &mut next, &mut steps, opts.warmup, None)?;
+        sim.set_profiling(true);
+        sim.take_profile();
         let mut profile = Profile::default();
         let start = std::time::Instant::now();
-        run(sim, opts.examples, Some(&mut profile))?;
+        run(
+            sim,
+            &mut next,
+            &mut steps,
+            opts.examples,
+            Some(&mut profile),
+        )?;
         profile.total_s = start.elapsed().as_secs_f64();
         profiles.push(profile);
     }

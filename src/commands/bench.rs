@@ -34,7 +34,6 @@ pub fn run(args: &BenchArgs) -> Result<(), CliError> {
         Backend::Cuda => Box::new(rgenn_runtime::cuda::CudaSimulator::build(&net)?),
         other => Box::new(Simulator::build_with(&net, other)?),
     };
-    sim.upload(&params)?;
     let threads = threads(args.threads);
     let opts = BenchOptions {
         threads,
@@ -42,7 +41,7 @@ pub fn run(args: &BenchArgs) -> Result<(), CliError> {
         examples: args.examples,
         rounds: args.repeat,
     };
-    let rounds = bench::bench(sim.as_mut(), &data, &args.data, &opts)?;
+    let rounds = bench::bench(sim.as_mut(), &params, &data, &args.data, &opts)?;
     let (profile, [min, median, max]) =
         bench::best_round(&rounds).expect("at least one timed round");
     let mut out = format!(
