@@ -2,26 +2,28 @@
 
 mod common;
 
+use std::process::Output;
+
 use common::{rgenn, stderr};
+
+/// `rgenn bench` on the bundled sequence-detection example, 2 warm-up examples, then `extra`.
+fn bench(extra: &[&str], cache: &std::path::Path) -> Output {
+    let mut args = vec![
+        "bench",
+        "examples/sequence_detection.yaml",
+        "--data",
+        "examples/data/sequence_detection.npz",
+        "--warmup",
+        "2",
+    ];
+    args.extend_from_slice(extra);
+    rgenn(&args, cache)
+}
 
 #[test]
 fn bench_reports_time_per_example_and_its_phases() {
     let tmp = tempfile::tempdir().unwrap();
-    let o = rgenn(
-        &[
-            "bench",
-            "examples/sequence_detection.yaml",
-            "--data",
-            "examples/data/sequence_detection.npz",
-            "--warmup",
-            "2",
-            "--examples",
-            "8",
-            "--threads",
-            "1",
-        ],
-        tmp.path(),
-    );
+    let o = bench(&["--examples", "8", "--threads", "1"], tmp.path());
     assert!(o.status.success(), "{}", stderr(&o));
     let out = String::from_utf8_lossy(&o.stdout);
     let lines: Vec<&str> = out.lines().collect();
@@ -61,21 +63,7 @@ fn bench_reports_time_per_example_and_its_phases() {
 #[test]
 fn bench_runs_the_rust_kernels_too() {
     let tmp = tempfile::tempdir().unwrap();
-    let o = rgenn(
-        &[
-            "bench",
-            "examples/sequence_detection.yaml",
-            "--data",
-            "examples/data/sequence_detection.npz",
-            "--warmup",
-            "2",
-            "--examples",
-            "4",
-            "--backend",
-            "rust",
-        ],
-        tmp.path(),
-    );
+    let o = bench(&["--examples", "4", "--backend", "rust"], tmp.path());
     assert!(o.status.success(), "{}", stderr(&o));
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(
@@ -88,23 +76,8 @@ fn bench_runs_the_rust_kernels_too() {
 #[test]
 fn bench_repeat_reports_the_fastest_round_and_the_spread() {
     let tmp = tempfile::tempdir().unwrap();
-    let args = |repeat: &'static str| {
-        [
-            "bench",
-            "examples/sequence_detection.yaml",
-            "--data",
-            "examples/data/sequence_detection.npz",
-            "--warmup",
-            "2",
-            "--examples",
-            "4",
-            "--threads",
-            "1",
-            "--repeat",
-            repeat,
-        ]
-    };
-    let o = rgenn(&args("3"), tmp.path());
+    let args = |repeat| ["--examples", "4", "--threads", "1", "--repeat", repeat];
+    let o = bench(&args("3"), tmp.path());
     assert!(o.status.success(), "{}", stderr(&o));
     let out = String::from_utf8_lossy(&o.stdout);
     let lines: Vec<&str> = out.lines().collect();
@@ -126,7 +99,7 @@ fn bench_repeat_reports_the_fastest_round_and_the_spread() {
     // The report is the fastest round's (both printed to 0.01 ms).
     assert!((best - ms[0]).abs() <= 0.01 + 1e-9, "{best} vs {spread}");
     // Zero rounds is refused by the argument parser.
-    let o = rgenn(&args("0"), tmp.path());
+    let o = bench(&args("0"), tmp.path());
     assert!(!o.status.success());
     assert!(stderr(&o).contains("--repeat"), "{}", stderr(&o));
 }
