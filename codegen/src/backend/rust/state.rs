@@ -119,7 +119,9 @@ pub fn prelude(g: &Gen) -> TokenStream {
         /// The time step (ms).
         const DT: Scalar = #dt;
         /// Neurons per chunk of one-byte flags in the spike and reverse-spike lists (a stack array
-        /// of at most this many bytes, a multiple of 8, whatever the population's size).
+        /// of at most this many bytes, a multiple of 8, whatever the population's size); unused
+        /// in networks without spiking populations.
+        #[allow(dead_code)]
         const RGENN_FLAG_CHUNK: usize = 4096;
         #pops
         /// Profiling phases (nanoseconds per lane, summed while profiling is on).
