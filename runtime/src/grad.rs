@@ -292,39 +292,12 @@ fn for_lanes_balanced<T: Send>(
     threads: usize,
     run: impl Fn(u32) -> T + Sync,
 ) -> Vec<T> {
-    let threads = threads.clamp(1, lanes.len().max(1));
-    if threads == 1 {
-        return lanes.iter().map(|&l| run(l)).collect();
-    }
     let mut order: Vec<usize> = (0..lanes.len()).collect();
     order.sort_by(|&a, &b| {
         let (ca, cb) = (cost.get(a).copied(), cost.get(b).copied());
         cb.partial_cmp(&ca).unwrap_or(std::cmp::Ordering::Equal)
     });
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut done: Vec<(usize, T)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                let (run, next, order) = (&run, &next, &order);
-                scope.spawn(move || {
-                    let mut out = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(&k) = order.get(i) else {
-                            break out;
-                        };
-                        out.push((k, run(lanes[k])));
-                    }
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("a simulation thread panicked"))
-            .collect()
-    });
-    done.sort_by_key(|&(k, _)| k);
-    done.into_iter().map(|(_, t)| t).collect()
+    crate::simulator::run_balanced(lanes, &order, threads, |&lane| run(lane))
 }
 
 /// Forward and backward over every trial of `data`: mean loss, accuracy and the gradients of the

@@ -429,26 +429,51 @@ pub(crate) fn for_lanes<T: Send>(
 }
 
 /// Run `f` on every item on up to `threads` threads, each thread taking the next item not yet
-/// started.
-pub(crate) fn for_each_balanced<I: Sync>(items: &[I], threads: usize, f: impl Fn(&I) + Sync) {
+/// started, and return the results in item order.
+pub(crate) fn for_each_balanced<I: Sync, T: Send>(
+    items: &[I],
+    threads: usize,
+    f: impl Fn(&I) -> T + Sync,
+) -> Vec<T> {
+    let order: Vec<usize> = (0..items.len()).collect();
+    run_balanced(items, &order, threads, f)
+}
+
+/// [`for_each_balanced`] starting the items in `order` (positions into `items`, each once);
+/// the results still come back in item order.
+pub(crate) fn run_balanced<I: Sync, T: Send>(
+    items: &[I],
+    order: &[usize],
+    threads: usize,
+    f: impl Fn(&I) -> T + Sync,
+) -> Vec<T> {
     let threads = threads.clamp(1, items.len().max(1));
     if threads == 1 {
-        items.iter().for_each(f);
-        return;
+        return items.iter().map(f).collect();
     }
     let next = std::sync::atomic::AtomicUsize::new(0);
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            let (f, next) = (&f, &next);
-            scope.spawn(move || {
-                while let Some(item) =
-                    items.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
-                {
-                    f(item);
-                }
-            });
-        }
+    let mut done: Vec<(usize, T)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let (f, next) = (&f, &next);
+                scope.spawn(move || {
+                    let mut out = Vec::new();
+                    while let Some(&k) =
+                        order.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+                    {
+                        out.push((k, f(&items[k])));
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a simulation thread panicked"))
+            .collect()
     });
+    done.sort_by_key(|&(k, _)| k);
+    done.into_iter().map(|(_, t)| t).collect()
 }
 
 impl Drop for Simulator {

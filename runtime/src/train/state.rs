@@ -128,9 +128,7 @@ impl Simulator {
             ))),
         }
     }
-}
 
-impl Simulator {
     /// Add the gradients of lanes `1..n_lanes` to lane 0's, for every learned weight and delay:
     /// blocks of [`SUM_BLOCK`] parameters go to whichever of up to `threads` threads is free, and
     /// each element is summed in lane order, `((g0 + g1) + g2) + ...`, whatever the threads.
