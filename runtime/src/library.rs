@@ -94,7 +94,7 @@ impl Library {
         macro_rules! sym {
             ($name:literal, $ty:ty) => {{
                 // SAFETY: the generated code defines these symbols with exactly these signatures
-                // (templates/cpu/rgenn.h.tera); the ABI version below guards against mismatches.
+                // (codegen/templates/cpu/rgenn.h.tera); the ABI version below guards against mismatches.
                 let s: libloading::Symbol<$ty> =
                     unsafe { lib.get($name) }.map_err(|e| fail(e.to_string()))?;
                 *s

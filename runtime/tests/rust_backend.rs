@@ -203,7 +203,7 @@ training:
 /// in the test's temporary folder.
 fn spiking_max_model() -> std::path::PathBuf {
     let lif =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/lif.yaml"))
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../codegen/models/lif.yaml"))
             .expect("models/lif.yaml");
     let text = lif.replace("name: lif", "name: lif_max").replace(
         "readouts: [first_spike]",

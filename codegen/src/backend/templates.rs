@@ -8,23 +8,23 @@ use super::{Backend, RenderError};
 const CPU: &[(&str, &str)] = &[
     (
         "cpu/simulator.cpp",
-        include_str!("../../../templates/cpu/simulator.cpp.tera"),
+        include_str!("../../templates/cpu/simulator.cpp.tera"),
     ),
     (
         "cpu/backward.cpp",
-        include_str!("../../../templates/cpu/backward.cpp.tera"),
+        include_str!("../../templates/cpu/backward.cpp.tera"),
     ),
     (
         "cpu/optimizer.cpp",
-        include_str!("../../../templates/cpu/optimizer.cpp.tera"),
+        include_str!("../../templates/cpu/optimizer.cpp.tera"),
     ),
     (
         "cpu/rgenn.h",
-        include_str!("../../../templates/cpu/rgenn.h.tera"),
+        include_str!("../../templates/cpu/rgenn.h.tera"),
     ),
     (
         "cpu/Makefile",
-        include_str!("../../../templates/cpu/Makefile.tera"),
+        include_str!("../../templates/cpu/Makefile.tera"),
     ),
 ];
 
@@ -32,27 +32,27 @@ const CPU: &[(&str, &str)] = &[
 const CUDA: &[(&str, &str)] = &[
     (
         "cuda/simulator.cu",
-        include_str!("../../../templates/cuda/simulator.cu.tera"),
+        include_str!("../../templates/cuda/simulator.cu.tera"),
     ),
     (
         "cuda/kernels.cu",
-        include_str!("../../../templates/cuda/kernels.cu.tera"),
+        include_str!("../../templates/cuda/kernels.cu.tera"),
     ),
     (
         "cuda/backward.cu",
-        include_str!("../../../templates/cuda/backward.cu.tera"),
+        include_str!("../../templates/cuda/backward.cu.tera"),
     ),
     (
         "cuda/optimizer.cu",
-        include_str!("../../../templates/cuda/optimizer.cu.tera"),
+        include_str!("../../templates/cuda/optimizer.cu.tera"),
     ),
     (
         "cuda/rgenn.h",
-        include_str!("../../../templates/cuda/rgenn.h.tera"),
+        include_str!("../../templates/cuda/rgenn.h.tera"),
     ),
     (
         "cuda/Makefile",
-        include_str!("../../../templates/cuda/Makefile.tera"),
+        include_str!("../../templates/cuda/Makefile.tera"),
     ),
 ];
 

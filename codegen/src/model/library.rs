@@ -8,17 +8,17 @@ pub const BUILTIN_MODELS: &[(&str, &str, &str)] = &[
     (
         "spike_input",
         "models/spike_input.yaml",
-        include_str!("../../../models/spike_input.yaml"),
+        include_str!("../../models/spike_input.yaml"),
     ),
     (
         "lif",
         "models/lif.yaml",
-        include_str!("../../../models/lif.yaml"),
+        include_str!("../../models/lif.yaml"),
     ),
     (
         "li",
         "models/li.yaml",
-        include_str!("../../../models/li.yaml"),
+        include_str!("../../models/li.yaml"),
     ),
 ];
 

@@ -1,4 +1,4 @@
-//! The C functions of a generated CUDA simulator (`templates/cuda/rgenn.h.tera`), loaded from its
+//! The C functions of a generated CUDA simulator (`codegen/templates/cuda/rgenn.h.tera`), loaded from its
 //! library after checking its ABI version and cache key, and what their status codes mean.
 //!
 //! This module only resolves symbols and explains numbers; `CudaSimulator` calls them.
@@ -54,7 +54,7 @@ impl Api {
         macro_rules! sym {
             ($name:literal, $ty:ty) => {{
                 // SAFETY: the generated code defines these symbols with exactly these signatures
-                // (templates/cuda/rgenn.h.tera); the ABI version below guards against mismatches.
+                // (codegen/templates/cuda/rgenn.h.tera); the ABI version below guards against mismatches.
                 let s: libloading::Symbol<$ty> = unsafe { lib.get($name) }.map_err(|e| {
                     fail(format!(
                         "{e} (is this a CUDA simulator? CPU libraries lack the device functions)"

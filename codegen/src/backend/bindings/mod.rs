@@ -206,7 +206,7 @@ fn entry_points(linkage: &Linkage) -> TokenStream {
     }
 }
 
-/// Parameters and return type of entry point `e` (see `templates/cpu/rgenn.h.tera`).
+/// Parameters and return type of entry point `e` (see `codegen/templates/cpu/rgenn.h.tera`).
 fn signature(e: &str) -> TokenStream {
     match e {
         "abi_version" => quote!(() -> u32),
