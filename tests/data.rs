@@ -96,7 +96,7 @@ fn convert_writes_the_spike_dataset_and_leaves_nothing_on_failure() {
         offsets: vec![0, 2, 3],
         labels: Some(vec![5, 19]),
     };
-    rgenn_runtime::shd::write_h5::write(&h5, &d, Some(&[1, 2])).unwrap();
+    rgenn_runtime::data::shd::write_h5::write(&h5, &d, Some(&[1, 2])).unwrap();
     let out = tmp.path().join("out.npz");
     let o = rgenn(
         &[

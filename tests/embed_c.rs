@@ -7,7 +7,7 @@ mod common;
 use std::process::Command;
 
 use common::{rgenn, root, stderr};
-use rgenn_runtime::npz::NpzFile;
+use rgenn_runtime::data::npz::NpzFile;
 
 #[test]
 fn the_c_example_builds_runs_and_matches_the_cli() {
@@ -132,7 +132,7 @@ fn params_c_holds_the_seeded_initial_parameters_exactly() {
         })
         .collect();
     let loaded = rgenn_codegen::load_file(&root().join("examples/yin_yang.yaml")).unwrap();
-    let params = rgenn_runtime::init::initial_params(&loaded.ir, &loaded.base_dir).unwrap();
+    let params = rgenn_runtime::sim::init::initial_params(&loaded.ir, &loaded.base_dir).unwrap();
     let expected: Vec<(f32, f32)> = params.weights[0]
         .iter()
         .zip(&params.delays_ms[0])

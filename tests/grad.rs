@@ -6,7 +6,7 @@ mod common;
 use common::{rgenn, stderr};
 use std::path::Path;
 
-use rgenn_runtime::npz::{NpzFile, OutArray, write};
+use rgenn_runtime::data::npz::{NpzFile, OutArray, write};
 
 const MODEL: &str = "examples/sequence_detection.yaml";
 const DATA: &str = "examples/data/sequence_detection.npz";

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use rgenn_runtime::npz::{NpzFile, OutArray, write};
+use rgenn_runtime::data::npz::{NpzFile, OutArray, write};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

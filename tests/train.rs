@@ -7,7 +7,7 @@ use common::{rgenn, root};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use rgenn_runtime::npz::NpzFile;
+use rgenn_runtime::data::npz::NpzFile;
 
 fn ok(o: &Output) {
     assert!(
@@ -219,7 +219,7 @@ fn write_speaker_dataset(path: &Path, n: usize) {
         d.labels.as_mut().unwrap().push(class as i64);
     }
     let speakers: Vec<i64> = (0..n as i64).map(|k| 20 + k % 4).collect();
-    rgenn_runtime::shd::write_npz(path, &d, Some(&speakers)).unwrap();
+    rgenn_runtime::data::shd::write_npz(path, &d, Some(&speakers)).unwrap();
 }
 
 /// The sequence-detection network on `train.npz` with the given `validation:` source.

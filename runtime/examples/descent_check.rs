@@ -8,8 +8,8 @@
 use std::path::Path;
 
 use rgenn_runtime::data::SpikeDataset;
-use rgenn_runtime::grad::grad;
-use rgenn_runtime::{Simulator, init};
+use rgenn_runtime::passes::grad::grad;
+use rgenn_runtime::{Simulator, sim::init};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
@@ -24,7 +24,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let data_path = Path::new(&args[3]);
     let data = match args[3].strip_prefix("yin_yang:") {
-        Some(n) => rgenn_runtime::generators::yin_yang(n.parse()?, 7),
+        Some(n) => rgenn_runtime::data::generators::yin_yang(n.parse()?, 7),
         None => SpikeDataset::read(data_path)?,
     };
     let mut sim = Simulator::build(&net)?;

@@ -3,7 +3,7 @@
 //!
 //! Run with `cargo run -p rgenn-runtime --example sequence_data`.
 
-use rgenn_runtime::npz::{OutArray, write};
+use rgenn_runtime::data::npz::{OutArray, write};
 
 fn main() -> std::io::Result<()> {
     let times = vec![0.0f32, 10.0, 0.0, 10.0];

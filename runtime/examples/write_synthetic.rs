@@ -18,10 +18,10 @@ fn main() {
         eprintln!("usage: write_synthetic N OUT.npz");
         std::process::exit(1);
     };
-    let data = rgenn_runtime::synthetic::generate(Some(n), 1, Split::Train);
+    let data = rgenn_runtime::data::synthetic::generate(Some(n), 1, Split::Train);
     let speakers: Vec<i64> = (0..n as i64).map(|k| k / 20 % 10).collect();
     let path = PathBuf::from(out);
-    if let Err(e) = rgenn_runtime::shd::write_npz(&path, &data, Some(&speakers)) {
+    if let Err(e) = rgenn_runtime::data::shd::write_npz(&path, &data, Some(&speakers)) {
         eprintln!("error: {e}");
         std::process::exit(1);
     }

@@ -16,14 +16,14 @@ use rgenn_codegen::ir::Network;
 use rgenn_codegen::ir::buffers::{Owner, Role};
 
 use crate::Simulator;
+use crate::build::library::EntryPoints;
 use crate::data::SpikeDataset;
+use crate::data::splits;
 use crate::error::{BuildError, DataError, SimError};
-use crate::grad::{self, GradOutput};
-use crate::init::{self, Params};
-use crate::library::EntryPoints;
-use crate::loss::{LossSpec, TrialLoss};
-use crate::simulator::{LaneRecord, Recording, SpikeSource, TrialInput, View};
-use crate::splits;
+use crate::passes::grad::{self, GradOutput};
+use crate::passes::loss::{LossSpec, TrialLoss};
+use crate::sim::cpu::{LaneRecord, Recording, SpikeSource, TrialInput, View};
+use crate::sim::init::{self, Params};
 use crate::train::BatchStep;
 use crate::train::metrics::Score;
 

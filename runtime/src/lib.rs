@@ -1,34 +1,25 @@
-//! rgenn-runtime: build generated sources into a cached shared library, load it and drive the
+//! rgenn-runtime: build generated sources into a cached library, load it and drive the
 //! simulation. Knows nothing about YAML: it works from the IR.
+//!
+//! The crate is laid out in rooms, one concept per file:
+//! - [`build`]: find a compiler (C++, nvcc, rustc), compile, cache and load a simulator library;
+//! - [`sim`]: the simulators ([`sim::cpu`] for C++ or Rust kernels, [`sim::cuda`]), the driver
+//!   interface they share ([`sim::engine::Engine`]) and their parameters ([`sim::init`]);
+//! - [`passes`]: whole-dataset passes written once over a simulator: forward recording
+//!   ([`passes::simulate`]), gradients ([`passes::grad`]) and the losses they use ([`passes::loss`]);
+//! - [`data`]: spike datasets, npz files, splits, augmentation, SHD/SSC files and generators;
+//! - [`train`]: the training loop, its state, metrics, plots and the benchmark;
+//! - [`embed`]: the typed API generated bindings build on.
 
-pub mod augment;
-pub mod bench;
-pub mod cache;
-pub mod compile;
-pub mod cuda;
+pub mod build;
 pub mod data;
 pub mod embed;
-pub mod engine;
 pub mod error;
 pub mod fsutil;
-pub mod generators;
-pub mod grad;
-pub mod init;
-pub mod init_c;
-pub mod library;
-pub mod loss;
-pub mod npz;
-pub mod nvcc;
-pub mod plots;
-pub mod profile;
-pub mod rustc;
-pub mod shd;
-pub mod simulate;
-pub mod simulator;
-pub mod splits;
-pub mod synthetic;
+pub mod passes;
+pub mod sim;
 pub mod train;
 
+pub use build::library::EntryPoints;
 pub use error::{BuildError, DataError, SimError};
-pub use library::EntryPoints;
-pub use simulator::Simulator;
+pub use sim::cpu::Simulator;

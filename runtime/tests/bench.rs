@@ -5,8 +5,8 @@ mod common;
 
 use std::path::Path;
 
-use rgenn_runtime::bench::{BenchOptions, bench};
-use rgenn_runtime::init;
+use rgenn_runtime::sim::init;
+use rgenn_runtime::train::bench::{BenchOptions, bench};
 
 /// A hidden layer whose spike counts training changes, with a `training:` section.
 const NET: &str = "

@@ -9,9 +9,11 @@ use std::process::Command;
 use rgenn_codegen::backend::Backend;
 use rgenn_codegen::ir::Network;
 use rgenn_codegen::rng::Rng;
-use rgenn_runtime::cuda::{self, CudaSimulator, parity};
 use rgenn_runtime::data::SpikeDataset;
-use rgenn_runtime::{BuildError, Simulator, cache, grad, init, nvcc, simulate};
+use rgenn_runtime::sim::cuda::{self, CudaSimulator, parity};
+use rgenn_runtime::{
+    BuildError, Simulator, build::cache, build::nvcc, passes::grad, passes::simulate, sim::init,
+};
 
 /// The examples folder: beside this crate, or `./examples` when the test binary was built on
 /// another machine (scripts/gpu-check.sh runs it from the repository root).

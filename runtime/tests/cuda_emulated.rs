@@ -13,9 +13,9 @@ use std::process::Command;
 
 use rgenn_codegen::backend::{self, Backend};
 use rgenn_codegen::ir::Network;
-use rgenn_runtime::cuda::{self, CudaSimulator, parity};
 use rgenn_runtime::data::SpikeDataset;
-use rgenn_runtime::{Simulator, cache, grad, init, simulate};
+use rgenn_runtime::sim::cuda::{self, CudaSimulator, parity};
+use rgenn_runtime::{Simulator, build::cache, passes::grad, passes::simulate, sim::init};
 
 /// Every kernel launch `k<<<grid, block, shmem, stream>>>(args);` as an emulated launch.
 fn emulate_launches(source: &str) -> String {
@@ -209,7 +209,7 @@ fn launches_become_emulated_calls() {
 #[test]
 fn the_optimiser_step_matches_adam_on_the_host() {
     use rgenn_codegen::ir::buffers::{Owner, Role};
-    use rgenn_runtime::loss::LossSpec;
+    use rgenn_runtime::passes::loss::LossSpec;
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
     let text = std::fs::read_to_string(dir.join("recurrent_delays.yaml")).expect("readable");
     let text = text.replacen("precision: f32", "precision: f64", 1);
@@ -284,9 +284,9 @@ fn the_optimiser_step_matches_adam_on_the_host() {
 fn training_steps_through_the_engine_match_the_cpu() {
     use rgenn_codegen::ir::buffers::Role;
     use rgenn_codegen::ir::{Adam, Regularisation};
-    use rgenn_runtime::engine::Engine;
-    use rgenn_runtime::grad::Passes;
-    use rgenn_runtime::loss::LossSpec;
+    use rgenn_runtime::passes::grad::Passes;
+    use rgenn_runtime::passes::loss::LossSpec;
+    use rgenn_runtime::sim::engine::Engine;
 
     fn steps<E: Engine>(e: &mut E, data: &SpikeDataset, n_units: u32) -> Vec<Vec<f64>> {
         let net = e.network().clone();

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use rgenn_codegen::ir::Network;
 use rgenn_runtime::data::SpikeDataset;
-use rgenn_runtime::simulate::{SimOutput, simulate};
+use rgenn_runtime::passes::simulate::{SimOutput, simulate};
 
 fn dataset(trials: &[Vec<(f64, u32)>]) -> SpikeDataset {
     let mut d = SpikeDataset {

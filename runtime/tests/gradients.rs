@@ -12,9 +12,9 @@ use rgenn_codegen::ir::Network;
 use rgenn_codegen::ir::buffers::{Owner, Role};
 use rgenn_codegen::rng::Rng;
 use rgenn_runtime::data::SpikeDataset;
-use rgenn_runtime::grad::{GradOutput, grad};
-use rgenn_runtime::init::{self, Params};
-use rgenn_runtime::simulate::simulate;
+use rgenn_runtime::passes::grad::{GradOutput, grad};
+use rgenn_runtime::passes::simulate::simulate;
+use rgenn_runtime::sim::init::{self, Params};
 use rgenn_runtime::{SimError, Simulator};
 
 /// A small network: 4 inputs -> 5 recurrent LIF (delays) -> 3 outputs, f64.

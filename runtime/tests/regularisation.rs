@@ -4,7 +4,7 @@ use std::path::Path;
 
 use rgenn_codegen::ir::Split;
 use rgenn_runtime::train::{TrainOptions, train};
-use rgenn_runtime::{Simulator, cache, init, simulate, splits};
+use rgenn_runtime::{Simulator, build::cache, data::splits, passes::simulate, sim::init};
 
 /// Mean hidden spikes per neuron and trial on the validation split after four epochs of training,
 /// with the given `regularisation:` line (or none).

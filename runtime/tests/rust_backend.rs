@@ -12,11 +12,11 @@ use std::path::Path;
 use rgenn_codegen::backend::Backend;
 use rgenn_codegen::ir::Network;
 use rgenn_codegen::ir::buffers::Role;
-use rgenn_runtime::cuda::parity;
 use rgenn_runtime::data::SpikeDataset;
-use rgenn_runtime::loss::LossSpec;
+use rgenn_runtime::passes::loss::LossSpec;
+use rgenn_runtime::sim::cuda::parity;
 use rgenn_runtime::train::BatchStep;
-use rgenn_runtime::{Simulator, cache, grad, init, simulate};
+use rgenn_runtime::{Simulator, build::cache, passes::grad, passes::simulate, sim::init};
 
 fn load(name: &str, yaml: &str, base: &Path) -> Network {
     rgenn_codegen::load_str(name, yaml, base)
@@ -202,9 +202,10 @@ training:
 /// The built-in lif model with a threshold and also the `max` readout of `v`: a user model file
 /// in the test's temporary folder.
 fn spiking_max_model() -> std::path::PathBuf {
-    let lif =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../codegen/models/lif.yaml"))
-            .expect("models/lif.yaml");
+    let lif = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../codegen/models/lif.yaml"),
+    )
+    .expect("models/lif.yaml");
     let text = lif.replace("name: lif", "name: lif_max").replace(
         "readouts: [first_spike]",
         "readouts: [first_spike, max]\nreadout_var: v",

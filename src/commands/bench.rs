@@ -2,11 +2,11 @@
 //! [--backend cpu|rust|cuda]`.
 
 use rgenn_codegen::backend::Backend;
-use rgenn_runtime::bench::{self, BenchOptions};
 use rgenn_runtime::data::SpikeDataset;
-use rgenn_runtime::engine::Engine;
-use rgenn_runtime::profile::peak_rss_bytes;
-use rgenn_runtime::{Simulator, init};
+use rgenn_runtime::sim::engine::Engine;
+use rgenn_runtime::sim::profile::peak_rss_bytes;
+use rgenn_runtime::train::bench::{self, BenchOptions};
+use rgenn_runtime::{Simulator, sim::init};
 
 use crate::cli::BenchArgs;
 
@@ -31,7 +31,7 @@ pub fn run(args: &BenchArgs) -> Result<(), CliError> {
     }
     let backend = super::generate::backend_of(args.backend);
     let mut sim: Box<dyn Engine> = match backend {
-        Backend::Cuda => Box::new(rgenn_runtime::cuda::CudaSimulator::build(&net)?),
+        Backend::Cuda => Box::new(rgenn_runtime::sim::cuda::CudaSimulator::build(&net)?),
         other => Box::new(Simulator::build_with(&net, other)?),
     };
     let threads = threads(args.threads);

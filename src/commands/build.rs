@@ -8,7 +8,7 @@ use super::{CliError, print};
 /// Run the command.
 pub fn run(args: &BuildArgs) -> Result<(), CliError> {
     let loaded = rgenn_codegen::load_file(&args.model)?;
-    let built = rgenn_runtime::cache::build(&loaded.ir, backend_of(args.backend))?;
+    let built = rgenn_runtime::build::cache::build(&loaded.ir, backend_of(args.backend))?;
     let how = if built.compiled {
         "compiled"
     } else {

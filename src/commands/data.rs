@@ -1,12 +1,12 @@
 //! `rgenn data verify|convert`: check downloaded SHD/SSC files against their published MD5 sums
 //! and convert SHD/SSC HDF5 files to spike-dataset `.npz` files. The clap types live here (not in
-//! `cli.rs`) so that the subcommand group stays in one file; the work is in `rgenn_runtime::shd`.
+//! `cli.rs`) so that the subcommand group stays in one file; the work is in `rgenn_runtime::data::shd`.
 
 use std::path::PathBuf;
 
 use clap::Subcommand;
 use rgenn_runtime::DataError;
-use rgenn_runtime::shd::{self, verify::Verdict};
+use rgenn_runtime::data::shd::{self, verify::Verdict};
 
 use super::{CliError, plural, print};
 

@@ -28,10 +28,10 @@ pub fn run(args: &GenerateArgs) -> Result<(), CliError> {
     let mut files = backend::render(&loaded.ir, backend).map_err(CliError::Render)?;
     if backend == backend::Backend::Cpu {
         // C programs get the seeded initial parameters too (rgenn_<net>_load_params).
-        let params = rgenn_runtime::init::initial_params(&loaded.ir, &loaded.base_dir)?;
+        let params = rgenn_runtime::sim::init::initial_params(&loaded.ir, &loaded.base_dir)?;
         files.push(backend::GeneratedFile {
             name: "params.c".into(),
-            contents: rgenn_runtime::init_c::params_source(
+            contents: rgenn_runtime::sim::init_c::params_source(
                 &loaded.ir,
                 &params,
                 &args.model.display().to_string(),

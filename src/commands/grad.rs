@@ -1,7 +1,7 @@
 //! `rgenn grad MODEL.yaml --data D.npz [--params P.npz] --out G.npz [--backend cpu|cuda|rust]`.
 
 use rgenn_runtime::data::SpikeDataset;
-use rgenn_runtime::grad;
+use rgenn_runtime::passes::grad;
 
 use crate::cli::GradArgs;
 

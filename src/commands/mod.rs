@@ -70,7 +70,7 @@ pub struct Built {
     /// The loaded network.
     pub loaded: rgenn_codegen::Loaded,
     /// The parameters uploaded.
-    pub params: rgenn_runtime::init::Params,
+    pub params: rgenn_runtime::sim::init::Params,
     /// The simulator.
     pub sim: rgenn_runtime::Simulator,
 }
@@ -82,7 +82,7 @@ pub fn build_model_with(
     params: Option<&std::path::Path>,
     backend: rgenn_codegen::backend::Backend,
 ) -> Result<Built, CliError> {
-    use rgenn_runtime::init;
+    use rgenn_runtime::sim::init;
     let loaded = rgenn_codegen::load_file(model)?;
     let net = &loaded.ir;
     let mut values = init::initial_params(net, &loaded.base_dir)?;
@@ -103,15 +103,21 @@ pub fn build_model_with(
 pub fn cuda_model(
     model: &std::path::Path,
     params: Option<&std::path::Path>,
-) -> Result<(rgenn_codegen::Loaded, rgenn_runtime::cuda::CudaSimulator), CliError> {
-    use rgenn_runtime::init;
+) -> Result<
+    (
+        rgenn_codegen::Loaded,
+        rgenn_runtime::sim::cuda::CudaSimulator,
+    ),
+    CliError,
+> {
+    use rgenn_runtime::sim::init;
     let loaded = rgenn_codegen::load_file(model)?;
     let net = &loaded.ir;
     let mut values = init::initial_params(net, &loaded.base_dir)?;
     if let Some(p) = params {
         init::read_params(net, p, &mut values)?;
     }
-    let mut sim = rgenn_runtime::cuda::CudaSimulator::build(net)?;
+    let mut sim = rgenn_runtime::sim::cuda::CudaSimulator::build(net)?;
     sim.upload(&values)?;
     Ok((loaded, sim))
 }
@@ -126,17 +132,17 @@ pub fn engine_model(
 ) -> Result<
     (
         rgenn_codegen::Loaded,
-        rgenn_runtime::init::Params,
-        Box<dyn rgenn_runtime::engine::Engine>,
+        rgenn_runtime::sim::init::Params,
+        Box<dyn rgenn_runtime::sim::engine::Engine>,
     ),
     CliError,
 > {
     use rgenn_codegen::backend::Backend;
     if backend == Backend::Cuda {
         let (loaded, sim) = cuda_model(model, params)?;
-        let mut values = rgenn_runtime::init::initial_params(&loaded.ir, &loaded.base_dir)?;
+        let mut values = rgenn_runtime::sim::init::initial_params(&loaded.ir, &loaded.base_dir)?;
         if let Some(p) = params {
-            rgenn_runtime::init::read_params(&loaded.ir, p, &mut values)?;
+            rgenn_runtime::sim::init::read_params(&loaded.ir, p, &mut values)?;
         }
         return Ok((loaded, values, Box::new(sim)));
     }

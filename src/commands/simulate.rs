@@ -1,7 +1,7 @@
 //! `rgenn simulate MODEL.yaml --data D.npz [--params P.npz] --out OUT.npz [--backend cpu|cuda|rust]`.
 
 use rgenn_runtime::data::SpikeDataset;
-use rgenn_runtime::simulate;
+use rgenn_runtime::passes::simulate;
 
 use crate::cli::SimulateArgs;
 

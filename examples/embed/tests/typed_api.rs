@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use rgenn_runtime::Simulator;
 use rgenn_runtime::data::SpikeDataset;
 use rgenn_runtime::embed::{EmbedError, Split};
-use rgenn_runtime::grad::grad;
-use rgenn_runtime::init::{initial_params, upload};
-use rgenn_runtime::loss::LossSpec;
-use rgenn_runtime::simulator::{Recording, SpikeSource};
+use rgenn_runtime::passes::grad::grad;
+use rgenn_runtime::passes::loss::LossSpec;
+use rgenn_runtime::sim::cpu::{Recording, SpikeSource};
+use rgenn_runtime::sim::init::{initial_params, upload};
 use rgenn_runtime::train::{BatchStep, state};
 
 rgenn_runtime::include_model!("sequence_detection");

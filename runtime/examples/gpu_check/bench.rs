@@ -16,10 +16,10 @@ use std::time::Instant;
 use rgenn_codegen::backend::Backend;
 use rgenn_codegen::ir::Network;
 use rgenn_codegen::ir::buffers::{Owner, Role};
-use rgenn_runtime::cuda::CudaSimulator;
-use rgenn_runtime::loss::LossSpec;
-use rgenn_runtime::simulator::TrialInput;
-use rgenn_runtime::{Simulator, cache, grad, init};
+use rgenn_runtime::passes::loss::LossSpec;
+use rgenn_runtime::sim::cpu::TrialInput;
+use rgenn_runtime::sim::cuda::CudaSimulator;
+use rgenn_runtime::{Simulator, build::cache, passes::grad, sim::init};
 
 use crate::random;
 

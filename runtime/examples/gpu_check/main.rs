@@ -96,7 +96,7 @@ fn main() -> ExitCode {
         std::env::var("CUDA_ARCH").unwrap_or_else(|_| "(default)".into()),
         o.cache.display()
     ));
-    match rgenn_runtime::nvcc::find_nvcc() {
+    match rgenn_runtime::build::nvcc::find_nvcc() {
         Ok(c) => text.push_str(&format!("- nvcc: {}\n\n", c.identity)),
         Err(e) => text.push_str(&format!("- nvcc: {e}\n\n")),
     }

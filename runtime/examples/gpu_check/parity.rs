@@ -2,7 +2,7 @@
 //! networks, each run on the CPU simulator and the CUDA simulator with the same parameters and
 //! data. Passing means: f64 forward spikes identical, readouts and traces within 1e-12 relative,
 //! gradients within 1e-9 relative; f32 spikes identical and gradients within 1e-4 relative
-//! (differences relative to each array's largest magnitude, see `rgenn_runtime::cuda::parity`).
+//! (differences relative to each array's largest magnitude, see `rgenn_runtime::sim::cuda::parity`).
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -10,12 +10,12 @@ use std::time::Instant;
 
 use rgenn_codegen::backend::Backend;
 use rgenn_codegen::ir::{Network, Precision};
-use rgenn_runtime::cache::{self, Built};
-use rgenn_runtime::cuda::parity::{self, ArrayDiff, SpikeDiff};
-use rgenn_runtime::cuda::{self, CudaSimulator};
+use rgenn_runtime::build::cache::{self, Built};
 use rgenn_runtime::data::SpikeDataset;
-use rgenn_runtime::loss::LossSpec;
-use rgenn_runtime::{Simulator, grad, init, simulate};
+use rgenn_runtime::passes::loss::LossSpec;
+use rgenn_runtime::sim::cuda::parity::{self, ArrayDiff, SpikeDiff};
+use rgenn_runtime::sim::cuda::{self, CudaSimulator};
+use rgenn_runtime::{Simulator, passes::grad, passes::simulate, sim::init};
 
 use crate::random;
 

@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use rgenn_codegen::backend::Backend;
-use rgenn_runtime::cuda::CudaSimulator;
-use rgenn_runtime::engine::Engine;
+use rgenn_runtime::sim::cuda::CudaSimulator;
+use rgenn_runtime::sim::engine::Engine;
 use rgenn_runtime::train::{self, TrainOptions, TrainSummary};
-use rgenn_runtime::{Simulator, cache, init};
+use rgenn_runtime::{Simulator, build::cache, sim::init};
 
 /// One network trained on both.
 pub struct TrainingCase {

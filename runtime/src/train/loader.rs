@@ -11,12 +11,12 @@ use std::path::Path;
 use std::sync::mpsc::sync_channel;
 use std::time::Instant;
 
-use crate::augment::EpochPlan;
+use crate::data::augment::EpochPlan;
 use crate::data::{SpikeDataset, bin_spikes};
 use crate::error::{DataError, SimError};
 use rgenn_codegen::ir::{ModelKind, Network};
 
-use crate::simulator::TrialInput;
+use crate::sim::cpu::TrialInput;
 
 /// One epoch's training examples: as stored, or augmented one at a time on demand.
 pub enum EpochExamples<'a> {

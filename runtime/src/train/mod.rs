@@ -7,8 +7,10 @@
 //! order, and a checkpoint holds everything else (parameters, Adam moments in f64, counters), so a
 //! resumed run continues exactly as an uninterrupted one.
 
+pub mod bench;
 pub mod loader;
 pub mod metrics;
+pub mod plots;
 pub mod report;
 pub mod result;
 pub mod state;
@@ -21,14 +23,14 @@ use rgenn_codegen::ir::{Network, Split, Training};
 use rgenn_codegen::rng::{self, Rng};
 
 use crate::data::SpikeDataset;
-use crate::engine::Engine;
+use crate::data::splits::{self, LoadedSplit};
 use crate::error::{DataError, SimError};
-use crate::grad::{Passes, labels};
-use crate::init::Params;
-use crate::loss::LossSpec;
-use crate::profile::Profile;
-use crate::simulator::Simulator;
-use crate::splits::{self, LoadedSplit};
+use crate::passes::grad::{Passes, labels};
+use crate::passes::loss::LossSpec;
+use crate::sim::cpu::Simulator;
+use crate::sim::engine::Engine;
+use crate::sim::init::Params;
+use crate::sim::profile::Profile;
 use metrics::{EpochRecord, Score};
 use state::{Moments, Progress};
 
@@ -97,7 +99,7 @@ impl BatchStep<'_> {
         sim: &mut E,
         steps: &mut u64,
         profile: Option<&mut Profile>,
-    ) -> Result<(Vec<crate::loss::TrialLoss>, f64, f64), SimError> {
+    ) -> Result<(Vec<crate::passes::loss::TrialLoss>, f64, f64), SimError> {
         let clock = Instant::now();
         let net = sim.network();
         let n_units = loader::input_units(net)?;
@@ -114,11 +116,11 @@ impl BatchStep<'_> {
     pub fn run_binned<E: Engine + ?Sized>(
         &self,
         sim: &mut E,
-        inputs: &[crate::simulator::TrialInput],
+        inputs: &[crate::sim::cpu::TrialInput],
         clock: Instant,
         steps: &mut u64,
         profile: Option<&mut Profile>,
-    ) -> Result<(Vec<crate::loss::TrialLoss>, f64, f64), SimError> {
+    ) -> Result<(Vec<crate::passes::loss::TrialLoss>, f64, f64), SimError> {
         let t = self.training;
         let loaded = clock.elapsed().as_secs_f64();
         let out = sim.run_batch(
@@ -365,7 +367,7 @@ pub fn train<E: Engine + ?Sized>(
         }
         // Per-epoch augmentation (`training.augment`, runtime/src/augment.rs): this epoch's
         // training examples and classes, made on demand; without it, the split as loaded.
-        let examples = match crate::augment::epoch_plan(
+        let examples = match crate::data::augment::epoch_plan(
             &net,
             &train_split.split.data,
             &train_split.labels,

@@ -6,10 +6,10 @@ use std::path::Path;
 use rgenn_codegen::ir::Delays;
 
 use crate::data::SpikeDataset;
-use crate::engine::Engine;
 use crate::error::SimError;
-use crate::init::Params;
-use crate::plots::{self, EpochMetrics};
+use crate::sim::engine::Engine;
+use crate::sim::init::Params;
+use crate::train::plots::{self, EpochMetrics};
 
 use super::metrics::EpochRecord;
 

@@ -119,7 +119,7 @@ pub fn write(path: &Path, s: &TrainSummary) -> Result<(), SimError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::init::Params;
+    use crate::sim::init::Params;
 
     fn record(epoch: u32, validation: f64, test: f64) -> EpochRecord {
         let sc = |a| {

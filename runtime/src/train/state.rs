@@ -4,13 +4,12 @@
 use std::path::Path;
 
 use rgenn_codegen::ir::buffers::{Owner, Role};
-use rgenn_codegen::ir::{Adam, Connectivity, Delays, Network, Precision};
+use rgenn_codegen::ir::{Connectivity, Delays, Network, Precision};
 
-use crate::engine::{Engine, adam_hyper};
+use crate::data::npz::{self, NpzFile, OutArray};
 use crate::error::{DataError, SimError};
-use crate::init::{Params, param_shape, sparse_rows};
-use crate::npz::{self, NpzFile, OutArray};
-use crate::simulator::{Handle, Simulator};
+use crate::sim::engine::Engine;
+use crate::sim::init::{Params, param_shape, sparse_rows};
 
 /// Adam moments of every learned parameter (empty vectors for parameters that are not learned).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -93,110 +92,6 @@ pub fn write_moments<E: Engine + ?Sized>(
         }
     }
     Ok(())
-}
-
-impl Simulator {
-    /// Sum the gradients of lanes `0..n_lanes` and take one Adam step (step `t`, from 1) on every
-    /// learned weight and delay with the given learning rates. The lanes are summed here, a block
-    /// of parameters per thread on up to `threads` threads, each block in lane order as the
-    /// generated optimiser would (so the sums do not depend on `threads`); the generated
-    /// optimiser then takes the Adam step from lane 0.
-    pub fn optimizer_step(
-        &mut self,
-        n_lanes: u32,
-        t: u64,
-        weights: (&Adam, f64),
-        delays: (&Adam, f64),
-        threads: usize,
-    ) -> Result<(), SimError> {
-        if n_lanes == 0 || n_lanes > self.network().batch_size {
-            return Err(SimError::Network(format!(
-                "optimiser step over {n_lanes} lanes rejected"
-            )));
-        }
-        self.sum_learned_gradients(n_lanes, threads);
-        let h = adam_hyper(t, weights, delays);
-        // SAFETY: valid handle; `h` holds the 12 values the generated function reads.
-        let rc = unsafe { (self.lib.optimizer_step)(self.handle, 1, h.as_ptr()) };
-        match rc {
-            0 => Ok(()),
-            -8 => Err(SimError::Network(
-                "the simulator has no adjoint pass, so it cannot be trained".into(),
-            )),
-            _ => Err(SimError::Network(format!(
-                "optimiser step over {n_lanes} lanes rejected"
-            ))),
-        }
-    }
-
-    /// Add the gradients of lanes `1..n_lanes` to lane 0's, for every learned weight and delay:
-    /// blocks of [`SUM_BLOCK`] parameters go to whichever of up to `threads` threads is free, and
-    /// each element is summed in lane order, `((g0 + g1) + g2) + ...`, whatever the threads.
-    fn sum_learned_gradients(&mut self, n_lanes: u32, threads: usize) {
-        let net = self.network().clone();
-        let mut blocks: Vec<(Handle, usize, usize, usize)> = Vec::new();
-        for (i, c) in net.connections.iter().enumerate() {
-            for (grad, moment) in [
-                (Role::WeightGrad, Role::WeightAdamM),
-                (Role::DelayGrad, Role::DelayAdamM),
-            ] {
-                if find(&net, i, moment).is_none() {
-                    continue;
-                }
-                let b = find(&net, i, grad).expect("a learned parameter has a gradient buffer");
-                let n = c.n_synapses as usize;
-                // SAFETY: valid handle and buffer index.
-                let ptr = Handle(unsafe { (self.lib.buffer)(self.handle, b as u32) });
-                blocks.extend(
-                    (0..n)
-                        .step_by(SUM_BLOCK)
-                        .map(|first| (ptr, n, first, n.min(first + SUM_BLOCK))),
-                );
-            }
-        }
-        let lanes = n_lanes as usize;
-        let precision = net.precision;
-        let sum = |&(ptr, n, first, end): &(Handle, usize, usize, usize)| {
-            // SAFETY: the buffer holds `batch_size * n` scalars (lanes >= 1 are below batch_size);
-            // each block is summed by one thread, and blocks do not overlap.
-            unsafe {
-                match precision {
-                    Precision::F32 => sum_lanes(ptr.get().cast::<f32>(), n, lanes, first, end),
-                    Precision::F64 => sum_lanes(ptr.get().cast::<f64>(), n, lanes, first, end),
-                }
-            }
-        };
-        if lanes > 1 {
-            crate::simulator::for_each_balanced(&blocks, threads, sum);
-        }
-    }
-}
-
-/// Parameters per block of the lane sum: lane 0's block (128 KiB in f32) stays in cache while
-/// the other lanes are added to it.
-const SUM_BLOCK: usize = 32768;
-
-/// `lane0[first..end] += lane_k[first..end]` for k = 1, 2, ... in order, where lane k starts `k * n`
-/// elements after `base`.
-///
-/// # Safety
-/// `base` must point to `lanes * n` valid elements that no other thread touches in `first..end`.
-unsafe fn sum_lanes<T: Copy + std::ops::AddAssign>(
-    base: *mut T,
-    n: usize,
-    lanes: usize,
-    first: usize,
-    end: usize,
-) {
-    // SAFETY: as the caller promises.
-    let dst = unsafe { std::slice::from_raw_parts_mut(base.add(first), end - first) };
-    for lane in 1..lanes {
-        // SAFETY: as the caller promises; lane k's block does not overlap lane 0's.
-        let src = unsafe { std::slice::from_raw_parts(base.add(lane * n + first), end - first) };
-        for (d, &s) in dst.iter_mut().zip(src) {
-            *d += s;
-        }
-    }
 }
 
 fn float(net: &Network, v: &[f64]) -> OutArray {
@@ -308,7 +203,7 @@ pub fn read_checkpoint(
     path: &Path,
     params: &mut Params,
 ) -> Result<(Moments, Progress), DataError> {
-    crate::init::read_params(net, path, params)?;
+    crate::sim::init::read_params(net, path, params)?;
     let mut f = NpzFile::open(path)?;
     let mut m = Moments::default();
     for c in &net.connections {

@@ -8,7 +8,7 @@ use std::path::Path;
 use rgenn_codegen::ir::Network;
 use rgenn_codegen::rng::Rng;
 use rgenn_runtime::data::SpikeDataset;
-use rgenn_runtime::{Simulator, cache, init};
+use rgenn_runtime::{Simulator, build::cache, sim::init};
 
 /// The IR of a network written inline (panics with the reports when it is invalid).
 pub fn load(yaml: &str) -> Network {

@@ -13,10 +13,10 @@ use rgenn_codegen::ir::{ModelKind, Regularisation};
 use super::CudaSimulator;
 use crate::data::SpikeDataset;
 use crate::error::{DataError, SimError};
-use crate::grad::{GradOutput, Gradients, labels};
-use crate::loss::{LossSpec, TrialLoss, trial_loss};
-use crate::simulate::{PopSpikes, SimOutput};
-use crate::simulator::{LaneRecord, Recording, SpikeSource, TrialInput};
+use crate::passes::grad::{GradOutput, Gradients, labels};
+use crate::passes::loss::{LossSpec, TrialLoss, trial_loss};
+use crate::passes::simulate::{PopSpikes, SimOutput};
+use crate::sim::cpu::{LaneRecord, Recording, SpikeSource, TrialInput};
 
 impl CudaSimulator {
     /// Run one trial per lane for `inputs` (at most `batch_size` of them): reset every lane, run
@@ -222,7 +222,7 @@ impl CudaSimulator {
                 (Some(r), None) => {
                     let tape = self.find(owner, Role::TapeCount).expect("a spike tape");
                     let counts = self.read_f64(tape)?;
-                    crate::engine::count_grad(r, &counts, size, &lanes)
+                    crate::sim::engine::count_grad(r, &counts, size, &lanes)
                 }
                 _ => vec![0.0; size],
             };

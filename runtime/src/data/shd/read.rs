@@ -207,7 +207,7 @@ pub fn read(path: &Path) -> Result<ShdFile, DataError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::shd::write_h5;
+    use crate::data::shd::write_h5;
 
     fn sample() -> SpikeDataset {
         SpikeDataset {

@@ -6,8 +6,8 @@
 
 use rgenn_codegen::ir::Network;
 
-use crate::grad::GradOutput;
-use crate::simulate::SimOutput;
+use crate::passes::grad::GradOutput;
+use crate::passes::simulate::SimOutput;
 
 /// How far one array is from its reference.
 #[derive(Clone, Debug, PartialEq)]
@@ -85,7 +85,7 @@ pub struct SpikeDiff {
     pub first: Option<String>,
 }
 
-fn trial(s: &crate::simulate::PopSpikes, k: usize) -> (&[f64], &[u32]) {
+fn trial(s: &crate::passes::simulate::PopSpikes, k: usize) -> (&[f64], &[u32]) {
     let (a, b) = (s.offsets[k] as usize, s.offsets[k + 1] as usize);
     (&s.times[a..b], &s.units[a..b])
 }

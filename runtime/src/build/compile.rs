@@ -1,7 +1,7 @@
 //! Find the compiler of a backend and build generated sources into a shared library: the C++
 //! compiler through the `cc` crate's detection (honours `CXX`), nvcc through `RGENN_NVCC`,
-//! `CUDA_PATH` or `PATH` (see [`crate::nvcc`] for its flags), rustc through `RUSTC` or `PATH`
-//! (see [`crate::rustc`]).
+//! `CUDA_PATH` or `PATH` (see [`crate::build::nvcc`] for its flags), rustc through `RUSTC` or `PATH`
+//! (see [`crate::build::rustc`]).
 
 use std::ffi::OsString;
 use std::path::Path;
@@ -37,8 +37,8 @@ const FLAGS: &[&str] = &[
 pub fn find(backend: Backend) -> Result<Compiler, BuildError> {
     match backend {
         Backend::Cpu => find_cxx(),
-        Backend::Cuda => crate::nvcc::find_nvcc(),
-        Backend::Rust => crate::rustc::find_rustc(),
+        Backend::Cuda => crate::build::nvcc::find_nvcc(),
+        Backend::Rust => crate::build::rustc::find_rustc(),
     }
 }
 

@@ -8,9 +8,9 @@ use rgenn_codegen::ir::buffers::{Owner, Role};
 use rgenn_codegen::ir::{Connection, Connectivity, Delays, Init, Network};
 use rgenn_codegen::rng::{self, Rng};
 
+use crate::data::npz::NpzFile;
 use crate::error::{DataError, SimError};
-use crate::npz::NpzFile;
-use crate::simulator::Simulator;
+use crate::sim::cpu::Simulator;
 
 /// Parameters of every connection, in f64, delays in ms.
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -6,9 +6,13 @@ use std::path::Path;
 use rgenn_codegen::backend::Backend;
 use rgenn_codegen::ir::{Buffer, Elem, Network, Precision};
 
-use crate::cache;
+mod lanes;
+mod optimizer;
+mod profiling;
+
+use crate::build::cache;
+use crate::build::library::{EntryPoints, Library};
 use crate::error::{BuildError, SimError};
-use crate::library::{EntryPoints, Library};
 
 /// One trial's input spikes for the spike-source population, already binned to steps:
 /// `step_start[n]..step_start[n + 1]` are the units firing in step `n` (each at most once).
@@ -98,12 +102,12 @@ impl Simulator {
 
     /// Build (or reuse from the cache) and load the simulator of `net` for `backend`: `cpu` (the
     /// C++ kernels) or `rust` (the same kernels as Rust, built with rustc; identical results).
-    /// The `cuda` backend runs behind its own handle, [`crate::cuda::CudaSimulator`].
+    /// The `cuda` backend runs behind its own handle, [`crate::sim::cuda::CudaSimulator`].
     pub fn build_with(net: &Network, backend: Backend) -> Result<Simulator, BuildError> {
         if backend == Backend::Cuda {
             return Err(BuildError::WrongHandle {
                 backend: backend.name(),
-                handle: "rgenn_runtime::cuda::CudaSimulator",
+                handle: "rgenn_runtime::sim::cuda::CudaSimulator",
             });
         }
         let built = cache::build(net, backend)?;

@@ -9,7 +9,7 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use crate::compile::Compiler;
+use crate::build::compile::Compiler;
 use crate::error::BuildError;
 
 /// Flags of every Rust build (the output and the source come after them).
@@ -58,7 +58,7 @@ fn not_found(detail: String) -> BuildError {
 /// Find rustc, check that it runs and knows edition 2024.
 pub fn find_rustc() -> Result<Compiler, BuildError> {
     let program = rustc_candidate(|name| std::env::var_os(name)).map_err(not_found)?;
-    let stdout = crate::compile::version_output(&program, not_found)?;
+    let stdout = crate::build::compile::version_output(&program, not_found)?;
     let line = stdout.lines().next().unwrap_or_default().trim().to_string();
     if let Some(v) = parse_version(&line)
         && v < MIN_VERSION

@@ -1,86 +1,15 @@
-//! Forward and adjoint passes over a dataset: the mean loss and the gradients of every weight and
-//! delay (what `rgenn grad` writes and what training consumes).
-//!
-//! Each batch runs its lanes forward, computes each trial's loss from its readout, writes
-//! dLoss/dReadout into the simulator and runs the adjoint pass of the same lane. Per-lane
-//! gradients are then summed on the host in lane order, so results do not depend on the number of
-//! threads.
-
-use std::path::Path;
+//! One batch on the CPU's lanes: every lane forward with its loss and dLoss/dReadout, the
+//! spike-count regulariser over the batch, then every lane's adjoint pass; lanes spread over the
+//! threads longest first, results in lane order.
 
 use rgenn_codegen::ir::buffers::{Owner, Role};
-use rgenn_codegen::ir::{Network, Precision, Regularisation};
+use rgenn_codegen::ir::{Precision, Regularisation};
 
-use crate::data::SpikeDataset;
-use crate::error::{DataError, SimError};
-use crate::init::param_shape;
-use crate::loss::{LossSpec, TrialLoss, trial_loss};
-use crate::npz::{self, OutArray};
-use crate::simulator::{Handle, Simulator};
-
-/// Gradients of the mean loss, per connection, in synapse order.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Gradients {
-    /// dL/dw.
-    pub weight: Vec<Vec<f64>>,
-    /// dL/dd, per ms.
-    pub delay: Vec<Vec<f64>>,
-}
-
-/// What a forward + backward pass over a dataset produced.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct GradOutput {
-    /// Mean loss over the trials.
-    pub loss: f64,
-    /// Fraction of trials whose predicted class is the label.
-    pub accuracy: f64,
-    /// Number of trials.
-    pub n_trials: usize,
-    /// Per-trial losses, in trial order.
-    pub trial_losses: Vec<f64>,
-    /// Gradients of the mean loss.
-    pub grads: Gradients,
-}
-
-fn find(net: &Network, owner: Owner, role: Role) -> Option<usize> {
-    net.buffers
-        .iter()
-        .position(|b| b.owner == owner && b.role == role)
-}
-
-/// The label of every trial, checked against the number of classes.
-pub fn labels(data: &SpikeDataset, path: &Path, classes: u32) -> Result<Vec<u32>, DataError> {
-    let labels = data.labels.as_ref().ok_or_else(|| DataError::Invalid {
-        path: path.to_path_buf(),
-        message: "the loss needs a class per trial, but the file has no `labels` array".into(),
-    })?;
-    labels
-        .iter()
-        .enumerate()
-        .map(|(k, &l)| {
-            u32::try_from(l)
-                .ok()
-                .filter(|&l| l < classes)
-                .ok_or_else(|| DataError::Invalid {
-                    path: path.to_path_buf(),
-                    message: format!(
-                        "trial {k} has label {l}, but the output population has {classes} neurons (labels 0..{})",
-                        classes - 1
-                    ),
-                })
-        })
-        .collect()
-}
-
-/// Which passes [`Simulator::run_loss_lanes`] runs.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Passes<'a> {
-    /// Forward only: losses and predictions (evaluation).
-    Forward,
-    /// Forward, then the adjoint pass: also gradients, with the spike-count regulariser over the
-    /// lanes when given.
-    ForwardBackward(Option<&'a Regularisation>),
-}
+use super::{Handle, Simulator};
+use crate::error::SimError;
+use crate::passes::grad::{Gradients, Passes};
+use crate::passes::loss::{LossSpec, TrialLoss, trial_loss};
+use crate::sim::engine::find;
 
 impl Simulator {
     /// [`Simulator::run_loss_lanes`] with the adjoint pass.
@@ -239,7 +168,7 @@ impl Simulator {
             let grads = match (regularisation, pop.readout) {
                 (Some(r), None) => {
                     let counts = self.read_f64(find(&net, owner, Role::TapeCount).expect("tape"));
-                    crate::engine::count_grad(r, &counts, size, lanes)
+                    crate::sim::engine::count_grad(r, &counts, size, lanes)
                 }
                 _ => vec![0.0; size],
             };
@@ -297,84 +226,7 @@ fn for_lanes_balanced<T: Send>(
         let (ca, cb) = (cost.get(a).copied(), cost.get(b).copied());
         cb.partial_cmp(&ca).unwrap_or(std::cmp::Ordering::Equal)
     });
-    crate::simulator::run_balanced(lanes, &order, threads, |&lane| run(lane))
-}
-
-/// Forward and backward over every trial of `data`: mean loss, accuracy and the gradients of the
-/// mean loss.
-pub fn grad(
-    sim: &mut Simulator,
-    data: &SpikeDataset,
-    data_path: &Path,
-    threads: usize,
-) -> Result<GradOutput, SimError> {
-    let net = sim.network().clone();
-    let spec = LossSpec::of(&net)?;
-    let labels = labels(data, data_path, spec.classes)?;
-    let input = sim.input_pop.ok_or_else(|| {
-        SimError::Network("the network has no spike-source population to feed".into())
-    })?;
-    if data.is_empty() {
-        return Err(DataError::Invalid {
-            path: data_path.to_path_buf(),
-            message: "the dataset has no trials".into(),
-        }
-        .into());
-    }
-    let n_units = net.populations[input].size;
-    let batch = net.batch_size as usize;
-    let scale = 1.0 / data.len() as f64;
-    let mut out = GradOutput {
-        n_trials: data.len(),
-        ..Default::default()
-    };
-    let mut correct = 0usize;
-    for first in (0..data.len()).step_by(batch) {
-        let trials: Vec<usize> = (first..(first + batch).min(data.len())).collect();
-        let lanes: Vec<u32> = (0..trials.len() as u32).collect();
-        for (&k, &lane) in trials.iter().zip(&lanes) {
-            let binned = data.bin(k, net.dt_ms, net.n_steps, n_units, data_path)?;
-            sim.reset(lane);
-            sim.set_input(lane, &binned)?;
-        }
-        let batch_labels: Vec<u32> = trials.iter().map(|&k| labels[k]).collect();
-        let losses = sim.run_backward_lanes(&lanes, &batch_labels, &spec, scale, threads)?;
-        for (t, &label) in losses.iter().zip(&batch_labels) {
-            out.trial_losses.push(t.loss);
-            correct += usize::from(t.prediction == label);
-        }
-        sim.add_lane_gradients(&lanes, &mut out.grads);
-    }
-    out.loss = out.trial_losses.iter().sum::<f64>() * scale;
-    out.accuracy = correct as f64 * scale;
-    Ok(out)
-}
-
-/// Write `loss` and every connection's `weight_grad` and `delay_grad` (per ms), shaped like the
-/// parameters, as an `.npz` (atomically).
-pub fn write_output(net: &Network, out: &GradOutput, path: &Path) -> Result<(), SimError> {
-    let float = |v: &[f64]| match net.precision {
-        Precision::F32 => OutArray::F32(v.iter().map(|&x| x as f32).collect()),
-        Precision::F64 => OutArray::F64(v.to_vec()),
-    };
-    let mut arrays = vec![("loss".to_string(), vec![], OutArray::F64(vec![out.loss]))];
-    for (i, c) in net.connections.iter().enumerate() {
-        let shape = param_shape(net, c);
-        arrays.push((
-            format!("{}.weight_grad", c.name),
-            shape.clone(),
-            float(&out.grads.weight[i]),
-        ));
-        arrays.push((
-            format!("{}.delay_grad", c.name),
-            shape,
-            float(&out.grads.delay[i]),
-        ));
-    }
-    npz::write(path, &arrays).map_err(|source| SimError::Write {
-        path: path.to_path_buf(),
-        source,
-    })
+    crate::sim::cpu::run_balanced(lanes, &order, threads, |&lane| run(lane))
 }
 
 #[cfg(test)]

@@ -2,9 +2,9 @@
 
 use std::path::Path;
 
+use crate::data::npz::NpzFile;
 use crate::error::DataError;
-use crate::npz::NpzFile;
-use crate::simulator::TrialInput;
+use crate::sim::cpu::TrialInput;
 
 /// A spike dataset in memory.
 #[derive(Clone, Debug, Default)]

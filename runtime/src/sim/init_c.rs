@@ -9,9 +9,9 @@ use std::fmt::Write as _;
 use rgenn_codegen::ir::buffers::{Elem, Owner, Role};
 use rgenn_codegen::ir::{Network, Precision};
 
-use crate::init::{Params, delay_steps, sparse_rows};
+use crate::sim::init::{Params, delay_steps, sparse_rows};
 
-/// The C source; `params` are the values to load (usually [`crate::init::initial_params`]).
+/// The C source; `params` are the values to load (usually [`crate::sim::init::initial_params`]).
 pub fn params_source(net: &Network, params: &Params, source: &str) -> String {
     let mut arrays = String::new();
     let mut copies = String::new();

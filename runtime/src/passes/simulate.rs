@@ -7,9 +7,9 @@ use rgenn_codegen::ir::buffers::{Owner, Role};
 use rgenn_codegen::ir::{Network, Precision};
 
 use crate::data::SpikeDataset;
+use crate::data::npz::{self, OutArray};
 use crate::error::SimError;
-use crate::npz::{self, OutArray};
-use crate::simulator::{Recording, Simulator, SpikeSource};
+use crate::sim::cpu::{Recording, Simulator, SpikeSource};
 
 /// Spikes of one population over all trials.
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -10,7 +10,7 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use crate::compile::Compiler;
+use crate::build::compile::Compiler;
 use crate::error::BuildError;
 
 /// Flags of every CUDA build besides the architectures and library folders.
@@ -105,7 +105,7 @@ fn not_found(detail: String) -> BuildError {
 /// Find nvcc, check that it runs, and decide the flags of CUDA builds.
 pub fn find_nvcc() -> Result<Compiler, BuildError> {
     let program = nvcc_candidate(|name| std::env::var_os(name)).map_err(not_found)?;
-    let stdout = crate::compile::version_output(&program, not_found)?;
+    let stdout = crate::build::compile::version_output(&program, not_found)?;
     let text = stdout.as_str();
     let version = text
         .lines()

@@ -18,10 +18,10 @@ use rgenn_codegen::backend::Backend;
 use rgenn_codegen::ir::buffers::{Owner, Role};
 use rgenn_codegen::ir::{Buffer, Elem, ModelKind, Network, Precision};
 
-use crate::cache;
+use crate::build::cache;
 use crate::error::{BuildError, SimError};
-use crate::init::{Params, delay_steps, sparse_rows};
-use crate::simulator::TrialInput;
+use crate::sim::cpu::TrialInput;
+use crate::sim::init::{Params, delay_steps, sparse_rows};
 
 pub use api::explain;
 pub use batch::{add_gradients, grad, simulate};

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use rgenn_codegen::backend::{self, Backend};
 use rgenn_codegen::ir::Network;
 
-use crate::compile;
+use crate::build::compile;
 use crate::error::BuildError;
 
 /// File name of the library inside a cache entry.

@@ -13,9 +13,9 @@ use rgenn_codegen::ir::{DataSource, DataSplit, Network, Split};
 use rgenn_codegen::rng::Rng;
 
 use crate::data::SpikeDataset;
+use crate::data::generators;
+use crate::data::npz::NpzFile;
 use crate::error::DataError;
-use crate::generators;
-use crate::npz::NpzFile;
 
 /// One split's examples and where they came from (for messages).
 #[derive(Clone, Debug)]
@@ -52,8 +52,8 @@ fn read(source: &DataSource, base_dir: &Path, which: Split) -> Result<LoadedSpli
     Ok(match source {
         DataSource::Generator { name, trials, seed } => {
             let path = PathBuf::from(format!("generator:{name}"));
-            let generated = if name == crate::synthetic::NAME {
-                Some(crate::synthetic::generate(*trials, *seed, which))
+            let generated = if name == crate::data::synthetic::NAME {
+                Some(crate::data::synthetic::generate(*trials, *seed, which))
             } else {
                 generators::generate(name, *trials, *seed, which)
             };
@@ -79,7 +79,7 @@ fn read(source: &DataSource, base_dir: &Path, which: Split) -> Result<LoadedSpli
         }
         DataSource::Shd { path } => {
             let path = base_dir.join(path);
-            let file = crate::shd::read(&path)?;
+            let file = crate::data::shd::read(&path)?;
             LoadedSplit {
                 data: file.data,
                 path,
@@ -312,7 +312,7 @@ mod tests {
             labels: Some(vec![1, 0]),
         };
         std::fs::create_dir(dir.path().join("shd")).unwrap();
-        crate::shd::write_h5::write(&dir.path().join("shd/train.h5"), &d, None).unwrap();
+        crate::data::shd::write_h5::write(&dir.path().join("shd/train.h5"), &d, None).unwrap();
         let yaml = "name: n\ndt: 1.0\nduration: 1000.0\npopulations:\n  input: {size: 700, model: spike_input}\n  out: {size: 2, model: li, readout: mean_exp}\nconnections:\n  c: {source: input, target: out, weight: 0.1}\ndata:\n  train: {shd: shd/train.h5}\n  test: {ssc: shd/absent.h5}\n";
         let model = dir.path().join("n.yaml");
         std::fs::write(&model, yaml).unwrap();
@@ -335,7 +335,8 @@ mod tests {
             offsets: vec![0, 1, 2, 3],
             labels: Some(vec![1, 0, 1]),
         };
-        crate::shd::write_h5::write(&dir.path().join("train.h5"), &d, Some(&[4, 7, 4])).unwrap();
+        crate::data::shd::write_h5::write(&dir.path().join("train.h5"), &d, Some(&[4, 7, 4]))
+            .unwrap();
         let yaml = "name: n\ndt: 1.0\nduration: 1000.0\npopulations:\n  input: {size: 700, model: spike_input}\n  out: {size: 2, model: li, readout: mean_exp}\nconnections:\n  c: {source: input, target: out, weight: 0.1}\ndata:\n  train: {shd: train.h5}\n  validation: {speaker_fold: 1}\n";
         let net = rgenn_codegen::load_str("n.yaml", yaml, dir.path())
             .unwrap()
@@ -360,7 +361,8 @@ mod cut_tests {
             labels: Some((0..12).map(|k| k % 2).collect()),
         };
         let s: Vec<i64> = (0..12).map(|k| 10 + k % 3).collect();
-        crate::shd::write_npz(&dir.join("train.npz"), &d, speakers.then_some(&s[..])).unwrap();
+        crate::data::shd::write_npz(&dir.join("train.npz"), &d, speakers.then_some(&s[..]))
+            .unwrap();
     }
 
     fn network(dir: &Path, validation: &str) -> Network {

@@ -4,12 +4,12 @@
 use std::path::Path;
 
 use crate::data::SpikeDataset;
-use crate::engine::Engine;
 use crate::error::SimError;
-use crate::grad::labels;
-use crate::init::Params;
-use crate::loss::LossSpec;
-use crate::profile::Profile;
+use crate::passes::grad::labels;
+use crate::passes::loss::LossSpec;
+use crate::sim::engine::Engine;
+use crate::sim::init::Params;
+use crate::sim::profile::Profile;
 use crate::train::BatchStep;
 use crate::train::state::write_moments;
 

@@ -7,7 +7,7 @@
 //! system libhdf5); without it, [`read`] returns an error that says how to enable it. MD5 checks of
 //! downloaded files ([`verify`]) and the `.npz` writer ([`write_npz`]) need no feature.
 //! Nothing here bins, crops or augments: that happens per trial ([`SpikeDataset::bin`]) and per
-//! epoch (`crate::augment`).
+//! epoch (`crate::data::augment`).
 
 #[cfg(feature = "hdf5")]
 mod read;
@@ -18,8 +18,8 @@ pub mod write_h5;
 use std::path::Path;
 
 use crate::data::SpikeDataset;
+use crate::data::npz::{self, OutArray};
 use crate::error::DataError;
-use crate::npz::{self, OutArray};
 
 /// Input channels of SHD and SSC (the cochlea model's 700 bushy cells).
 pub const CHANNELS: u32 = 700;

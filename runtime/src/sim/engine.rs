@@ -8,14 +8,14 @@ use std::path::Path;
 use rgenn_codegen::ir::buffers::{Owner, Role};
 use rgenn_codegen::ir::{Adam, Network, Regularisation};
 
-use crate::cuda::CudaSimulator;
 use crate::data::SpikeDataset;
 use crate::error::SimError;
-use crate::grad::{GradOutput, Passes};
-use crate::init::Params;
-use crate::loss::{LossSpec, TrialLoss};
-use crate::simulate::SimOutput;
-use crate::simulator::{Simulator, TrialInput};
+use crate::passes::grad::{GradOutput, Passes};
+use crate::passes::loss::{LossSpec, TrialLoss};
+use crate::passes::simulate::SimOutput;
+use crate::sim::cpu::{Simulator, TrialInput};
+use crate::sim::cuda::CudaSimulator;
+use crate::sim::init::Params;
 
 /// A simulator the training and evaluation drivers can run.
 pub trait Engine {
@@ -170,7 +170,7 @@ impl Engine for Simulator {
     }
 
     fn upload(&mut self, params: &Params) -> Result<(), SimError> {
-        crate::init::upload(self, params)
+        crate::sim::init::upload(self, params)
     }
 
     fn simulate(
@@ -179,7 +179,7 @@ impl Engine for Simulator {
         data_path: &Path,
         threads: usize,
     ) -> Result<SimOutput, SimError> {
-        crate::simulate::simulate(self, data, data_path, threads)
+        crate::passes::simulate::simulate(self, data, data_path, threads)
     }
 
     fn grad(
@@ -188,7 +188,7 @@ impl Engine for Simulator {
         data_path: &Path,
         threads: usize,
     ) -> Result<GradOutput, SimError> {
-        crate::grad::grad(self, data, data_path, threads)
+        crate::passes::grad::grad(self, data, data_path, threads)
     }
 
     fn set_profiling(&mut self, on: bool) {
@@ -255,7 +255,7 @@ impl Engine for CudaSimulator {
         data_path: &Path,
         _threads: usize,
     ) -> Result<SimOutput, SimError> {
-        crate::cuda::simulate(self, data, data_path)
+        crate::sim::cuda::simulate(self, data, data_path)
     }
 
     fn grad(
@@ -264,6 +264,6 @@ impl Engine for CudaSimulator {
         data_path: &Path,
         _threads: usize,
     ) -> Result<GradOutput, SimError> {
-        crate::cuda::grad(self, data, data_path)
+        crate::sim::cuda::grad(self, data, data_path)
     }
 }

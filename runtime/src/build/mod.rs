@@ -1,0 +1,9 @@
+//! Turning generated sources into a loaded library: compiler lookup ([`compile`], [`nvcc`],
+//! [`rustc`]), the content-addressed build cache ([`cache`]) and symbol loading with ABI checks
+//! ([`library`]).
+
+pub mod cache;
+pub mod compile;
+pub mod library;
+pub mod nvcc;
+pub mod rustc;

@@ -1,0 +1,153 @@
+//! Forward and adjoint passes over a dataset: the mean loss and the gradients of every weight and
+//! delay (what `rgenn grad` writes and what training consumes).
+//!
+//! Each batch runs its lanes forward, computes each trial's loss from its readout, writes
+//! dLoss/dReadout into the simulator and runs the adjoint pass of the same lane. Per-lane
+//! gradients are then summed on the host in lane order, so results do not depend on the number of
+//! threads.
+
+use std::path::Path;
+
+use rgenn_codegen::ir::{Network, Precision, Regularisation};
+
+use crate::data::SpikeDataset;
+use crate::data::npz::{self, OutArray};
+use crate::error::{DataError, SimError};
+use crate::passes::loss::LossSpec;
+use crate::sim::cpu::Simulator;
+use crate::sim::init::param_shape;
+
+/// Gradients of the mean loss, per connection, in synapse order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Gradients {
+    /// dL/dw.
+    pub weight: Vec<Vec<f64>>,
+    /// dL/dd, per ms.
+    pub delay: Vec<Vec<f64>>,
+}
+
+/// What a forward + backward pass over a dataset produced.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GradOutput {
+    /// Mean loss over the trials.
+    pub loss: f64,
+    /// Fraction of trials whose predicted class is the label.
+    pub accuracy: f64,
+    /// Number of trials.
+    pub n_trials: usize,
+    /// Per-trial losses, in trial order.
+    pub trial_losses: Vec<f64>,
+    /// Gradients of the mean loss.
+    pub grads: Gradients,
+}
+
+/// The label of every trial, checked against the number of classes.
+pub fn labels(data: &SpikeDataset, path: &Path, classes: u32) -> Result<Vec<u32>, DataError> {
+    let labels = data.labels.as_ref().ok_or_else(|| DataError::Invalid {
+        path: path.to_path_buf(),
+        message: "the loss needs a class per trial, but the file has no `labels` array".into(),
+    })?;
+    labels
+        .iter()
+        .enumerate()
+        .map(|(k, &l)| {
+            u32::try_from(l)
+                .ok()
+                .filter(|&l| l < classes)
+                .ok_or_else(|| DataError::Invalid {
+                    path: path.to_path_buf(),
+                    message: format!(
+                        "trial {k} has label {l}, but the output population has {classes} neurons (labels 0..{})",
+                        classes - 1
+                    ),
+                })
+        })
+        .collect()
+}
+
+/// Which passes [`Simulator::run_loss_lanes`] runs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Passes<'a> {
+    /// Forward only: losses and predictions (evaluation).
+    Forward,
+    /// Forward, then the adjoint pass: also gradients, with the spike-count regulariser over the
+    /// lanes when given.
+    ForwardBackward(Option<&'a Regularisation>),
+}
+
+/// Forward and backward over every trial of `data`: mean loss, accuracy and the gradients of the
+/// mean loss.
+pub fn grad(
+    sim: &mut Simulator,
+    data: &SpikeDataset,
+    data_path: &Path,
+    threads: usize,
+) -> Result<GradOutput, SimError> {
+    let net = sim.network().clone();
+    let spec = LossSpec::of(&net)?;
+    let labels = labels(data, data_path, spec.classes)?;
+    let input = sim.input_pop.ok_or_else(|| {
+        SimError::Network("the network has no spike-source population to feed".into())
+    })?;
+    if data.is_empty() {
+        return Err(DataError::Invalid {
+            path: data_path.to_path_buf(),
+            message: "the dataset has no trials".into(),
+        }
+        .into());
+    }
+    let n_units = net.populations[input].size;
+    let batch = net.batch_size as usize;
+    let scale = 1.0 / data.len() as f64;
+    let mut out = GradOutput {
+        n_trials: data.len(),
+        ..Default::default()
+    };
+    let mut correct = 0usize;
+    for first in (0..data.len()).step_by(batch) {
+        let trials: Vec<usize> = (first..(first + batch).min(data.len())).collect();
+        let lanes: Vec<u32> = (0..trials.len() as u32).collect();
+        for (&k, &lane) in trials.iter().zip(&lanes) {
+            let binned = data.bin(k, net.dt_ms, net.n_steps, n_units, data_path)?;
+            sim.reset(lane);
+            sim.set_input(lane, &binned)?;
+        }
+        let batch_labels: Vec<u32> = trials.iter().map(|&k| labels[k]).collect();
+        let losses = sim.run_backward_lanes(&lanes, &batch_labels, &spec, scale, threads)?;
+        for (t, &label) in losses.iter().zip(&batch_labels) {
+            out.trial_losses.push(t.loss);
+            correct += usize::from(t.prediction == label);
+        }
+        sim.add_lane_gradients(&lanes, &mut out.grads);
+    }
+    out.loss = out.trial_losses.iter().sum::<f64>() * scale;
+    out.accuracy = correct as f64 * scale;
+    Ok(out)
+}
+
+/// Write `loss` and every connection's `weight_grad` and `delay_grad` (per ms), shaped like the
+/// parameters, as an `.npz` (atomically).
+pub fn write_output(net: &Network, out: &GradOutput, path: &Path) -> Result<(), SimError> {
+    let float = |v: &[f64]| match net.precision {
+        Precision::F32 => OutArray::F32(v.iter().map(|&x| x as f32).collect()),
+        Precision::F64 => OutArray::F64(v.to_vec()),
+    };
+    let mut arrays = vec![("loss".to_string(), vec![], OutArray::F64(vec![out.loss]))];
+    for (i, c) in net.connections.iter().enumerate() {
+        let shape = param_shape(net, c);
+        arrays.push((
+            format!("{}.weight_grad", c.name),
+            shape.clone(),
+            float(&out.grads.weight[i]),
+        ));
+        arrays.push((
+            format!("{}.delay_grad", c.name),
+            shape,
+            float(&out.grads.delay[i]),
+        ));
+    }
+    npz::write(path, &arrays).map_err(|source| SimError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
