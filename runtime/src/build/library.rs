@@ -84,27 +84,16 @@ pub struct Library {
 impl Library {
     /// Load `path` and check its ABI version and cache key.
     pub fn load(path: &Path, cache_key: &str) -> Result<Library, BuildError> {
-        let fail = |message: String| BuildError::Load {
-            path: path.to_path_buf(),
-            message,
-        };
-        // SAFETY: the library was generated and compiled by rgenn; loading it runs no
-        // initialisers beyond the C++ runtime's.
-        let lib = unsafe { libloading::Library::new(path) }.map_err(|e| fail(e.to_string()))?;
+        let lib = Opened::open(path, "")?;
         macro_rules! sym {
-            ($name:literal, $ty:ty) => {{
+            ($name:literal, $ty:ty) => {
                 // SAFETY: the generated code defines these symbols with exactly these signatures
-                // (codegen/templates/cpu/rgenn.h.tera); the ABI version below guards against mismatches.
-                let s: libloading::Symbol<$ty> =
-                    unsafe { lib.get($name) }.map_err(|e| fail(e.to_string()))?;
-                *s
-            }};
+                // (codegen/templates/cpu/rgenn.h.tera); the ABI version guards against mismatches.
+                unsafe { lib.get::<$ty>($name) }?
+            };
         }
-        // The version first: a library of another ABI may lack some of the symbols below.
-        let abi_version = sym!(b"rgenn_abi_version", AbiVersionFn);
-        check_version(abi_version).map_err(fail)?;
         let entry = EntryPoints {
-            abi_version,
+            abi_version: lib.abi_version,
             cache_key: sym!(b"rgenn_cache_key", CacheKeyFn),
             create: sym!(b"rgenn_create", CreateFn),
             destroy: sym!(b"rgenn_destroy", DestroyFn),
@@ -118,8 +107,8 @@ impl Library {
             optimizer_step: sym!(b"rgenn_optimizer_step", OptimizerFn),
             profile: sym!(b"rgenn_profile", ProfileFn),
         };
-        check(&entry, cache_key).map_err(fail)?;
-        Ok(Library::with(entry, Some(lib)))
+        check(&entry, cache_key).map_err(|m| lib.fail(m))?;
+        Ok(Library::with(entry, Some(lib.lib)))
     }
 
     /// Use entry points linked into this program, after checking their ABI version and cache key.
@@ -146,11 +135,93 @@ impl Library {
     }
 }
 
+/// A generated simulator's shared library (CPU or CUDA), opened and with its ABI version checked,
+/// for resolving its entry points.
+pub(crate) struct Opened {
+    /// The loaded library.
+    pub lib: libloading::Library,
+    /// `rgenn_abi_version`, already checked.
+    pub abi_version: AbiVersionFn,
+    path: std::path::PathBuf,
+    hint: &'static str,
+}
+
+impl Opened {
+    /// Open `path` and check its ABI version; `hint` follows the message of a missing symbol.
+    pub fn open(path: &Path, hint: &'static str) -> Result<Opened, BuildError> {
+        // SAFETY: the library was generated and compiled by rgenn; loading it runs only the C++
+        // (and for CUDA, the CUDA) runtime's initialisers.
+        let lib = unsafe { libloading::Library::new(path) }.map_err(|e| BuildError::Load {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        // The version first: a library of another ABI may lack some of the other symbols.
+        // SAFETY: the generated code defines `rgenn_abi_version` with this signature.
+        let abi_version = unsafe { symbol::<AbiVersionFn>(&lib, b"rgenn_abi_version") };
+        let opened = |abi_version| Opened {
+            lib,
+            abi_version,
+            path: path.to_path_buf(),
+            hint,
+        };
+        let opened = match abi_version {
+            Ok(f) => opened(f),
+            Err(e) => {
+                return Err(BuildError::Load {
+                    path: path.to_path_buf(),
+                    message: format!("{e}{hint}"),
+                });
+            }
+        };
+        check_version(opened.abi_version).map_err(|m| opened.fail(m))?;
+        Ok(opened)
+    }
+
+    /// The entry point `name` as a `T`.
+    ///
+    /// # Safety
+    /// The library must define `name` with exactly the signature `T`.
+    pub unsafe fn get<T: Copy>(&self, name: &[u8]) -> Result<T, BuildError> {
+        // SAFETY: guaranteed by the caller.
+        unsafe { symbol(&self.lib, name) }.map_err(|e| self.fail(format!("{e}{}", self.hint)))
+    }
+
+    /// Check that the library was generated for `cache_key` (`rgenn_cache_key`).
+    pub fn check_key(&self, cache_key: &str) -> Result<(), BuildError> {
+        // SAFETY: the generated code defines `rgenn_cache_key` with this signature.
+        let key_fn = unsafe { self.get::<CacheKeyFn>(b"rgenn_cache_key") }?;
+        check_key(key_fn, cache_key).map_err(|m| self.fail(m))
+    }
+
+    /// A load error about this library.
+    pub fn fail(&self, message: String) -> BuildError {
+        BuildError::Load {
+            path: self.path.clone(),
+            message,
+        }
+    }
+}
+
+/// The symbol `name` of `lib` as a `T`.
+///
+/// # Safety
+/// `lib` must define `name` with exactly the signature `T`.
+unsafe fn symbol<T: Copy>(lib: &libloading::Library, name: &[u8]) -> Result<T, libloading::Error> {
+    // SAFETY: guaranteed by the caller.
+    let s: libloading::Symbol<T> = unsafe { lib.get(name) }?;
+    Ok(*s)
+}
+
 /// Check that `entry` speaks this runtime's ABI and was generated for `cache_key`.
 fn check(entry: &EntryPoints, cache_key: &str) -> Result<(), String> {
     check_version(entry.abi_version)?;
+    check_key(entry.cache_key, cache_key)
+}
+
+/// Check that `cache_key_fn` names `cache_key`.
+fn check_key(cache_key_fn: CacheKeyFn, cache_key: &str) -> Result<(), String> {
     // SAFETY: returns a pointer to a static NUL-terminated string literal.
-    let key = unsafe { CStr::from_ptr((entry.cache_key)()) }.to_string_lossy();
+    let key = unsafe { CStr::from_ptr(cache_key_fn()) }.to_string_lossy();
     if key != cache_key {
         return Err(
             "the simulator was built from a different network; delete the cache folder to rebuild"

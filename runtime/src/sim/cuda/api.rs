@@ -1,13 +1,13 @@
 //! The C functions of a generated CUDA simulator (`codegen/templates/cuda/rgenn.h.tera`), loaded from its
-//! library after checking its ABI version and cache key, and what their status codes mean.
+//! library after checking its ABI version and cache key (as `build::library` does for every
+//! simulator library), and what their status codes mean.
 //!
 //! This module only resolves symbols and explains numbers; `CudaSimulator` calls them.
 
-use std::ffi::{CStr, c_char, c_void};
+use std::ffi::c_void;
 use std::path::Path;
 
-use rgenn_codegen::backend::ABI_VERSION;
-
+use crate::build::library::Opened;
 use crate::error::BuildError;
 
 type CreateFn = unsafe extern "C" fn() -> *mut c_void;
@@ -44,41 +44,17 @@ pub(crate) struct Api {
 impl Api {
     /// Load `path`, check its ABI version and cache key, and resolve every CUDA entry point.
     pub fn load(path: &Path, cache_key: &str) -> Result<Api, BuildError> {
-        let fail = |message: String| BuildError::Load {
-            path: path.to_path_buf(),
-            message,
-        };
-        // SAFETY: the library was generated and compiled by rgenn; loading it runs only the C++
-        // and CUDA runtimes' initialisers.
-        let lib = unsafe { libloading::Library::new(path) }.map_err(|e| fail(e.to_string()))?;
+        let lib = Opened::open(
+            path,
+            " (is this a CUDA simulator? CPU libraries lack the device functions)",
+        )?;
+        lib.check_key(cache_key)?;
         macro_rules! sym {
-            ($name:literal, $ty:ty) => {{
+            ($name:literal, $ty:ty) => {
                 // SAFETY: the generated code defines these symbols with exactly these signatures
-                // (codegen/templates/cuda/rgenn.h.tera); the ABI version below guards against mismatches.
-                let s: libloading::Symbol<$ty> = unsafe { lib.get($name) }.map_err(|e| {
-                    fail(format!(
-                        "{e} (is this a CUDA simulator? CPU libraries lack the device functions)"
-                    ))
-                })?;
-                *s
-            }};
-        }
-        let abi = sym!(b"rgenn_abi_version", unsafe extern "C" fn() -> u32);
-        // SAFETY: a plain function returning a constant.
-        let version = unsafe { abi() };
-        if version != ABI_VERSION {
-            return Err(fail(format!(
-                "ABI version {version}, this rgenn needs {ABI_VERSION}; delete the cache folder to rebuild"
-            )));
-        }
-        let key_fn = sym!(b"rgenn_cache_key", unsafe extern "C" fn() -> *const c_char);
-        // SAFETY: returns a pointer to a static NUL-terminated string literal.
-        let key = unsafe { CStr::from_ptr(key_fn()) }.to_string_lossy();
-        if key != cache_key {
-            return Err(fail(
-                "the library was built from a different network; delete the cache folder to rebuild"
-                    .into(),
-            ));
+                // (codegen/templates/cuda/rgenn.h.tera); the ABI version guards against mismatches.
+                unsafe { lib.get::<$ty>($name) }?
+            };
         }
         Ok(Api {
             create: sym!(b"rgenn_create", CreateFn),
@@ -95,7 +71,7 @@ impl Api {
             optimizer_step: sym!(b"rgenn_optimizer_step", OptimizerFn),
             device_memory: sym!(b"rgenn_device_memory", MemoryFn),
             status: sym!(b"rgenn_status", AllFn),
-            _lib: lib,
+            _lib: lib.lib,
         })
     }
 }
