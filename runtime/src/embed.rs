@@ -408,9 +408,7 @@ impl<B> Model<B> {
         self.set_input(lane, input)?;
         let net = self.network();
         let find = |pop: usize, role: Role| {
-            net.buffers
-                .iter()
-                .position(|b| b.owner == Owner::Population(pop as u32) && b.role == role)
+            crate::sim::engine::find(net, Owner::Population(pop as u32), role)
         };
         let spikes = (0..net.populations.len())
             .filter_map(|p| {

@@ -23,3 +23,4 @@ pub mod train;
 pub use build::library::EntryPoints;
 pub use error::{BuildError, DataError, SimError};
 pub use sim::cpu::Simulator;
+pub use sim::open::open;

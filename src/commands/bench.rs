@@ -3,10 +3,8 @@
 
 use rgenn_codegen::backend::Backend;
 use rgenn_runtime::data::SpikeDataset;
-use rgenn_runtime::sim::engine::Engine;
 use rgenn_runtime::sim::profile::peak_rss_bytes;
 use rgenn_runtime::train::bench::{self, BenchOptions};
-use rgenn_runtime::{Simulator, sim::init};
 
 use crate::cli::BenchArgs;
 
@@ -25,15 +23,9 @@ pub fn run(args: &BenchArgs) -> Result<(), CliError> {
         net.batch_size = b;
     }
     let data = SpikeDataset::read(&args.data)?;
-    let mut params = init::initial_params(&net, &loaded.base_dir)?;
-    if let Some(p) = &args.params {
-        init::read_params(&net, p, &mut params)?;
-    }
     let backend = super::generate::backend_of(args.backend);
-    let mut sim: Box<dyn Engine> = match backend {
-        Backend::Cuda => Box::new(rgenn_runtime::sim::cuda::CudaSimulator::build(&net)?),
-        other => Box::new(Simulator::build_with(&net, other)?),
-    };
+    let (mut sim, params) =
+        rgenn_runtime::open(&net, &loaded.base_dir, backend, args.params.as_deref())?;
     let threads = threads(args.threads);
     let opts = BenchOptions {
         threads,

@@ -6,7 +6,7 @@ use rgenn_runtime::train::{self, metrics::Score};
 
 use crate::cli::EvalArgs;
 
-use super::{CliError, engine_model, print, threads};
+use super::{CliError, print, threads};
 
 fn line(name: &str, s: Score) -> String {
     format!(
@@ -18,11 +18,10 @@ fn line(name: &str, s: Score) -> String {
 
 /// Run the command.
 pub fn run(args: &EvalArgs) -> Result<(), CliError> {
-    let (loaded, _, mut sim) = engine_model(
-        &args.model,
-        Some(&args.params),
-        super::generate::backend_of(args.backend),
-    )?;
+    let loaded = rgenn_codegen::load_file(&args.model)?;
+    let backend = super::generate::backend_of(args.backend);
+    let (mut sim, _) =
+        rgenn_runtime::open(&loaded.ir, &loaded.base_dir, backend, Some(&args.params))?;
     let threads = threads(args.threads);
     if let Some(path) = &args.data {
         let data = SpikeDataset::read(path)?;

@@ -5,18 +5,24 @@ use rgenn_runtime::passes::simulate;
 
 use crate::cli::SimulateArgs;
 
-use super::{CliError, engine_model, plural, run_label, threads};
+use super::{CliError, plural, run_label, threads};
 
 /// Run the command.
 pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
     let backend = super::generate::backend_of(args.backend);
-    let (loaded, _, mut sim) = engine_model(&args.model, args.params.as_deref(), backend)?;
+    let loaded = rgenn_codegen::load_file(&args.model)?;
+    let (mut sim, _) = rgenn_runtime::open(
+        &loaded.ir,
+        &loaded.base_dir,
+        backend,
+        args.params.as_deref(),
+    )?;
     let data = SpikeDataset::read(&args.data)?;
     let threads = threads(args.threads);
     let how = run_label(backend, threads);
     let net = loaded.ir;
     let start = std::time::Instant::now();
-    let out = sim.simulate(&data, &args.data, threads)?;
+    let out = simulate::simulate(sim.as_mut(), &data, &args.data, threads)?;
     let elapsed = start.elapsed();
     simulate::write_output(&net, &out, &args.out)?;
     eprintln!(

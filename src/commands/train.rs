@@ -7,14 +7,17 @@ use rgenn_runtime::train::{self, TrainOptions, files};
 use crate::cli::TrainArgs;
 
 use super::generate::backend_of;
-use super::{CliError, engine_model, threads};
+use super::{CliError, threads};
 
 /// Run the command.
 pub fn run(args: &TrainArgs) -> Result<(), CliError> {
-    let (loaded, params, mut sim) = engine_model(
-        &args.model,
+    let loaded = rgenn_codegen::load_file(&args.model)?;
+    let backend = backend_of(args.backend);
+    let (mut sim, params) = rgenn_runtime::open(
+        &loaded.ir,
+        &loaded.base_dir,
+        backend,
         args.params.as_deref(),
-        backend_of(args.backend),
     )?;
     let opts = TrainOptions {
         epochs: args.epochs,

@@ -14,7 +14,8 @@ use crate::data::SpikeDataset;
 use crate::data::npz::{self, OutArray};
 use crate::error::{DataError, SimError};
 use crate::passes::loss::LossSpec;
-use crate::sim::cpu::Simulator;
+use crate::passes::{batches, bin_trials, input_of};
+use crate::sim::engine::Engine;
 use crate::sim::init::param_shape;
 
 /// Gradients of the mean loss, per connection, in synapse order.
@@ -65,7 +66,7 @@ pub fn labels(data: &SpikeDataset, path: &Path, classes: u32) -> Result<Vec<u32>
         .collect()
 }
 
-/// Which passes [`Simulator::run_loss_lanes`] runs.
+/// Which passes [`Engine::run_batch`] runs.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Passes<'a> {
     /// Forward only: losses and predictions (evaluation).
@@ -75,10 +76,11 @@ pub enum Passes<'a> {
     ForwardBackward(Option<&'a Regularisation>),
 }
 
-/// Forward and backward over every trial of `data`: mean loss, accuracy and the gradients of the
-/// mean loss.
-pub fn grad(
-    sim: &mut Simulator,
+/// Forward and backward over every trial of `data` on `sim`, a batch at a time: mean loss,
+/// accuracy and the gradients of the mean loss. CPU lanes run on up to `threads` threads (results
+/// never depend on it).
+pub fn grad<E: Engine + ?Sized>(
+    sim: &mut E,
     data: &SpikeDataset,
     data_path: &Path,
     threads: usize,
@@ -86,9 +88,7 @@ pub fn grad(
     let net = sim.network().clone();
     let spec = LossSpec::of(&net)?;
     let labels = labels(data, data_path, spec.classes)?;
-    let input = sim.input_pop.ok_or_else(|| {
-        SimError::Network("the network has no spike-source population to feed".into())
-    })?;
+    let input = input_of(sim)?;
     if data.is_empty() {
         return Err(DataError::Invalid {
             path: data_path.to_path_buf(),
@@ -96,29 +96,22 @@ pub fn grad(
         }
         .into());
     }
-    let n_units = net.populations[input].size;
-    let batch = net.batch_size as usize;
     let scale = 1.0 / data.len() as f64;
     let mut out = GradOutput {
         n_trials: data.len(),
         ..Default::default()
     };
     let mut correct = 0usize;
-    for first in (0..data.len()).step_by(batch) {
-        let trials: Vec<usize> = (first..(first + batch).min(data.len())).collect();
-        let lanes: Vec<u32> = (0..trials.len() as u32).collect();
-        for (&k, &lane) in trials.iter().zip(&lanes) {
-            let binned = data.bin(k, net.dt_ms, net.n_steps, n_units, data_path)?;
-            sim.reset(lane);
-            sim.set_input(lane, &binned)?;
-        }
-        let batch_labels: Vec<u32> = trials.iter().map(|&k| labels[k]).collect();
-        let losses = sim.run_backward_lanes(&lanes, &batch_labels, &spec, scale, threads)?;
-        for (t, &label) in losses.iter().zip(&batch_labels) {
+    for trials in batches(data.len(), net.batch_size as usize) {
+        let batch_labels = &labels[trials.clone()];
+        let inputs = bin_trials(&net, input, data, data_path, trials)?;
+        let backward = Passes::ForwardBackward(None);
+        let losses = sim.run_batch(&inputs, batch_labels, &spec, scale, threads, backward)?;
+        for (t, &label) in losses.iter().zip(batch_labels) {
             out.trial_losses.push(t.loss);
             correct += usize::from(t.prediction == label);
         }
-        sim.add_lane_gradients(&lanes, &mut out.grads);
+        sim.add_gradients(inputs.len() as u32, &mut out.grads)?;
     }
     out.loss = out.trial_losses.iter().sum::<f64>() * scale;
     out.accuracy = correct as f64 * scale;

@@ -1,4 +1,4 @@
-//! Run every trial of a dataset through a simulator, batch by batch, and collect spikes, readouts
+//! Run every trial of a dataset through any simulator ([`Engine`]), batch by batch, and collect spikes, readouts
 //! and recorded traces in the output format of `rgenn simulate`.
 
 use std::path::Path;
@@ -9,7 +9,9 @@ use rgenn_codegen::ir::{Network, Precision};
 use crate::data::SpikeDataset;
 use crate::data::npz::{self, OutArray};
 use crate::error::SimError;
-use crate::sim::cpu::{Recording, Simulator, SpikeSource};
+use crate::passes::{batches, bin_trials, input_of};
+use crate::sim::cpu::{Recording, SpikeSource};
+use crate::sim::engine::{Engine, find};
 
 /// Spikes of one population over all trials.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -37,63 +39,20 @@ pub struct SimOutput {
     pub n_trials: usize,
 }
 
-fn find(net: &Network, pop: usize, role: Role) -> Option<usize> {
-    net.buffers
-        .iter()
-        .position(|b| b.owner == Owner::Population(pop as u32) && b.role == role)
-}
-
-/// Run all trials of `data` (read from `data_path`) on `sim`, lanes on up to `threads` threads.
-pub fn simulate(
-    sim: &mut Simulator,
+/// Run all trials of `data` (read from `data_path`) on `sim`, a batch at a time; CPU lanes on up
+/// to `threads` threads (results never depend on it).
+pub fn simulate<E: Engine + ?Sized>(
+    sim: &mut E,
     data: &SpikeDataset,
     data_path: &Path,
     threads: usize,
 ) -> Result<SimOutput, SimError> {
     let net = sim.network().clone();
-    let input = sim.input_pop.ok_or_else(|| {
-        SimError::Network("the network has no spike-source population to feed".into())
-    })?;
-    let mut recording = Recording::default();
-    let mut out = SimOutput {
-        n_trials: data.len(),
-        ..Default::default()
-    };
-    for (i, pop) in net.populations.iter().enumerate() {
-        if let (Some(count), Some(units)) =
-            (find(&net, i, Role::SpikeCount), find(&net, i, Role::Spikes))
-        {
-            recording.spikes.push(SpikeSource {
-                count,
-                units,
-                size: pop.size,
-            });
-            out.spikes.push(PopSpikes {
-                pop: i,
-                offsets: vec![0],
-                ..Default::default()
-            });
-        }
-        for v in &pop.record {
-            let b = find(&net, i, Role::Var(v.0)).expect("every variable has a buffer");
-            recording.traces.push((b, pop.size));
-            out.traces.push((i, v.0, Vec::new()));
-        }
-        if pop.readout.is_some() {
-            out.readouts.push((i, Vec::new()));
-        }
-    }
-    let n_units = net.populations[input].size;
-    let batch = net.batch_size as usize;
-    for first in (0..data.len()).step_by(batch) {
-        let trials: Vec<usize> = (first..(first + batch).min(data.len())).collect();
-        let lanes: Vec<u32> = (0..trials.len() as u32).collect();
-        for (&k, &lane) in trials.iter().zip(&lanes) {
-            let binned = data.bin(k, net.dt_ms, net.n_steps, n_units, data_path)?;
-            sim.reset(lane);
-            sim.set_input(lane, &binned)?;
-        }
-        let records = sim.run_lanes(&lanes, threads, &recording);
+    let input = input_of(sim)?;
+    let (recording, mut out) = plan(&net, data.len());
+    for trials in batches(data.len(), net.batch_size as usize) {
+        let inputs = bin_trials(&net, input, data, data_path, trials)?;
+        let records = sim.run_recorded(&inputs, &recording, threads)?;
         for rec in records {
             for (s, spikes) in out.spikes.iter_mut().zip(rec.spikes) {
                 s.times
@@ -107,13 +66,50 @@ pub fn simulate(
         }
         // Readouts of all lanes are read once per batch; lanes are stored one after another.
         for (pop, values) in out.readouts.iter_mut() {
-            let b =
-                find(&net, *pop, Role::Readout).expect("readout populations have a readout buffer");
+            let b = find(&net, Owner::Population(*pop as u32), Role::Readout)
+                .expect("readout populations have a readout buffer");
             let size = net.populations[*pop].size as usize;
-            values.extend_from_slice(&sim.read_f64(b)[..lanes.len() * size]);
+            values.extend_from_slice(&sim.read_buffer(b)?[..inputs.len() * size]);
         }
     }
     Ok(out)
+}
+
+/// What to record of `net` (every spiking population's spikes and the variables it records) and
+/// the empty output of `n_trials` trials that collects it.
+fn plan(net: &Network, n_trials: usize) -> (Recording, SimOutput) {
+    let mut recording = Recording::default();
+    let mut out = SimOutput {
+        n_trials,
+        ..Default::default()
+    };
+    for (i, pop) in net.populations.iter().enumerate() {
+        let owner = Owner::Population(i as u32);
+        if let (Some(count), Some(units)) = (
+            find(net, owner, Role::SpikeCount),
+            find(net, owner, Role::Spikes),
+        ) {
+            recording.spikes.push(SpikeSource {
+                count,
+                units,
+                size: pop.size,
+            });
+            out.spikes.push(PopSpikes {
+                pop: i,
+                offsets: vec![0],
+                ..Default::default()
+            });
+        }
+        for v in &pop.record {
+            let b = find(net, owner, Role::Var(v.0)).expect("every variable has a buffer");
+            recording.traces.push((b, pop.size));
+            out.traces.push((i, v.0, Vec::new()));
+        }
+        if pop.readout.is_some() {
+            out.readouts.push((i, Vec::new()));
+        }
+    }
+    (recording, out)
 }
 
 /// Write `out` as the `simulate` output `.npz` (atomically).

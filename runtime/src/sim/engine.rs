@@ -1,20 +1,16 @@
 //! One interface over the simulators the drivers run: the CPU (C++ or Rust kernels, loaded or
-//! linked) [`Simulator`] and the [`CudaSimulator`]. Training and evaluation are written once
-//! against [`Engine`]; each simulator runs a batch its own way (CPU lanes on threads, CUDA lanes
-//! over the grid) and reports the same losses, gradients and parameters.
-
-use std::path::Path;
+//! linked) `Simulator` (its impl in `sim/cpu/engine_impl.rs`) and the `CudaSimulator`
+//! (`sim/cuda/engine_impl.rs`). The dataset passes (`passes/`), training and evaluation are
+//! written once against [`Engine`]; each simulator only runs a batch its own way (CPU lanes on
+//! threads, CUDA lanes over the grid) and reports the same losses, gradients and parameters.
 
 use rgenn_codegen::ir::buffers::{Owner, Role};
-use rgenn_codegen::ir::{Adam, Network, Regularisation};
+use rgenn_codegen::ir::{Adam, ModelKind, Network, Regularisation};
 
-use crate::data::SpikeDataset;
 use crate::error::SimError;
-use crate::passes::grad::{GradOutput, Passes};
+use crate::passes::grad::{Gradients, Passes};
 use crate::passes::loss::{LossSpec, TrialLoss};
-use crate::passes::simulate::SimOutput;
-use crate::sim::cpu::{Simulator, TrialInput};
-use crate::sim::cuda::CudaSimulator;
+use crate::sim::cpu::{LaneRecord, Recording, TrialInput};
 use crate::sim::init::Params;
 
 /// A simulator the training and evaluation drivers can run.
@@ -55,26 +51,28 @@ pub trait Engine {
     /// Write buffer `index` (all lanes) from f64, rounded to its type.
     fn write_buffer(&mut self, index: usize, values: &[f64]) -> Result<(), SimError>;
 
-    /// Write connectivity, weights and delays (with their step delays).
-    fn upload(&mut self, params: &Params) -> Result<(), SimError>;
+    /// Write connectivity, weights and delays (with their step delays), through
+    /// [`Engine::write_buffer`].
+    fn upload(&mut self, params: &Params) -> Result<(), SimError> {
+        crate::sim::init::upload(self, params)
+    }
 
-    /// Run every trial of `data` (read from `data_path`) forward, recording spikes, readouts and
-    /// the variables the network records (`rgenn simulate`).
-    fn simulate(
-        &mut self,
-        data: &SpikeDataset,
-        data_path: &Path,
-        threads: usize,
-    ) -> Result<SimOutput, SimError>;
+    /// The spike-source population datasets feed, if any.
+    fn input_pop(&self) -> Option<usize>;
 
-    /// Forward and backward over every trial of `data` (labelled): mean loss, accuracy and the
-    /// gradients of the mean loss (`rgenn grad`).
-    fn grad(
+    /// Run trial `inputs[i]` forward on lane `i` (from reset), copying what `recording` asks for
+    /// after every step; one record per input, in lane order. CPU lanes run on up to `threads`
+    /// threads; results never depend on it.
+    fn run_recorded(
         &mut self,
-        data: &SpikeDataset,
-        data_path: &Path,
+        inputs: &[TrialInput],
+        recording: &Recording,
         threads: usize,
-    ) -> Result<GradOutput, SimError>;
+    ) -> Result<Vec<LaneRecord>, SimError>;
+
+    /// After [`Engine::run_batch`] with the adjoint pass: add the gradients of lanes
+    /// `0..n_lanes`, summed in lane order, to `total` (which starts empty).
+    fn add_gradients(&mut self, n_lanes: u32, total: &mut Gradients) -> Result<(), SimError>;
 
     /// Turn per-phase kernel timing on or off (CPU kernels only).
     fn set_profiling(&mut self, _on: bool) {}
@@ -127,143 +125,42 @@ pub fn find(net: &Network, owner: Owner, role: Role) -> Option<usize> {
         .position(|b| b.owner == owner && b.role == role)
 }
 
-impl Engine for Simulator {
-    fn network(&self) -> &Network {
-        Simulator::network(self)
+/// An error naming the populations whose models have no adjoint, unless gradients can flow
+/// through every population of `net`.
+pub fn require_adjoint(net: &Network) -> Result<(), SimError> {
+    if net.has_backward() {
+        return Ok(());
     }
-
-    fn run_batch(
-        &mut self,
-        inputs: &[TrialInput],
-        labels: &[u32],
-        spec: &LossSpec,
-        scale: f64,
-        threads: usize,
-        passes: Passes,
-    ) -> Result<Vec<TrialLoss>, SimError> {
-        let lanes: Vec<u32> = (0..inputs.len() as u32).collect();
-        for (input, &lane) in inputs.iter().zip(&lanes) {
-            self.reset(lane);
-            self.set_input(lane, input)?;
-        }
-        self.run_loss_lanes(&lanes, labels, spec, scale, threads, passes)
-    }
-
-    fn optimizer_step(
-        &mut self,
-        n_lanes: u32,
-        t: u64,
-        weights: (&Adam, f64),
-        delays: (&Adam, f64),
-        threads: usize,
-    ) -> Result<(), SimError> {
-        Simulator::optimizer_step(self, n_lanes, t, weights, delays, threads)
-    }
-
-    fn read_buffer(&mut self, index: usize) -> Result<Vec<f64>, SimError> {
-        Ok(self.read_f64(index))
-    }
-
-    fn write_buffer(&mut self, index: usize, values: &[f64]) -> Result<(), SimError> {
-        self.write_f64(index, values);
-        Ok(())
-    }
-
-    fn upload(&mut self, params: &Params) -> Result<(), SimError> {
-        crate::sim::init::upload(self, params)
-    }
-
-    fn simulate(
-        &mut self,
-        data: &SpikeDataset,
-        data_path: &Path,
-        threads: usize,
-    ) -> Result<SimOutput, SimError> {
-        crate::passes::simulate::simulate(self, data, data_path, threads)
-    }
-
-    fn grad(
-        &mut self,
-        data: &SpikeDataset,
-        data_path: &Path,
-        threads: usize,
-    ) -> Result<GradOutput, SimError> {
-        crate::passes::grad::grad(self, data, data_path, threads)
-    }
-
-    fn set_profiling(&mut self, on: bool) {
-        Simulator::set_profiling(self, on);
-    }
-
-    fn take_profile(&mut self) -> [u64; 4] {
-        Simulator::take_profile(self)
-    }
-
-    fn forward_events(&mut self, n_lanes: u32) -> u64 {
-        let lanes: Vec<u32> = (0..n_lanes).collect();
-        Simulator::forward_events(self, &lanes)
-    }
+    let missing: Vec<String> = net
+        .populations
+        .iter()
+        .filter(|p| {
+            let m = net.model_of(p);
+            m.kind == ModelKind::Neuron && m.adjoint.is_none()
+        })
+        .map(|p| format!("`{}` ({})", p.name, net.model_of(p).name))
+        .collect();
+    Err(SimError::Network(format!(
+        "gradients cannot flow through population {}: its model has no `adjoint:` section",
+        missing.join(", ")
+    )))
 }
 
-impl Engine for CudaSimulator {
-    fn network(&self) -> &Network {
-        CudaSimulator::network(self)
-    }
+/// The spike-source population `input_pop` that datasets feed, or an error where there is none.
+pub fn input_population(input_pop: Option<usize>) -> Result<usize, SimError> {
+    input_pop.ok_or_else(|| {
+        SimError::Network("the network has no spike-source population to feed".into())
+    })
+}
 
-    fn run_batch(
-        &mut self,
-        inputs: &[TrialInput],
-        labels: &[u32],
-        spec: &LossSpec,
-        scale: f64,
-        _threads: usize,
-        passes: Passes,
-    ) -> Result<Vec<TrialLoss>, SimError> {
-        self.forward(inputs, None)?;
-        match passes {
-            Passes::Forward => self.losses(labels, spec, scale, false),
-            Passes::ForwardBackward(r) => self.backward_regularised(labels, spec, scale, r),
-        }
+/// Check that `input` fits `net`: one step boundary more than the network has steps.
+pub fn check_input(net: &Network, input: &TrialInput) -> Result<(), SimError> {
+    if input.step_start.len() == net.n_steps as usize + 1 {
+        return Ok(());
     }
-
-    fn optimizer_step(
-        &mut self,
-        n_lanes: u32,
-        t: u64,
-        weights: (&Adam, f64),
-        delays: (&Adam, f64),
-        _threads: usize,
-    ) -> Result<(), SimError> {
-        CudaSimulator::optimizer_step(self, n_lanes, &adam_hyper(t, weights, delays))
-    }
-
-    fn read_buffer(&mut self, index: usize) -> Result<Vec<f64>, SimError> {
-        self.read_f64(index)
-    }
-
-    fn write_buffer(&mut self, index: usize, values: &[f64]) -> Result<(), SimError> {
-        self.write_f64(index, values)
-    }
-
-    fn upload(&mut self, params: &Params) -> Result<(), SimError> {
-        CudaSimulator::upload(self, params)
-    }
-
-    fn simulate(
-        &mut self,
-        data: &SpikeDataset,
-        data_path: &Path,
-        _threads: usize,
-    ) -> Result<SimOutput, SimError> {
-        crate::sim::cuda::simulate(self, data, data_path)
-    }
-
-    fn grad(
-        &mut self,
-        data: &SpikeDataset,
-        data_path: &Path,
-        _threads: usize,
-    ) -> Result<GradOutput, SimError> {
-        crate::sim::cuda::grad(self, data, data_path)
-    }
+    Err(SimError::Network(format!(
+        "input has {} step boundaries, the network needs {}",
+        input.step_start.len(),
+        net.n_steps + 1
+    )))
 }

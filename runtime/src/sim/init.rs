@@ -10,7 +10,7 @@ use rgenn_codegen::rng::{self, Rng};
 
 use crate::data::npz::NpzFile;
 use crate::error::{DataError, SimError};
-use crate::sim::cpu::Simulator;
+use crate::sim::engine::{Engine, find};
 
 /// Parameters of every connection, in f64, delays in ms.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -144,39 +144,35 @@ pub fn delay_steps(delay_ms: f64, dt_ms: f64, max_steps: u32) -> u32 {
     (delay_ms / dt_ms).round().clamp(0.0, max_steps as f64) as u32
 }
 
-/// Write connectivity, weights and delays into the simulator.
-pub fn upload(sim: &mut Simulator, params: &Params) -> Result<(), SimError> {
+/// Write connectivity, weights and delays (and their step delays) into any simulator.
+pub fn upload<E: Engine + ?Sized>(sim: &mut E, params: &Params) -> Result<(), SimError> {
     let net = sim.network().clone();
     for (i, c) in net.connections.iter().enumerate() {
         let owner = Owner::Connection(i as u32);
-        let find = |role: Role| {
-            net.buffers
-                .iter()
-                .position(|b| b.owner == owner && b.role == role)
-        };
+        let find = |role: Role| find(&net, owner, role);
         if let Some(w) = find(Role::Weight) {
-            sim.write_f64(w, &params.weights[i]);
+            sim.write_buffer(w, &params.weights[i])?;
         }
         if let Some(d) = find(Role::DelayMs) {
-            sim.write_f64(d, &params.delays_ms[i]);
+            sim.write_buffer(d, &params.delays_ms[i])?;
         }
         if let Some(d) = find(Role::DelaySteps) {
             let steps: Vec<f64> = params.delays_ms[i]
                 .iter()
                 .map(|&ms| delay_steps(ms, net.dt_ms, c.max_delay_steps) as f64)
                 .collect();
-            sim.write_f64(d, &steps);
+            sim.write_buffer(d, &steps)?;
         }
         if let Some((rows, post)) = sparse_rows(&net, c) {
             let to_f = |v: Vec<u32>| v.into_iter().map(f64::from).collect::<Vec<_>>();
-            sim.write_f64(
+            sim.write_buffer(
                 find(Role::RowStart).expect("sparse connections have row starts"),
                 &to_f(rows),
-            );
-            sim.write_f64(
+            )?;
+            sim.write_buffer(
                 find(Role::PostIndex).expect("sparse connections have post indices"),
                 &to_f(post),
-            );
+            )?;
         }
     }
     Ok(())

@@ -18,11 +18,7 @@ pub fn params_source(net: &Network, params: &Params, source: &str) -> String {
     for (i, c) in net.connections.iter().enumerate() {
         let owner = Owner::Connection(i as u32);
         let mut put = |role: Role, values: Vec<f64>| {
-            let Some(index) = net
-                .buffers
-                .iter()
-                .position(|b| b.owner == owner && b.role == role)
-            else {
+            let Some(index) = crate::sim::engine::find(net, owner, role) else {
                 return;
             };
             let b = &net.buffers[index];

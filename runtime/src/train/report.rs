@@ -80,7 +80,7 @@ pub fn write_plots<E: Engine + ?Sized>(
         offsets: vec![0, data.offsets[k + 1] - data.offsets[k]],
         labels: None,
     };
-    let out = sim.simulate(&one, data_path, 1)?;
+    let out = crate::passes::simulate::simulate(sim, &one, data_path, 1)?;
     let pops: Vec<RasterPop> = out
         .spikes
         .iter()

@@ -26,9 +26,7 @@ const MOMENT_ROLES: [(Role, Role); 2] = [
 ];
 
 fn find(net: &Network, conn: usize, role: Role) -> Option<usize> {
-    net.buffers
-        .iter()
-        .position(|b| b.owner == Owner::Connection(conn as u32) && b.role == role)
+    crate::sim::engine::find(net, Owner::Connection(conn as u32), role)
 }
 
 /// The current weights and delays of `sim` (learned delays from the simulator, fixed ones from

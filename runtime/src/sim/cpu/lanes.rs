@@ -9,7 +9,7 @@ use super::{Handle, Simulator};
 use crate::error::SimError;
 use crate::passes::grad::{Gradients, Passes};
 use crate::passes::loss::{LossSpec, TrialLoss, trial_loss};
-use crate::sim::engine::find;
+use crate::sim::engine::{find, require_adjoint};
 
 impl Simulator {
     /// [`Simulator::run_loss_lanes`] with the adjoint pass.
@@ -46,34 +46,44 @@ impl Simulator {
         threads: usize,
         passes: Passes,
     ) -> Result<Vec<TrialLoss>, SimError> {
-        let net = self.network().clone();
         let (backward, regularisation) = match passes {
             Passes::Forward => (false, None),
             Passes::ForwardBackward(r) => (true, r),
         };
-        if backward && !net.has_backward() {
-            let missing: Vec<String> = net
-                .populations
-                .iter()
-                .filter(|p| {
-                    let m = net.model_of(p);
-                    m.kind == rgenn_codegen::ir::ModelKind::Neuron && m.adjoint.is_none()
-                })
-                .map(|p| format!("`{}` ({})", p.name, net.model_of(p).name))
-                .collect();
-            return Err(SimError::Network(format!(
-                "gradients cannot flow through population {}: its model has no `adjoint:` section",
-                missing.join(", ")
-            )));
+        if backward {
+            require_adjoint(self.network())?;
         }
+        // Phase 1: every lane forward, its loss and (for the adjoint pass) dLoss/dReadout.
+        let losses = self.forward_losses(lanes, labels, spec, scale, threads, backward);
+        if !backward {
+            return Ok(losses);
+        }
+        // Phase 2: the spike-count regulariser needs every lane's counts.
+        self.write_count_grads(lanes, regularisation);
+        // Phase 3: every lane's adjoint pass.
+        self.backward_lanes(lanes, threads)?;
+        Ok(losses)
+    }
+
+    /// Run each of `lanes` forward and compute its loss against its label; with `backward`, write
+    /// dLoss/dReadout scaled by `scale` into the lane's readout gradient.
+    fn forward_losses(
+        &mut self,
+        lanes: &[u32],
+        labels: &[u32],
+        spec: &LossSpec,
+        scale: f64,
+        threads: usize,
+        backward: bool,
+    ) -> Vec<TrialLoss> {
+        let net = self.network().clone();
         let out = Owner::Population(spec.output as u32);
         let readout = find(&net, out, Role::Readout).expect("output has a readout");
         let readout_grad = find(&net, out, Role::ReadoutGrad).unwrap_or(usize::MAX);
         let size = spec.classes as usize;
         let precision = net.precision;
         let n_steps = net.n_steps;
-        // Phase 1: every lane forward, its loss and (for the adjoint pass) dLoss/dReadout.
-        let losses = {
+        {
             let cost = self.lane_events(lanes, false);
             let ptr = |i: usize| Handle(unsafe { (self.lib.buffer)(self.handle, i as u32) });
             let (readout, readout_grad) = (ptr(readout), ptr(readout_grad));
@@ -115,13 +125,14 @@ impl Simulator {
                     t
                 }
             })
-        };
-        if !backward {
-            return Ok(losses);
         }
-        // Phase 2: the spike-count regulariser needs every lane's counts.
-        self.write_count_grads(lanes, regularisation);
-        // Phase 3: every lane's adjoint pass.
+    }
+
+    /// Run the adjoint pass of each of `lanes` (after [`Simulator::forward_losses`] and the count
+    /// gradients), on up to `threads` threads.
+    fn backward_lanes(&mut self, lanes: &[u32], threads: usize) -> Result<(), SimError> {
+        let net = self.network().clone();
+        let n_steps = net.n_steps;
         let cost = self.lane_events(lanes, true);
         let handle = Handle(self.handle);
         let lib = &self.lib;
@@ -150,7 +161,7 @@ impl Simulator {
                 SimError::Network("the simulator has no adjoint pass".into())
             });
         }
-        Ok(losses)
+        Ok(())
     }
 
     /// Set every hidden population's spike-count gradient from the spike counts of `lanes`:

@@ -6,6 +6,7 @@ use std::path::Path;
 use rgenn_codegen::backend::Backend;
 use rgenn_codegen::ir::{Buffer, Elem, Network, Precision};
 
+mod engine_impl;
 mod lanes;
 mod optimizer;
 mod profiling;
@@ -238,16 +239,8 @@ impl Simulator {
 
     /// Set one lane's input spikes.
     pub fn set_input(&mut self, lane: u32, input: &TrialInput) -> Result<(), SimError> {
-        let pop = self.input_pop.ok_or_else(|| {
-            SimError::Network("the network has no spike-source population to feed".into())
-        })?;
-        if input.step_start.len() != self.net.n_steps as usize + 1 {
-            return Err(SimError::Network(format!(
-                "input has {} step boundaries, the network needs {}",
-                input.step_start.len(),
-                self.net.n_steps + 1
-            )));
-        }
+        let pop = crate::sim::engine::input_population(self.input_pop)?;
+        crate::sim::engine::check_input(&self.net, input)?;
         // SAFETY: the slices outlive the call; the generated code copies them.
         let rc = unsafe {
             (self.lib.set_input)(
@@ -367,9 +360,12 @@ impl Simulator {
                     .iter()
                     .map(|&l| self.input_counts[l as usize] as f64)
                     .collect()
-            } else if let Some(b) = net.buffers.iter().position(|b| {
-                recorded && b.owner == Owner::Population(i as u32) && b.role == Role::TapeCount
-            }) {
+            } else if let Some(b) = recorded
+                .then(|| {
+                    crate::sim::engine::find(&net, Owner::Population(i as u32), Role::TapeCount)
+                })
+                .flatten()
+            {
                 let counts = self.read_f64(b);
                 let size = pop.size as usize;
                 lanes

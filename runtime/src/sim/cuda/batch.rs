@@ -1,22 +1,20 @@
 //! Whole batches on a CUDA simulator: every lane forward with one launch per kernel and step, the
 //! losses on the host (`loss.rs`), every lane backward, and the lane sums of the gradients on the
-//! GPU; plus `simulate` and `grad` over a dataset with the CPU runtime's output types.
+//! GPU. The passes over a dataset (`passes::simulate`, `passes::grad`) drive these through the
+//! `Engine` impl (`engine_impl.rs`).
 //!
 //! Trials fill lanes `0..n` of a batch; lanes beyond a short last batch get no input spikes and
 //! no loss gradient, and are left out of the sums.
 
-use std::path::Path;
-
+use rgenn_codegen::ir::Regularisation;
 use rgenn_codegen::ir::buffers::{Owner, Role};
-use rgenn_codegen::ir::{ModelKind, Regularisation};
 
 use super::CudaSimulator;
-use crate::data::SpikeDataset;
-use crate::error::{DataError, SimError};
-use crate::passes::grad::{GradOutput, Gradients, labels};
+use crate::error::SimError;
+use crate::passes::grad::Gradients;
 use crate::passes::loss::{LossSpec, TrialLoss, trial_loss};
-use crate::passes::simulate::{PopSpikes, SimOutput};
-use crate::sim::cpu::{LaneRecord, Recording, SpikeSource, TrialInput};
+use crate::sim::cpu::{LaneRecord, Recording, TrialInput};
+use crate::sim::engine::require_adjoint;
 
 impl CudaSimulator {
     /// Run one trial per lane for `inputs` (at most `batch_size` of them): reset every lane, run
@@ -124,22 +122,7 @@ impl CudaSimulator {
         scale: f64,
         regularisation: Option<&Regularisation>,
     ) -> Result<Vec<TrialLoss>, SimError> {
-        if !self.net.has_backward() {
-            let missing: Vec<String> = self
-                .net
-                .populations
-                .iter()
-                .filter(|p| {
-                    let m = self.net.model_of(p);
-                    m.kind == ModelKind::Neuron && m.adjoint.is_none()
-                })
-                .map(|p| format!("`{}` ({})", p.name, self.net.model_of(p).name))
-                .collect();
-            return Err(SimError::Network(format!(
-                "gradients cannot flow through population {}: its model has no `adjoint:` section",
-                missing.join(", ")
-            )));
-        }
+        require_adjoint(&self.net)?;
         let n = labels.len();
         let losses = self.losses(labels, spec, scale, true)?;
         self.write_count_grads(n, regularisation)?;
@@ -271,129 +254,6 @@ impl CudaSimulator {
         })?;
         self.status()
     }
-}
-
-/// The binned inputs of trials `first..first + count` of `data`.
-fn batch_inputs(
-    sim: &CudaSimulator,
-    data: &SpikeDataset,
-    data_path: &Path,
-    trials: std::ops::Range<usize>,
-) -> Result<Vec<TrialInput>, SimError> {
-    let net = &sim.net;
-    let input = sim.input_pop.ok_or_else(|| {
-        SimError::Network("the network has no spike-source population to feed".into())
-    })?;
-    let n_units = net.populations[input].size;
-    trials
-        .map(|k| Ok(data.bin(k, net.dt_ms, net.n_steps, n_units, data_path)?))
-        .collect()
-}
-
-/// Run every trial of `data` on the GPU: the same output as the CPU's `simulate::simulate`
-/// (spikes of every spiking population, readouts, recorded traces).
-pub fn simulate(
-    sim: &mut CudaSimulator,
-    data: &SpikeDataset,
-    data_path: &Path,
-) -> Result<SimOutput, SimError> {
-    let net = sim.net.clone();
-    let mut recording = Recording::default();
-    let mut out = SimOutput {
-        n_trials: data.len(),
-        ..Default::default()
-    };
-    for (i, pop) in net.populations.iter().enumerate() {
-        let owner = Owner::Population(i as u32);
-        if let (Some(count), Some(units)) = (
-            sim.find(owner, Role::SpikeCount),
-            sim.find(owner, Role::Spikes),
-        ) {
-            recording.spikes.push(SpikeSource {
-                count,
-                units,
-                size: pop.size,
-            });
-            out.spikes.push(PopSpikes {
-                pop: i,
-                offsets: vec![0],
-                ..Default::default()
-            });
-        }
-        for v in &pop.record {
-            let b = sim
-                .find(owner, Role::Var(v.0))
-                .expect("every variable has a buffer");
-            recording.traces.push((b, pop.size));
-            out.traces.push((i, v.0, Vec::new()));
-        }
-        if pop.readout.is_some() {
-            out.readouts.push((i, Vec::new()));
-        }
-    }
-    let batch = net.batch_size as usize;
-    for first in (0..data.len()).step_by(batch) {
-        let trials = first..(first + batch).min(data.len());
-        let inputs = batch_inputs(sim, data, data_path, trials)?;
-        let records = sim.forward(&inputs, Some(&recording))?;
-        for rec in records {
-            for (s, spikes) in out.spikes.iter_mut().zip(rec.spikes) {
-                s.times
-                    .extend(spikes.iter().map(|&(n, _)| n as f64 * net.dt_ms));
-                s.units.extend(spikes.iter().map(|&(_, u)| u));
-                s.offsets.push(s.units.len() as u64);
-            }
-            for (t, values) in out.traces.iter_mut().zip(rec.traces) {
-                t.2.extend(values);
-            }
-        }
-        for (pop, values) in out.readouts.iter_mut() {
-            values.extend(sim.readouts(*pop, inputs.len())?);
-        }
-    }
-    Ok(out)
-}
-
-/// Forward and backward over every trial of `data` on the GPU: mean loss, accuracy and the
-/// gradients of the mean loss, as the CPU's `grad::grad` computes them.
-pub fn grad(
-    sim: &mut CudaSimulator,
-    data: &SpikeDataset,
-    data_path: &Path,
-) -> Result<GradOutput, SimError> {
-    let net = sim.net.clone();
-    let spec = LossSpec::of(&net)?;
-    let labels = labels(data, data_path, spec.classes)?;
-    if data.is_empty() {
-        return Err(DataError::Invalid {
-            path: data_path.to_path_buf(),
-            message: "the dataset has no trials".into(),
-        }
-        .into());
-    }
-    let batch = net.batch_size as usize;
-    let scale = 1.0 / data.len() as f64;
-    let mut out = GradOutput {
-        n_trials: data.len(),
-        ..Default::default()
-    };
-    let mut correct = 0usize;
-    for first in (0..data.len()).step_by(batch) {
-        let trials = first..(first + batch).min(data.len());
-        let batch_labels = &labels[trials.clone()];
-        let inputs = batch_inputs(sim, data, data_path, trials)?;
-        sim.forward(&inputs, None)?;
-        let losses = sim.backward(batch_labels, &spec, scale)?;
-        for (t, &label) in losses.iter().zip(batch_labels) {
-            out.trial_losses.push(t.loss);
-            correct += usize::from(t.prediction == label);
-        }
-        let sums = sim.gradient_sums(inputs.len() as u32)?;
-        add_gradients(&mut out.grads, sums);
-    }
-    out.loss = out.trial_losses.iter().sum::<f64>() * scale;
-    out.accuracy = correct as f64 * scale;
-    Ok(out)
 }
 
 /// `total += part`, element by element (the first part is taken as it is).

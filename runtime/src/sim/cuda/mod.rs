@@ -1,7 +1,7 @@
 //! A safe handle on a generated CUDA simulator: build it with nvcc into the cache, load it, copy
 //! buffers between host and device, upload parameters and inputs, and run whole batches forward
-//! and backward with the batch-wide entry points (`batch.rs`: `simulate` and `grad` over a
-//! dataset, with the same outputs as the CPU's `simulate::simulate` and `grad::grad`).
+//! and backward with the batch-wide entry points (`batch.rs`), behind the drivers' `Engine`
+//! (`engine_impl.rs`), through which the dataset passes of `passes/` run it.
 //!
 //! Device buffers cannot be read through `rgenn_buffer` (it returns device pointers), so every
 //! read and write here is a whole-buffer copy (`rgenn_copy_to_host`/`_device`). Kernel launches
@@ -9,6 +9,7 @@
 
 mod api;
 mod batch;
+mod engine_impl;
 pub mod parity;
 
 use std::ffi::c_void;
@@ -19,12 +20,35 @@ use rgenn_codegen::ir::buffers::{Owner, Role};
 use rgenn_codegen::ir::{Buffer, Elem, ModelKind, Network, Precision};
 
 use crate::build::cache;
+use crate::data::SpikeDataset;
 use crate::error::{BuildError, SimError};
+use crate::passes::grad::GradOutput;
+use crate::passes::simulate::SimOutput;
 use crate::sim::cpu::TrialInput;
-use crate::sim::init::{Params, delay_steps, sparse_rows};
+use crate::sim::init::Params;
 
 pub use api::explain;
-pub use batch::{add_gradients, grad, simulate};
+pub use batch::add_gradients;
+
+/// [`crate::passes::simulate::simulate`] on the GPU: every trial of `data` forward, recording
+/// what the CPU's pass records.
+pub fn simulate(
+    sim: &mut CudaSimulator,
+    data: &SpikeDataset,
+    data_path: &Path,
+) -> Result<SimOutput, SimError> {
+    crate::passes::simulate::simulate(sim, data, data_path, 1)
+}
+
+/// [`crate::passes::grad::grad`] on the GPU: mean loss, accuracy and the gradients of the mean
+/// loss over every trial of `data`.
+pub fn grad(
+    sim: &mut CudaSimulator,
+    data: &SpikeDataset,
+    data_path: &Path,
+) -> Result<GradOutput, SimError> {
+    crate::passes::grad::grad(sim, data, data_path, 1)
+}
 
 /// Host copy of one whole buffer (all lanes), in its element type.
 #[derive(Clone, Debug, PartialEq)]
@@ -154,10 +178,7 @@ impl CudaSimulator {
 
     /// Index of the buffer of `owner` with `role`.
     pub fn find(&self, owner: Owner, role: Role) -> Option<usize> {
-        self.net
-            .buffers
-            .iter()
-            .position(|b| b.owner == owner && b.role == role)
+        crate::sim::engine::find(&self.net, owner, role)
     }
 
     /// Run one entry point and turn a non-zero status into an error naming `what`.
@@ -254,50 +275,15 @@ impl CudaSimulator {
     }
 
     /// Write connectivity, weights and delays (ms, and their step delays) to the GPU, as
-    /// `init::upload` does for the CPU simulator.
+    /// `init::upload` does for any simulator.
     pub fn upload(&mut self, params: &Params) -> Result<(), SimError> {
-        let net = self.net.clone();
-        for (i, c) in net.connections.iter().enumerate() {
-            let owner = Owner::Connection(i as u32);
-            if let Some(w) = self.find(owner, Role::Weight) {
-                self.write_f64(w, &params.weights[i])?;
-            }
-            if let Some(d) = self.find(owner, Role::DelayMs) {
-                self.write_f64(d, &params.delays_ms[i])?;
-            }
-            if let Some(d) = self.find(owner, Role::DelaySteps) {
-                let steps: Vec<f64> = params.delays_ms[i]
-                    .iter()
-                    .map(|&ms| delay_steps(ms, net.dt_ms, c.max_delay_steps) as f64)
-                    .collect();
-                self.write_f64(d, &steps)?;
-            }
-            if let Some((rows, post)) = sparse_rows(&net, c) {
-                let rows_at = self
-                    .find(owner, Role::RowStart)
-                    .expect("sparse connections have row starts");
-                let post_at = self
-                    .find(owner, Role::PostIndex)
-                    .expect("sparse connections have post indices");
-                self.copy_to_device(rows_at, &HostBuffer::U32(rows))?;
-                self.copy_to_device(post_at, &HostBuffer::U32(post))?;
-            }
-        }
-        Ok(())
+        crate::sim::init::upload(self, params)
     }
 
     /// Set one lane's input spikes (copied to the GPU).
     pub fn set_input(&mut self, lane: u32, input: &TrialInput) -> Result<(), SimError> {
-        let pop = self.input_pop.ok_or_else(|| {
-            SimError::Network("the network has no spike-source population to feed".into())
-        })?;
-        if input.step_start.len() != self.net.n_steps as usize + 1 {
-            return Err(SimError::Network(format!(
-                "input has {} step boundaries, the network needs {}",
-                input.step_start.len(),
-                self.net.n_steps + 1
-            )));
-        }
+        let pop = crate::sim::engine::input_population(self.input_pop)?;
+        crate::sim::engine::check_input(&self.net, input)?;
         let what = format!("setting the input spikes of lane {lane}");
         // SAFETY: the slices outlive the call; the generated code copies them.
         self.call(&what, |a, h| unsafe {

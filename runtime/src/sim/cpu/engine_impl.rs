@@ -1,0 +1,94 @@
+//! The CPU [`Simulator`] behind the drivers' [`Engine`]: a batch is its lanes, reset, fed and run
+//! on threads (`lanes.rs`), with gradients summed on the host in lane order.
+
+use rgenn_codegen::ir::{Adam, Network};
+
+use super::{LaneRecord, Recording, Simulator, TrialInput};
+use crate::error::SimError;
+use crate::passes::grad::{Gradients, Passes};
+use crate::passes::loss::{LossSpec, TrialLoss};
+use crate::sim::engine::Engine;
+
+impl Simulator {
+    /// Reset lanes `0..inputs.len()` and set lane `i`'s input to `inputs[i]`; the lanes.
+    fn feed(&mut self, inputs: &[TrialInput]) -> Result<Vec<u32>, SimError> {
+        let lanes: Vec<u32> = (0..inputs.len() as u32).collect();
+        for (input, &lane) in inputs.iter().zip(&lanes) {
+            self.reset(lane);
+            self.set_input(lane, input)?;
+        }
+        Ok(lanes)
+    }
+}
+
+impl Engine for Simulator {
+    fn network(&self) -> &Network {
+        Simulator::network(self)
+    }
+
+    fn run_batch(
+        &mut self,
+        inputs: &[TrialInput],
+        labels: &[u32],
+        spec: &LossSpec,
+        scale: f64,
+        threads: usize,
+        passes: Passes,
+    ) -> Result<Vec<TrialLoss>, SimError> {
+        let lanes = self.feed(inputs)?;
+        self.run_loss_lanes(&lanes, labels, spec, scale, threads, passes)
+    }
+
+    fn optimizer_step(
+        &mut self,
+        n_lanes: u32,
+        t: u64,
+        weights: (&Adam, f64),
+        delays: (&Adam, f64),
+        threads: usize,
+    ) -> Result<(), SimError> {
+        Simulator::optimizer_step(self, n_lanes, t, weights, delays, threads)
+    }
+
+    fn read_buffer(&mut self, index: usize) -> Result<Vec<f64>, SimError> {
+        Ok(self.read_f64(index))
+    }
+
+    fn write_buffer(&mut self, index: usize, values: &[f64]) -> Result<(), SimError> {
+        self.write_f64(index, values);
+        Ok(())
+    }
+
+    fn input_pop(&self) -> Option<usize> {
+        self.input_pop
+    }
+
+    fn run_recorded(
+        &mut self,
+        inputs: &[TrialInput],
+        recording: &Recording,
+        threads: usize,
+    ) -> Result<Vec<LaneRecord>, SimError> {
+        let lanes = self.feed(inputs)?;
+        Ok(self.run_lanes(&lanes, threads, recording))
+    }
+
+    fn add_gradients(&mut self, n_lanes: u32, total: &mut Gradients) -> Result<(), SimError> {
+        let lanes: Vec<u32> = (0..n_lanes).collect();
+        self.add_lane_gradients(&lanes, total);
+        Ok(())
+    }
+
+    fn set_profiling(&mut self, on: bool) {
+        Simulator::set_profiling(self, on);
+    }
+
+    fn take_profile(&mut self) -> [u64; 4] {
+        Simulator::take_profile(self)
+    }
+
+    fn forward_events(&mut self, n_lanes: u32) -> u64 {
+        let lanes: Vec<u32> = (0..n_lanes).collect();
+        Simulator::forward_events(self, &lanes)
+    }
+}
