@@ -12,25 +12,6 @@ use crate::passes::loss::{LossSpec, TrialLoss, trial_loss};
 use crate::sim::engine::{find, require_adjoint};
 
 impl Simulator {
-    /// [`Simulator::run_loss_lanes`] with the adjoint pass.
-    pub fn run_backward_lanes(
-        &mut self,
-        lanes: &[u32],
-        labels: &[u32],
-        spec: &LossSpec,
-        scale: f64,
-        threads: usize,
-    ) -> Result<Vec<TrialLoss>, SimError> {
-        self.run_loss_lanes(
-            lanes,
-            labels,
-            spec,
-            scale,
-            threads,
-            Passes::ForwardBackward(None),
-        )
-    }
-
     /// Run the trial set up on each of `lanes` forward and compute its loss against `labels` (one
     /// per lane); with [`Passes::ForwardBackward`] also its adjoint pass, with dLoss/dReadout
     /// scaled by `scale` (1 / number of trials for a mean), after which the lanes' gradient
