@@ -5,6 +5,7 @@ use rgenn_codegen::ir::Split;
 use rgenn_runtime::train::{self, TrainOptions, files};
 
 use crate::cli::TrainArgs;
+use crate::progress::Printer;
 
 use super::generate::backend_of;
 use super::{CliError, engine_model, threads};
@@ -24,7 +25,14 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
         progress: !args.quiet,
         profile: args.profile,
     };
-    let summary = train::train(sim.as_mut(), &args.model, &loaded.base_dir, params, &opts)?;
+    let summary = train::train_with(
+        sim.as_mut(),
+        &args.model,
+        &loaded.base_dir,
+        params,
+        &opts,
+        &mut Printer::stderr(),
+    )?;
     let last = summary.records.last();
     let chosen_by = match summary.selection {
         Some(Split::Validation) => "validation accuracy",
