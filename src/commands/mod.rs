@@ -83,7 +83,7 @@ pub fn build_model_with(
     backend: rgenn_codegen::backend::Backend,
 ) -> Result<Built, CliError> {
     use rgenn_runtime::sim::init;
-    let loaded = rgenn_codegen::load_file(model)?;
+    let loaded = rgenn_runtime::load_network(model)?;
     let net = &loaded.ir;
     let mut values = init::initial_params(net, &loaded.base_dir)?;
     if let Some(p) = params {
@@ -111,7 +111,7 @@ pub fn cuda_model(
     CliError,
 > {
     use rgenn_runtime::sim::init;
-    let loaded = rgenn_codegen::load_file(model)?;
+    let loaded = rgenn_runtime::load_network(model)?;
     let net = &loaded.ir;
     let mut values = init::initial_params(net, &loaded.base_dir)?;
     if let Some(p) = params {
