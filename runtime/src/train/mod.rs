@@ -193,6 +193,14 @@ pub fn epoch_order(net: &Network, n: usize, epoch: u32, shuffle: bool) -> Vec<us
     order
 }
 
+/// A failed write of `path` (a run folder's file or plot) as a [`SimError`].
+fn write_err(path: &Path) -> impl FnOnce(std::io::Error) -> SimError + '_ {
+    move |source| SimError::Write {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
 /// One line per epoch: losses, accuracies and speed.
 pub fn describe(r: &EpochRecord, epochs: u32) -> String {
     let mut s = format!(

@@ -10,7 +10,9 @@ use super::evaluate::{Ready, evaluate, ready, ready_split};
 use super::metrics::{self, EpochRecord, Score};
 use super::observer::{BatchProgress, EarlyStop, EpochProfile, Observer, RunStart, Silent};
 use super::state::{self, Moments, Progress};
-use super::{BatchStep, TrainOptions, TrainSummary, epoch_order, files, loader, report, result};
+use super::{
+    BatchStep, TrainOptions, TrainSummary, epoch_order, files, loader, report, result, write_err,
+};
 use crate::data::splits;
 use crate::error::SimError;
 use crate::passes::loss::LossSpec;
@@ -45,13 +47,6 @@ fn training(net: &Network) -> Result<&Training, SimError> {
     net.run.training.as_ref().ok_or_else(|| {
         SimError::Network("the network has no `training:` section (loss, optimiser, epochs)".into())
     })
-}
-
-fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> SimError + '_ {
-    move |source| SimError::Write {
-        path: path.to_path_buf(),
-        source,
-    }
 }
 
 /// Train `sim` (built from `net`, whose file is `model_path`, with data paths relative to
@@ -168,11 +163,11 @@ fn setup(
     let test = ready(&net, base_dir, Split::Test, spec.classes)?;
     let epochs = opts.epochs.unwrap_or(training.epochs);
     let dir = &opts.out_dir;
-    std::fs::create_dir_all(dir).map_err(io_err(dir))?;
-    let model_text = std::fs::read(model_path).map_err(io_err(model_path))?;
-    crate::fsutil::write_atomic(&dir.join(files::MODEL), &model_text).map_err(io_err(dir))?;
+    std::fs::create_dir_all(dir).map_err(write_err(dir))?;
+    let model_text = std::fs::read(model_path).map_err(write_err(model_path))?;
+    crate::fsutil::write_atomic(&dir.join(files::MODEL), &model_text).map_err(write_err(dir))?;
     crate::fsutil::write_atomic(&dir.join(files::IR), net.to_json().as_bytes())
-        .map_err(io_err(dir))?;
+        .map_err(write_err(dir))?;
     let (selection, protocol) = if validation.is_some() {
         let p = tv.protocol.expect("a validation split has a protocol");
         (Some(Split::Validation), p)
