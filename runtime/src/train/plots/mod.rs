@@ -7,8 +7,8 @@
 //! Must not panic on odd data: non-finite values and values beyond ±1e100 are skipped, empty inputs
 //! give labelled empty panels, and every failure is an `std::io::Error` with a message.
 //!
-//! This file lays out the figures; [`panels`] draws their panels, on the drawing primitives of
-//! [`canvas`] (rendering and encoding, font, axis ranges and tick labels, titles and notes).
+//! This file lays out the figures; `panels.rs` draws their panels, on the drawing primitives of
+//! `canvas.rs` (rendering and encoding, font, axis ranges and tick labels, titles and notes).
 
 mod canvas;
 mod panels;
