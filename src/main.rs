@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod progress;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -12,8 +13,6 @@ use commands::CliError;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    // Networks without `duration:` take it from their data (codegen reads no files itself).
-    rgenn_runtime::data::splits::register_data_extent();
     let result = match cli.command {
         cli::Command::Check(args) => commands::check::run(&args),
         cli::Command::Generate(args) => commands::generate::run(&args),

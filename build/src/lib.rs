@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 pub use rgenn_codegen::backend::Backend;
 use rgenn_codegen::backend::bindings::{self, Linkage};
 use rgenn_codegen::backend::{self as codegen_backend, GeneratedFile, RenderError};
-use rgenn_codegen::{LoadError, Loaded};
+use rgenn_codegen::{DataExtent, LoadError, LoadOptions, Loaded};
 
 /// Why generating or compiling failed. `Debug` prints the same text as `Display`, so a build
 /// script's `fn main() -> Result<(), rgenn_build::Error>` shows the full report.
@@ -102,6 +102,7 @@ pub struct Builder {
     out_dir: Option<PathBuf>,
     module: Option<String>,
     cargo: bool,
+    data_extent: Option<DataExtent>,
 }
 
 impl Builder {
@@ -113,6 +114,7 @@ impl Builder {
             out_dir: None,
             module: None,
             cargo: true,
+            data_extent: None,
         }
     }
 
@@ -142,12 +144,25 @@ impl Builder {
         self
     }
 
+    /// Let a network without `duration:` take its trial length from its data, read by `reader`
+    /// (the latest spike time over the `data:` splits), e.g.
+    /// `rgenn_runtime::data::splits::latest_spike_ms` with rgenn-runtime as a build dependency.
+    /// Without one (the default), such a network is an error: rgenn-build reads no data files.
+    pub fn data_extent(mut self, reader: DataExtent) -> Builder {
+        self.data_extent = Some(reader);
+        self
+    }
+
     /// Validate, generate and compile.
     pub fn generate(self) -> Result<Generated, Error> {
         if self.cargo {
             println!("cargo:rerun-if-changed={}", self.network.display());
         }
-        let loaded = rgenn_codegen::load_file(&self.network).map_err(|e| load_error(&e))?;
+        let options = LoadOptions {
+            data_extent: self.data_extent,
+        };
+        let loaded =
+            rgenn_codegen::load_file_with(&self.network, &options).map_err(|e| load_error(&e))?;
         // Built-in models are named `models/<name>.yaml` but live inside rgenn: only files that
         // exist count.
         let inputs: Vec<PathBuf> = loaded

@@ -86,3 +86,23 @@ fn outside_a_build_script_without_out_dir_is_an_error() {
     assert!(matches!(err, Error::NoOutDir), "{err}");
     assert!(err.to_string().contains("build script"));
 }
+
+#[test]
+fn without_duration_the_builder_needs_a_data_reader() {
+    fn twelve_ms(_: &[rgenn_codegen::ir::DataSplit], _: &std::path::Path) -> Result<f64, String> {
+        Ok(12.0)
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("net.yaml");
+    let text = network("li").replace("duration: 5.0\n", "") + "data:\n  train: {npz: train.npz}\n";
+    std::fs::write(&path, text).unwrap();
+    let builder = Builder::new(&path)
+        .backend(Backend::Rust)
+        .out_dir(dir.path().join("out"))
+        .cargo_metadata(false);
+    let err = builder.clone().generate().unwrap_err();
+    assert!(err.to_string().contains("`duration` is not given"), "{err}");
+    let generated = builder.data_extent(twelve_ms).generate().unwrap();
+    let ir = std::fs::read_to_string(generated.dir.join("network.json")).unwrap();
+    assert!(ir.contains("\"n_steps\": 13"), "{ir}");
+}

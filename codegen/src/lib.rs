@@ -16,4 +16,5 @@ pub mod validate;
 pub mod yaml;
 
 pub use diag::LoadError;
-pub use validate::{Loaded, load_file, load_str};
+pub use validate::duration::DataExtent;
+pub use validate::{LoadOptions, Loaded, load_file, load_file_with, load_str, load_str_with};

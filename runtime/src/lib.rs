@@ -1,5 +1,6 @@
 //! rgenn-runtime: build generated sources into a cached library, load it and drive the
-//! simulation. Knows nothing about YAML: it works from the IR.
+//! simulation. Knows nothing about YAML: it works from the IR, and loads networks through
+//! rgenn-codegen ([`load_network`], which lets a network without `duration:` take it from its data).
 //!
 //! The crate is laid out in rooms, one concept per file:
 //! - [`build`]: find a compiler (C++, nvcc, rustc), compile, cache and load a simulator library;
@@ -21,6 +22,7 @@ pub mod sim;
 pub mod train;
 
 pub use build::library::EntryPoints;
+pub use data::splits::{load_network, load_network_str};
 pub use error::{BuildError, DataError, SimError};
 pub use sim::cpu::Simulator;
 pub use sim::open::open;

@@ -12,7 +12,7 @@ use super::{CliError, print, threads};
 
 /// Run the command.
 pub fn run(args: &BenchArgs) -> Result<(), CliError> {
-    let loaded = rgenn_codegen::load_file(&args.model)?;
+    let loaded = rgenn_runtime::load_network(&args.model)?;
     let mut net = loaded.ir.clone();
     if let Some(b) = args.batch {
         if b == 0 {

@@ -7,7 +7,7 @@ use super::{CliError, print};
 
 /// Run the command.
 pub fn run(args: &BuildArgs) -> Result<(), CliError> {
-    let loaded = rgenn_codegen::load_file(&args.model)?;
+    let loaded = rgenn_runtime::load_network(&args.model)?;
     let built = rgenn_runtime::build::cache::build(&loaded.ir, backend_of(args.backend))?;
     let how = if built.compiled {
         "compiled"

@@ -6,6 +6,6 @@ use super::{CliError, print};
 
 /// Run the command.
 pub fn run(args: &CheckArgs) -> Result<(), CliError> {
-    let loaded = rgenn_codegen::load_file(&args.model)?;
+    let loaded = rgenn_runtime::load_network(&args.model)?;
     print(&rgenn_codegen::summary::render(&loaded.ir))
 }

@@ -18,7 +18,7 @@ fn line(name: &str, s: Score) -> String {
 
 /// Run the command.
 pub fn run(args: &EvalArgs) -> Result<(), CliError> {
-    let loaded = rgenn_codegen::load_file(&args.model)?;
+    let loaded = rgenn_runtime::load_network(&args.model)?;
     let backend = super::generate::backend_of(args.backend);
     let (mut sim, _) =
         rgenn_runtime::open(&loaded.ir, &loaded.base_dir, backend, Some(&args.params))?;

@@ -18,7 +18,7 @@ pub fn backend_of(arg: BackendArg) -> backend::Backend {
 
 /// Run the command.
 pub fn run(args: &GenerateArgs) -> Result<(), CliError> {
-    let loaded = rgenn_codegen::load_file(&args.model)?;
+    let loaded = rgenn_runtime::load_network(&args.model)?;
     let Some(out) = args.out.as_ref().filter(|_| !args.emit_ir) else {
         let mut json = loaded.ir.to_json();
         json.push('\n');

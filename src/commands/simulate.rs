@@ -10,7 +10,7 @@ use super::{CliError, plural, run_label, threads};
 /// Run the command.
 pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
     let backend = super::generate::backend_of(args.backend);
-    let loaded = rgenn_codegen::load_file(&args.model)?;
+    let loaded = rgenn_runtime::load_network(&args.model)?;
     let (mut sim, _) = rgenn_runtime::open(
         &loaded.ir,
         &loaded.base_dir,

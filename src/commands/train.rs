@@ -5,13 +5,14 @@ use rgenn_codegen::ir::Split;
 use rgenn_runtime::train::{self, TrainOptions, files};
 
 use crate::cli::TrainArgs;
+use crate::progress::Printer;
 
 use super::generate::backend_of;
 use super::{CliError, threads};
 
 /// Run the command.
 pub fn run(args: &TrainArgs) -> Result<(), CliError> {
-    let loaded = rgenn_codegen::load_file(&args.model)?;
+    let loaded = rgenn_runtime::load_network(&args.model)?;
     let backend = backend_of(args.backend);
     let (mut sim, params) = rgenn_runtime::open(
         &loaded.ir,
@@ -27,7 +28,14 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
         progress: !args.quiet,
         profile: args.profile,
     };
-    let summary = train::train(sim.as_mut(), &args.model, &loaded.base_dir, params, &opts)?;
+    let summary = train::train_with(
+        sim.as_mut(),
+        &args.model,
+        &loaded.base_dir,
+        params,
+        &opts,
+        &mut Printer::stderr(),
+    )?;
     let last = summary.records.last();
     let chosen_by = match summary.selection {
         Some(Split::Validation) => "validation accuracy",

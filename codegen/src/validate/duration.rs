@@ -1,14 +1,14 @@
 //! The trial length when `duration:` is absent: taken from the data.
 //!
-//! Codegen reads no data files, so the runtime registers a reader ([`set_data_extent`]) that
-//! returns the latest spike time over the network's `data:` splits; `rgenn` does so at start-up.
-//! The trial then has `n_steps = floor(t_max / dt + 1e-9) + 1` steps, the fewest that keep the
-//! latest spike under the binning rule (a spike at `t` fires in step `floor(t / dt + 1e-9)`), and
-//! `duration = n_steps * dt`. Without a registered reader (a `build.rs` using codegen alone), or
-//! without data, a missing `duration:` is an error reported at `dt:`.
+//! Codegen reads no data files, so the program loading the network passes a reader
+//! ([`DataExtent`], in [`super::LoadOptions`]) that returns the latest spike time over the
+//! network's `data:` splits; the runtime's `load_network` (used by `rgenn`) does. The trial then
+//! has `n_steps = floor(t_max / dt + 1e-9) + 1` steps, the fewest that keep the latest spike under
+//! the binning rule (a spike at `t` fires in step `floor(t / dt + 1e-9)`), and
+//! `duration = n_steps * dt`. Without a reader ([`super::load_file`], a `build.rs` using codegen
+//! alone), or without data, a missing `duration:` is an error reported at `dt:`.
 
 use std::path::Path;
-use std::sync::OnceLock;
 
 use crate::diag::Diagnostic;
 use crate::ir;
@@ -19,13 +19,6 @@ use super::Cx;
 /// Returns the latest spike time in ms over `splits` (file paths relative to the folder given),
 /// or a message saying why it cannot.
 pub type DataExtent = fn(&[ir::DataSplit], &Path) -> Result<f64, String>;
-
-static DATA_EXTENT: OnceLock<DataExtent> = OnceLock::new();
-
-/// Register the reader used when `duration:` is absent (the first registration wins).
-pub fn set_data_extent(f: DataExtent) {
-    let _ = DATA_EXTENT.set(f);
-}
 
 /// Steps for a latest spike at `t_max_ms`: the fewest that keep it.
 pub fn steps_for(t_max_ms: f64, dt_ms: f64) -> f64 {
@@ -57,7 +50,7 @@ pub(crate) fn from_data(
         ));
         return None;
     }
-    let Some(reader) = DATA_EXTENT.get() else {
+    let Some(reader) = cx.data_extent else {
         cx.error(missing(
             "this program reads no data files; add `duration: MS`, or use the rgenn CLI or runtime, which take it from the latest spike",
         ));
@@ -87,5 +80,33 @@ pub(crate) fn from_data(
             );
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::ir::DataSplit;
+    use crate::{LoadOptions, load_str, load_str_with};
+
+    const NET: &str = "name: n\ndt: 0.5\npopulations:\n  input: {size: 1, model: spike_input}\n  out: {size: 2, model: li, readout: max}\nconnections:\n  c: {source: input, target: out, weight: 0.1}\ndata:\n  train: {npz: train.npz}\n";
+
+    fn eleven_ms(_: &[DataSplit], _: &Path) -> Result<f64, String> {
+        Ok(11.0)
+    }
+
+    #[test]
+    fn the_data_reader_is_an_explicit_load_option() {
+        let options = LoadOptions {
+            data_extent: Some(eleven_ms),
+        };
+        let net = load_str_with("n.yaml", NET, Path::new("."), &options)
+            .unwrap()
+            .ir;
+        // 11 ms at dt 0.5 ms lies in step 22, so 23 steps.
+        assert_eq!((net.n_steps, net.duration_ms), (23, 11.5));
+        let e = format!("{:?}", load_str("n.yaml", NET, Path::new(".")).unwrap_err());
+        assert!(e.contains("this program reads no data files"), "{e}");
     }
 }

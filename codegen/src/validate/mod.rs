@@ -2,7 +2,9 @@
 //!
 //! Every problem is reported with its YAML position, and all problems are collected before
 //! returning. Lowering also decides every size: step delays, ring lengths, synapse counts,
-//! derived params and buffers. Entry points: [`load_file`] and [`load_str`].
+//! derived params and buffers. Entry points: [`load_file`] and [`load_str`], and with
+//! [`LoadOptions`] (how to read the trial length from the data) [`load_file_with`] and
+//! [`load_str_with`].
 
 mod adjoint;
 mod connections;
@@ -31,20 +33,46 @@ pub struct Loaded {
     pub base_dir: PathBuf,
 }
 
-/// Read, parse and validate a network file.
+/// How to load a network: what lowering may ask of the program around it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LoadOptions {
+    /// Reads the latest spike time from the network's `data:`, for a network without
+    /// `duration:` (see [`duration`]). `None` (codegen reads no data files itself): such a
+    /// network is an error. The runtime provides one (`rgenn_runtime::load_network`).
+    pub data_extent: Option<duration::DataExtent>,
+}
+
+/// Read, parse and validate a network file, reading no data files (a network without
+/// `duration:` is an error; see [`load_file_with`]).
 pub fn load_file(path: &Path) -> Result<Loaded, LoadError> {
+    load_file_with(path, &LoadOptions::default())
+}
+
+/// Read, parse and validate a network file with `options`.
+pub fn load_file_with(path: &Path, options: &LoadOptions) -> Result<Loaded, LoadError> {
     let text = std::fs::read_to_string(path).map_err(|e| LoadError::Io {
         path: path.display().to_string(),
         message: e.to_string(),
     })?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    load_str(&path.display().to_string(), &text, &base)
+    load_str_with(&path.display().to_string(), &text, &base, options)
 }
 
 /// Parse and validate network YAML `text` shown to the user as `name`; relative paths in it are
-/// resolved against `base_dir`.
+/// resolved against `base_dir`. Reads no data files (see [`load_str_with`]).
 pub fn load_str(name: &str, text: &str, base_dir: &Path) -> Result<Loaded, LoadError> {
+    load_str_with(name, text, base_dir, &LoadOptions::default())
+}
+
+/// [`load_str`] with `options`.
+pub fn load_str_with(
+    name: &str,
+    text: &str,
+    base_dir: &Path,
+    options: &LoadOptions,
+) -> Result<Loaded, LoadError> {
     let mut cx = Cx {
+        data_extent: options.data_extent,
         sources: SourceMap::default(),
         diags: Diagnostics::default(),
         base_dir: base_dir.to_path_buf(),
@@ -72,6 +100,8 @@ pub fn load_str(name: &str, text: &str, base_dir: &Path) -> Result<Loaded, LoadE
 
 /// State shared by the lowering passes.
 pub(crate) struct Cx {
+    /// Reads the trial length from the data when `duration:` is absent.
+    pub data_extent: Option<duration::DataExtent>,
     pub sources: SourceMap,
     pub diags: Diagnostics,
     pub base_dir: PathBuf,

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use rgenn_codegen::ir::{DataSource, DataSplit, Network, Split};
 use rgenn_codegen::rng::Rng;
+use rgenn_codegen::{LoadError, LoadOptions, Loaded};
 
 use crate::data::SpikeDataset;
 use crate::data::generators;
@@ -127,10 +128,23 @@ pub fn latest_spike_ms(data: &[DataSplit], base_dir: &Path) -> Result<f64, Strin
     latest.ok_or_else(|| "the data has no spikes".to_string())
 }
 
-/// Let networks without `duration:` take it from their data (see [`latest_spike_ms`]); called
-/// once by programs that load networks (the `rgenn` CLI does at start-up).
-pub fn register_data_extent() {
-    rgenn_codegen::validate::duration::set_data_extent(latest_spike_ms);
+/// Load options under which a network without `duration:` takes it from its data (see
+/// [`latest_spike_ms`]).
+pub fn load_options() -> LoadOptions {
+    LoadOptions {
+        data_extent: Some(latest_spike_ms),
+    }
+}
+
+/// Read, parse and validate a network file; without `duration:`, the trial length comes from
+/// the data ([`load_options`]). What the `rgenn` CLI loads networks with.
+pub fn load_network(path: &Path) -> Result<Loaded, LoadError> {
+    rgenn_codegen::load_file_with(path, &load_options())
+}
+
+/// [`load_network`] from YAML `text` shown as `name`, its paths relative to `base_dir`.
+pub fn load_network_str(name: &str, text: &str, base_dir: &Path) -> Result<Loaded, LoadError> {
+    rgenn_codegen::load_str_with(name, text, base_dir, &load_options())
 }
 
 /// The split `which` of `net` (paths relative to `base_dir`), or `None` when the YAML has none.
@@ -425,14 +439,13 @@ mod cut_tests {
     fn without_duration_the_trial_ends_one_step_after_the_latest_spike() {
         let dir = tempfile::tempdir().unwrap();
         write_dataset(dir.path(), false); // latest spike at 11 ms
-        register_data_extent();
         let yaml = |dt: &str, duration: &str| {
             format!(
                 "name: n\ndt: {dt}\n{duration}populations:\n  input: {{size: 1, model: spike_input}}\n  out: {{size: 2, model: li, readout: max}}\nconnections:\n  c: {{source: input, target: out, weight: 0.1}}\ndata:\n  train: {{npz: train.npz}}\n  validation: {{held_out: 0.5}}\n"
             )
         };
         let net = |dt: &str, d: &str| {
-            rgenn_codegen::load_str("n.yaml", &yaml(dt, d), dir.path())
+            load_network_str("n.yaml", &yaml(dt, d), dir.path())
                 .map(|l| (l.ir.n_steps, l.ir.duration_ms))
         };
         // 11 ms at dt 1 ms lies in step 11, so 12 steps; at dt 0.5 ms in step 22, so 23 steps.

@@ -12,6 +12,7 @@ use crate::sim::init::Params;
 use crate::train::plots::{self, EpochMetrics};
 
 use super::metrics::EpochRecord;
+use super::write_err;
 
 /// A population in the raster: name, size and `(time ms, unit)` spikes.
 type RasterPop = (String, u32, Vec<(f64, u32)>);
@@ -24,13 +25,6 @@ pub mod files {
     pub const DELAYS: &str = "delays.png";
     /// Spikes of one example.
     pub const RASTER: &str = "raster.png";
-}
-
-fn plot_err(path: &Path) -> impl FnOnce(std::io::Error) -> SimError + '_ {
-    move |source| SimError::Write {
-        path: path.to_path_buf(),
-        source,
-    }
 }
 
 /// Write the run's plots into `dir`; `example` is the trial whose spikes the raster shows.
@@ -53,7 +47,7 @@ pub fn write_plots<E: Engine + ?Sized>(
         })
         .collect();
     let path = dir.join(files::CURVES);
-    plots::learning_curves(&path, &net.name, &rows).map_err(plot_err(&path))?;
+    plots::learning_curves(&path, &net.name, &rows).map_err(write_err(&path))?;
 
     let delays: Vec<(String, Vec<f64>, f64)> = net
         .connections
@@ -70,7 +64,7 @@ pub fn write_plots<E: Engine + ?Sized>(
         .collect();
     if !delays.is_empty() {
         let path = dir.join(files::DELAYS);
-        plots::delay_histograms(&path, &delays).map_err(plot_err(&path))?;
+        plots::delay_histograms(&path, &delays).map_err(write_err(&path))?;
     }
 
     let (data, k, data_path) = example;
@@ -97,5 +91,5 @@ pub fn write_plots<E: Engine + ?Sized>(
         .collect();
     let path = dir.join(files::RASTER);
     let title = format!("{}: example {k} after training", net.name);
-    plots::spike_raster(&path, &title, net.duration_ms, &pops).map_err(plot_err(&path))
+    plots::spike_raster(&path, &title, net.duration_ms, &pops).map_err(write_err(&path))
 }
