@@ -113,12 +113,9 @@ pub struct EvalArgs {
     /// Labelled spike dataset (default: the YAML's validation and test splits).
     #[arg(long)]
     pub data: Option<PathBuf>,
-    /// Threads for batch lanes (default: all cores).
-    #[arg(long)]
-    pub threads: Option<usize>,
-    /// Backend to run on.
-    #[arg(long, value_enum, default_value = "cpu")]
-    pub backend: BackendArg,
+    /// Where it runs.
+    #[command(flatten)]
+    pub run: RunOn,
 }
 
 /// `rgenn grad`.
@@ -135,12 +132,9 @@ pub struct GradArgs {
     /// Output .npz (loss, <conn>.weight_grad, <conn>.delay_grad per ms).
     #[arg(long)]
     pub out: PathBuf,
-    /// Threads for batch lanes (default: all cores).
-    #[arg(long)]
-    pub threads: Option<usize>,
-    /// Backend to run on.
-    #[arg(long, value_enum, default_value = "cpu")]
-    pub backend: BackendArg,
+    /// Where it runs.
+    #[command(flatten)]
+    pub run: RunOn,
 }
 
 /// `rgenn build`.
@@ -167,6 +161,14 @@ pub struct SimulateArgs {
     /// Output .npz (spikes, readouts, recorded traces).
     #[arg(long)]
     pub out: PathBuf,
+    /// Where it runs.
+    #[command(flatten)]
+    pub run: RunOn,
+}
+
+/// Where a command runs: the backend and the threads for batch lanes.
+#[derive(Debug, clap::Args)]
+pub struct RunOn {
     /// Threads for batch lanes (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,

@@ -19,10 +19,10 @@ fn line(name: &str, s: Score) -> String {
 /// Run the command.
 pub fn run(args: &EvalArgs) -> Result<(), CliError> {
     let loaded = rgenn_runtime::load_network(&args.model)?;
-    let backend = super::generate::backend_of(args.backend);
+    let backend = super::generate::backend_of(args.run.backend);
     let (mut sim, _) =
         rgenn_runtime::open(&loaded.ir, &loaded.base_dir, backend, Some(&args.params))?;
-    let threads = threads(args.threads);
+    let threads = threads(args.run.threads);
     if let Some(path) = &args.data {
         let data = SpikeDataset::read(path)?;
         let s = train::evaluate_data(sim.as_mut(), data, path, threads)?;

@@ -1,26 +1,26 @@
 //! `rgenn grad MODEL.yaml --data D.npz [--params P.npz] --out G.npz [--backend cpu|cuda|rust]`.
 
-use rgenn_runtime::data::SpikeDataset;
 use rgenn_runtime::passes::grad;
 
 use crate::cli::GradArgs;
 
-use super::{CliError, plural, run_label, threads};
+use super::{CliError, Session, plural};
 
 /// Run the command.
 pub fn run(args: &GradArgs) -> Result<(), CliError> {
-    let backend = super::generate::backend_of(args.backend);
-    let loaded = rgenn_runtime::load_network(&args.model)?;
-    let (mut sim, _) = rgenn_runtime::open(
-        &loaded.ir,
-        &loaded.base_dir,
-        backend,
+    let Session {
+        net,
+        mut sim,
+        data,
+        threads,
+        how,
+    } = Session::open(
+        &args.model,
         args.params.as_deref(),
+        &args.data,
+        args.run.backend,
+        args.run.threads,
     )?;
-    let data = SpikeDataset::read(&args.data)?;
-    let threads = threads(args.threads);
-    let how = run_label(backend, threads);
-    let net = loaded.ir;
     let start = std::time::Instant::now();
     let out = grad::grad(sim.as_mut(), &data, &args.data, threads)?;
     let elapsed = start.elapsed();

@@ -95,3 +95,41 @@ pub fn print(text: &str) -> Result<(), CliError> {
         Err(e) => Err(CliError::Io("writing to stdout".into(), e)),
     }
 }
+
+/// A network opened on its backend with a dataset read: what `simulate` and `grad` start from.
+pub struct Session {
+    /// The network.
+    pub net: rgenn_codegen::ir::Network,
+    /// Its simulator, parameters uploaded (initial, or from the parameter file).
+    pub sim: Box<dyn rgenn_runtime::sim::engine::Engine>,
+    /// The dataset.
+    pub data: rgenn_runtime::data::SpikeDataset,
+    /// Threads to run lanes on.
+    pub threads: usize,
+    /// How it runs, for the summary line (see [`run_label`]).
+    pub how: String,
+}
+
+impl Session {
+    /// Load `model`, open it on `backend` with `params` (or its initial parameters) and read `data`.
+    pub fn open(
+        model: &std::path::Path,
+        params: Option<&std::path::Path>,
+        data: &std::path::Path,
+        backend: crate::cli::BackendArg,
+        threads_arg: Option<usize>,
+    ) -> Result<Session, CliError> {
+        let backend = generate::backend_of(backend);
+        let loaded = rgenn_runtime::load_network(model)?;
+        let (sim, _) = rgenn_runtime::open(&loaded.ir, &loaded.base_dir, backend, params)?;
+        let data = rgenn_runtime::data::SpikeDataset::read(data)?;
+        let threads = threads(threads_arg);
+        Ok(Session {
+            net: loaded.ir,
+            sim,
+            data,
+            threads,
+            how: run_label(backend, threads),
+        })
+    }
+}

@@ -82,6 +82,18 @@ pub fn blend(a: &[(f64, i64)], b: &[(f64, i64)], channels: u32, rng: &mut Rng) -
 }
 
 /// The training examples of `epoch` for `net` (its `training.augment`, its seed, the size of its
+/// The network's augmentation and the number of input channels it shifts over, or `None` when
+/// it does not augment.
+fn augmentation(net: &Network) -> Option<(&Augment, u32)> {
+    let aug = net.run.training.as_ref()?.augment.as_ref()?;
+    let channels = net
+        .populations
+        .iter()
+        .find(|p| net.model_of(p).kind == ModelKind::SpikeSource)?
+        .size;
+    Some((aug, channels))
+}
+
 /// spike-source population as the channel count), or `None` without augmentation.
 pub fn epoch_split(
     net: &Network,
@@ -89,12 +101,7 @@ pub fn epoch_split(
     labels: &[u32],
     epoch: u32,
 ) -> Option<(SpikeDataset, Vec<u32>)> {
-    let aug = net.run.training.as_ref()?.augment.as_ref()?;
-    let channels = net
-        .populations
-        .iter()
-        .find(|p| net.model_of(p).kind == ModelKind::SpikeSource)?
-        .size;
+    let (aug, channels) = augmentation(net)?;
     for_epoch(aug, net.seed, epoch, channels, data, labels)
 }
 
@@ -208,12 +215,7 @@ pub fn epoch_plan<'a>(
     labels: &[u32],
     epoch: u32,
 ) -> Option<EpochPlan<'a>> {
-    let aug = net.run.training.as_ref()?.augment.as_ref()?;
-    let channels = net
-        .populations
-        .iter()
-        .find(|p| net.model_of(p).kind == ModelKind::SpikeSource)?
-        .size;
+    let (aug, channels) = augmentation(net)?;
     plan(aug, net.seed, epoch, channels, data, labels)
 }
 

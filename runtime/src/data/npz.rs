@@ -95,19 +95,9 @@ impl NpzFile {
                 .into_vec::<f32>()
                 .map(|v| v.into_iter().map(f64::from).collect()),
             Some((TypeChar::Float, 8)) => file.into_vec::<f64>(),
-            _ => {
-                return Err(DataError::WrongDtype {
-                    path,
-                    name: name.into(),
-                    expected: "float32 or float64".into(),
-                    found: file.dtype().descr(),
-                });
-            }
+            _ => return Err(wrong_dtype(&path, name, "float32 or float64", &file)),
         }
-        .map_err(|e| DataError::Read {
-            path: self.path.clone(),
-            message: e.to_string(),
-        })?;
+        .map_err(|e| read_error(&path, e))?;
         Ok(Array { values, shape })
     }
 
@@ -144,28 +134,15 @@ impl NpzFile {
                         .map(|v| v.into_iter().map(i64::from).collect()),
                     _ => file.into_vec::<i64>(),
                 };
-                let v = v.map_err(|e| DataError::Read {
-                    path: path.clone(),
-                    message: e.to_string(),
-                })?;
+                let v = v.map_err(|e| read_error(&path, e))?;
                 if let Some(&neg) = v.iter().find(|&&x| x < 0) {
                     return Err(bad(neg));
                 }
                 Ok(v.into_iter().map(|x| x as u64).collect())
             }
-            _ => {
-                return Err(DataError::WrongDtype {
-                    path,
-                    name: name.into(),
-                    expected: "an integer type".into(),
-                    found: file.dtype().descr(),
-                });
-            }
+            _ => return Err(wrong_dtype(&path, name, "an integer type", &file)),
         }
-        .map_err(|e| DataError::Read {
-            path: self.path.clone(),
-            message: e.to_string(),
-        })?;
+        .map_err(|e| read_error(&path, e))?;
         Ok(Array { values, shape })
     }
 
@@ -220,4 +197,27 @@ pub fn write(path: &Path, arrays: &[(String, Vec<u64>, OutArray)]) -> std::io::R
         }
     }
     write_atomic(path, bytes.get_ref())
+}
+
+/// An array whose dtype is not one the reader accepts.
+fn wrong_dtype<R: std::io::Read>(
+    path: &Path,
+    name: &str,
+    expected: &str,
+    file: &npyz::NpyFile<R>,
+) -> DataError {
+    DataError::WrongDtype {
+        path: path.to_path_buf(),
+        name: name.into(),
+        expected: expected.into(),
+        found: file.dtype().descr(),
+    }
+}
+
+/// Reading an array's values failed.
+fn read_error(path: &Path, e: std::io::Error) -> DataError {
+    DataError::Read {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
 }
