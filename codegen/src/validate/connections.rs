@@ -85,7 +85,62 @@ fn lower_connection(
     }
     let (n_pre, n_post) = (pre.ir.size, post.ir.size);
     let conn_seed = rng::stream_seed(seed, &c.name.value, "connectivity");
-    let (connectivity, n_synapses) = match &c.connectivity.value {
+    let (connectivity, n_synapses) = lower_connectivity(cx, c, pre, post, conn_seed);
+    let (learn_weight, learn_delay) = learn_flags(cx, c);
+    // Weights.
+    let layout = Layout {
+        connectivity: &c.connectivity.value,
+        n_pre,
+        n_post,
+        n_synapses,
+    };
+    let weight = match &c.weight {
+        Some(w) => lower_init(cx, w, &layout, &c.name.value, "weight"),
+        None => {
+            cx.error(
+                Diagnostic::new(
+                    "rgenn::validate::missing_weight",
+                    c.name.span,
+                    format!("connection `{}` has no `weight`", c.name.value),
+                )
+                .label("this connection")
+                .help("add e.g. `weight: 1.0` or `weight: {normal: {mean: 0.0, sd: 0.1}}`"),
+            );
+            None
+        }
+    };
+
+    let (delays, max_delay_steps) = lower_delays(cx, c, post, &layout, learn_delay, dt_ms);
+    if cx.diags.items.len() > before {
+        return None;
+    }
+    Some(ir::Connection {
+        name: c.name.value.clone(),
+        source,
+        target,
+        connectivity,
+        n_synapses,
+        seed: rng::stream_seed(seed, &c.name.value, "init"),
+        weight: weight?,
+        delays,
+        max_delay_steps: max_delay_steps as u32,
+        learn_weight,
+        learn_delay,
+        origin: cx.origin(c.name.span),
+    })
+}
+
+/// The connectivity of `c` from `pre` to `post` (fixed-probability realised with `conn_seed`) and
+/// its number of synapses.
+fn lower_connectivity(
+    cx: &mut Cx,
+    c: &model::Connection,
+    pre: &Lowered,
+    post: &Lowered,
+    conn_seed: u64,
+) -> (ir::Connectivity, u64) {
+    let (n_pre, n_post) = (pre.ir.size, post.ir.size);
+    match &c.connectivity.value {
         Connectivity::Dense => (ir::Connectivity::Dense, n_pre as u64 * n_post as u64),
         Connectivity::OneToOne => {
             if n_pre != n_post {
@@ -123,9 +178,11 @@ fn lower_connection(
                 )
             }
         }
-    };
+    }
+}
 
-    // Learning.
+/// Whether `c` learns its weights and its delays (each listed at most once).
+fn learn_flags(cx: &mut Cx, c: &model::Connection) -> (bool, bool) {
     let mut learn_weight = false;
     let mut learn_delay = false;
     for l in &c.learn {
@@ -143,30 +200,18 @@ fn lower_connection(
         *flag = true;
     }
 
-    // Weights.
-    let layout = Layout {
-        connectivity: &c.connectivity.value,
-        n_pre,
-        n_post,
-        n_synapses,
-    };
-    let weight = match &c.weight {
-        Some(w) => lower_init(cx, w, &layout, &c.name.value, "weight"),
-        None => {
-            cx.error(
-                Diagnostic::new(
-                    "rgenn::validate::missing_weight",
-                    c.name.span,
-                    format!("connection `{}` has no `weight`", c.name.value),
-                )
-                .label("this connection")
-                .help("add e.g. `weight: 1.0` or `weight: {normal: {mean: 0.0, sd: 0.1}}`"),
-            );
-            None
-        }
-    };
+    (learn_weight, learn_delay)
+}
 
-    // Delays.
+/// The delays of `c` and the longest delay in steps, which sizes the delay ring of `post`.
+fn lower_delays(
+    cx: &mut Cx,
+    c: &model::Connection,
+    post: &Lowered,
+    layout: &Layout,
+    learn_delay: bool,
+    dt_ms: f64,
+) -> (ir::Delays, u64) {
     let max_delay_ms = match &c.max_delay_ms {
         Some(m) if m.value < 0.0 => {
             cx.error(
@@ -185,7 +230,7 @@ fn lower_connection(
     let delay_init = c
         .delay
         .as_ref()
-        .and_then(|d| lower_init(cx, d, &layout, &c.name.value, "delay"));
+        .and_then(|d| lower_init(cx, d, layout, &c.name.value, "delay"));
     if let Some(d) = &c.delay {
         check_delay_range(cx, d, max_delay_ms);
     }
@@ -238,23 +283,7 @@ fn lower_connection(
             init: ir::Init::Constant(0.0),
         },
     };
-    if cx.diags.items.len() > before {
-        return None;
-    }
-    Some(ir::Connection {
-        name: c.name.value.clone(),
-        source,
-        target,
-        connectivity,
-        n_synapses,
-        seed: rng::stream_seed(seed, &c.name.value, "init"),
-        weight: weight?,
-        delays,
-        max_delay_steps: max_delay_steps as u32,
-        learn_weight,
-        learn_delay,
-        origin: cx.origin(c.name.span),
-    })
+    (delays, max_delay_steps)
 }
 
 struct Layout<'a> {

@@ -7,7 +7,7 @@ use super::{LaneRecord, Recording, Simulator, TrialInput};
 use crate::error::SimError;
 use crate::passes::grad::{Gradients, Passes};
 use crate::passes::loss::{LossSpec, TrialLoss};
-use crate::sim::engine::Engine;
+use crate::sim::engine::{Engine, adam_hyper, require_adjoint};
 
 impl Simulator {
     /// Reset lanes `0..inputs.len()` and set lane `i`'s input to `inputs[i]`; the lanes.
@@ -36,7 +36,17 @@ impl Engine for Simulator {
         passes: Passes,
     ) -> Result<Vec<TrialLoss>, SimError> {
         let lanes = self.feed(inputs)?;
-        self.run_loss_lanes(&lanes, labels, spec, scale, threads, passes)
+        let regularisation = match passes {
+            Passes::Forward => return Ok(self.forward_losses(&lanes, labels, spec, None, threads)),
+            Passes::ForwardBackward(r) => r,
+        };
+        require_adjoint(Simulator::network(self))?;
+        // Every lane forward with its loss and dLoss/dReadout; then the spike-count regulariser,
+        // which needs every lane's counts; then every lane's adjoint pass.
+        let losses = self.forward_losses(&lanes, labels, spec, Some(scale), threads);
+        self.write_count_grads(&lanes, regularisation);
+        self.backward_lanes(&lanes, threads)?;
+        Ok(losses)
     }
 
     fn optimizer_step(
@@ -47,7 +57,16 @@ impl Engine for Simulator {
         delays: (&Adam, f64),
         threads: usize,
     ) -> Result<(), SimError> {
-        Simulator::optimizer_step(self, n_lanes, t, weights, delays, threads)
+        // The lanes are summed here, a block of parameters per thread, each block in lane order
+        // as the generated optimiser would (so the sums do not depend on `threads`); the
+        // generated optimiser then takes the Adam step from lane 0.
+        if n_lanes == 0 || n_lanes > Simulator::network(self).batch_size {
+            return Err(SimError::Network(format!(
+                "optimiser step over {n_lanes} lanes rejected"
+            )));
+        }
+        self.sum_learned_gradients(n_lanes, threads);
+        self.adam_step(n_lanes, &adam_hyper(t, weights, delays))
     }
 
     fn read_buffer(&mut self, index: usize) -> Result<Vec<f64>, SimError> {

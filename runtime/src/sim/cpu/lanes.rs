@@ -7,55 +7,21 @@ use rgenn_codegen::ir::{Precision, Regularisation};
 
 use super::{Handle, Simulator};
 use crate::error::SimError;
-use crate::passes::grad::{Gradients, Passes};
+use crate::passes::grad::Gradients;
 use crate::passes::loss::{LossSpec, TrialLoss, trial_loss};
-use crate::sim::engine::{find, require_adjoint};
+use crate::sim::engine::find;
 
 impl Simulator {
-    /// Run the trial set up on each of `lanes` forward and compute its loss against `labels` (one
-    /// per lane); with [`Passes::ForwardBackward`] also its adjoint pass, with dLoss/dReadout
-    /// scaled by `scale` (1 / number of trials for a mean), after which the lanes' gradient
-    /// buffers hold their trials' gradients (see [`Simulator::add_lane_gradients`]), including
-    /// the spike-count regulariser over these lanes when given. Lanes are spread over up to
-    /// `threads` threads; all lanes run forward before any runs backward.
-    pub fn run_loss_lanes(
+    /// Run each of `lanes` forward on up to `threads` threads and compute its loss against its
+    /// label; with `grad_scale`, also write dLoss/dReadout times it into the lane's readout
+    /// gradient (for the adjoint pass).
+    pub(super) fn forward_losses(
         &mut self,
         lanes: &[u32],
         labels: &[u32],
         spec: &LossSpec,
-        scale: f64,
+        grad_scale: Option<f64>,
         threads: usize,
-        passes: Passes,
-    ) -> Result<Vec<TrialLoss>, SimError> {
-        let (backward, regularisation) = match passes {
-            Passes::Forward => (false, None),
-            Passes::ForwardBackward(r) => (true, r),
-        };
-        if backward {
-            require_adjoint(self.network())?;
-        }
-        // Phase 1: every lane forward, its loss and (for the adjoint pass) dLoss/dReadout.
-        let losses = self.forward_losses(lanes, labels, spec, scale, threads, backward);
-        if !backward {
-            return Ok(losses);
-        }
-        // Phase 2: the spike-count regulariser needs every lane's counts.
-        self.write_count_grads(lanes, regularisation);
-        // Phase 3: every lane's adjoint pass.
-        self.backward_lanes(lanes, threads)?;
-        Ok(losses)
-    }
-
-    /// Run each of `lanes` forward and compute its loss against its label; with `backward`, write
-    /// dLoss/dReadout scaled by `scale` into the lane's readout gradient.
-    fn forward_losses(
-        &mut self,
-        lanes: &[u32],
-        labels: &[u32],
-        spec: &LossSpec,
-        scale: f64,
-        threads: usize,
-        backward: bool,
     ) -> Vec<TrialLoss> {
         let net = self.network().clone();
         let out = Owner::Population(spec.output as u32);
@@ -91,7 +57,7 @@ impl Simulator {
                     };
                     let label = labels[lanes.iter().position(|&l| l == lane).expect("own lane")];
                     let t = trial_loss(spec, &z, label);
-                    if backward {
+                    if let Some(scale) = grad_scale {
                         match precision {
                             Precision::F32 => {
                                 let p = (readout_grad.get() as *mut f32).add(at);
@@ -111,7 +77,7 @@ impl Simulator {
 
     /// Run the adjoint pass of each of `lanes` (after [`Simulator::forward_losses`] and the count
     /// gradients), on up to `threads` threads.
-    fn backward_lanes(&mut self, lanes: &[u32], threads: usize) -> Result<(), SimError> {
+    pub(super) fn backward_lanes(&mut self, lanes: &[u32], threads: usize) -> Result<(), SimError> {
         let net = self.network().clone();
         let n_steps = net.n_steps;
         let cost = self.lane_events(lanes, true);
@@ -149,7 +115,11 @@ impl Simulator {
     /// `strength (C - target B) / B^2` per neuron, with `C` its spikes over the `B` lanes (the
     /// heuristic of Mészáros et al., applied as a kick to the adjoint at each spike); zero without
     /// regularisation and for populations with a readout.
-    fn write_count_grads(&mut self, lanes: &[u32], regularisation: Option<&Regularisation>) {
+    pub(super) fn write_count_grads(
+        &mut self,
+        lanes: &[u32],
+        regularisation: Option<&Regularisation>,
+    ) {
         let net = self.network().clone();
         for (i, pop) in net.populations.iter().enumerate() {
             let owner = Owner::Population(i as u32);

@@ -90,7 +90,7 @@ impl Handle {
     }
 }
 // SAFETY: used only to run distinct lanes on distinct threads (see `Simulator::run_lanes`) and to
-// sum disjoint blocks of lane gradients on distinct threads (`Simulator::optimizer_step`).
+// sum disjoint blocks of lane gradients on distinct threads (the CPU optimiser step).
 unsafe impl Send for Handle {}
 unsafe impl Sync for Handle {}
 

@@ -1,39 +1,20 @@
 //! The optimiser step on the CPU: the lanes' gradients summed on the host's threads in lane order,
 //! then the generated Adam step with delay clamping.
 
-use rgenn_codegen::ir::Adam;
 use rgenn_codegen::ir::Precision;
 use rgenn_codegen::ir::buffers::{Owner, Role};
 
 use super::{Handle, Simulator};
 use crate::error::SimError;
-use crate::sim::engine::adam_hyper;
 
 fn find(net: &rgenn_codegen::ir::Network, conn: usize, role: Role) -> Option<usize> {
     crate::sim::engine::find(net, Owner::Connection(conn as u32), role)
 }
 
 impl Simulator {
-    /// Sum the gradients of lanes `0..n_lanes` and take one Adam step (step `t`, from 1) on every
-    /// learned weight and delay with the given learning rates. The lanes are summed here, a block
-    /// of parameters per thread on up to `threads` threads, each block in lane order as the
-    /// generated optimiser would (so the sums do not depend on `threads`); the generated
-    /// optimiser then takes the Adam step from lane 0.
-    pub fn optimizer_step(
-        &mut self,
-        n_lanes: u32,
-        t: u64,
-        weights: (&Adam, f64),
-        delays: (&Adam, f64),
-        threads: usize,
-    ) -> Result<(), SimError> {
-        if n_lanes == 0 || n_lanes > self.network().batch_size {
-            return Err(SimError::Network(format!(
-                "optimiser step over {n_lanes} lanes rejected"
-            )));
-        }
-        self.sum_learned_gradients(n_lanes, threads);
-        let h = adam_hyper(t, weights, delays);
+    /// The generated Adam step (with delay clamping) from lane 0's summed gradients, with the 12
+    /// hyperparameters `h` of [`adam_hyper`](crate::sim::engine::adam_hyper).
+    pub(super) fn adam_step(&mut self, n_lanes: u32, h: &[f64; 12]) -> Result<(), SimError> {
         // SAFETY: valid handle; `h` holds the 12 values the generated function reads.
         let rc = unsafe { (self.lib.optimizer_step)(self.handle, 1, h.as_ptr()) };
         match rc {
@@ -50,7 +31,7 @@ impl Simulator {
     /// Add the gradients of lanes `1..n_lanes` to lane 0's, for every learned weight and delay:
     /// blocks of [`SUM_BLOCK`] parameters go to whichever of up to `threads` threads is free, and
     /// each element is summed in lane order, `((g0 + g1) + g2) + ...`, whatever the threads.
-    fn sum_learned_gradients(&mut self, n_lanes: u32, threads: usize) {
+    pub(super) fn sum_learned_gradients(&mut self, n_lanes: u32, threads: usize) {
         let net = self.network().clone();
         let mut blocks: Vec<(Handle, usize, usize, usize)> = Vec::new();
         for (i, c) in net.connections.iter().enumerate() {
