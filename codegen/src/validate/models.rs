@@ -200,50 +200,7 @@ fn check(cx: &mut Cx, m: &NeuronModel) -> Option<Checked> {
     let params = names(&m.params);
     let derived_names = names(&m.derived);
     let vars = names(&m.vars);
-    let mut seen: Vec<&str> = Vec::new();
-    let all = m
-        .params
-        .iter()
-        .map(|(n, _)| n)
-        .chain(m.derived.iter().map(|(n, _)| n))
-        .chain(m.vars.iter().map(|(n, _)| n));
-    for n in all {
-        if is_reserved(&n.value) {
-            cx.error(
-                Diagnostic::new(
-                    "rgenn::validate::reserved_name",
-                    n.span,
-                    format!("`{}` is reserved and cannot name a param or variable", n.value),
-                )
-                .help("reserved: C++/CUDA keywords, `dt`, `t`, `scalar` and names starting with `rgenn`"),
-            );
-        } else if seen.contains(&n.value.as_str()) {
-            cx.error(Diagnostic::new(
-                "rgenn::validate::duplicate_name",
-                n.span,
-                format!(
-                    "`{}` is declared twice (params, derived params and vars share one namespace)",
-                    n.value
-                ),
-            ));
-        }
-        seen.push(&n.value);
-    }
-    if m.kind == ir::ModelKind::SpikeSource {
-        let stray = [
-            m.sim.as_ref().map(|c| c.node.span),
-            m.threshold.as_ref().map(|c| c.node.span),
-            m.reset.as_ref().map(|c| c.node.span),
-            m.vars.first().map(|(n, _)| n.span),
-        ];
-        for span in stray.into_iter().flatten() {
-            cx.error(Diagnostic::new(
-                "rgenn::validate::spike_source_code",
-                span,
-                "a `spike_source` model emits the dataset's spikes and has no state or code",
-            ));
-        }
-    }
+    check_names(cx, m);
 
     let mut derived = Vec::new();
     for (i, (_, code)) in m.derived.iter().enumerate() {
@@ -306,35 +263,7 @@ fn check(cx: &mut Cx, m: &NeuronModel) -> Option<Checked> {
     };
     let input_var = m.input.as_ref().map(|n| var_id(cx, n));
     let readout_var = m.readout_var.as_ref().map(|n| var_id(cx, n));
-    for r in &m.readouts {
-        let ok = match r.value {
-            Readout::FirstSpike => m.threshold.is_some(),
-            _ => m.readout_var.is_some(),
-        };
-        if !ok {
-            cx.error(
-                Diagnostic::new(
-                    "rgenn::validate::readout_support",
-                    r.span,
-                    format!(
-                        "the model cannot support the `{}` readout",
-                        r.value.as_str()
-                    ),
-                )
-                .help("`first_spike` needs a `threshold`; value readouts need `readout_var`"),
-            );
-        }
-    }
-    if m.kind == ir::ModelKind::Neuron && m.input.is_none() {
-        cx.error(
-            Diagnostic::new(
-                "rgenn::validate::missing_input",
-                m.name.span,
-                "a neuron model needs `input:`, the variable incoming spikes add to",
-            )
-            .help("e.g. `input: i`"),
-        );
-    }
+    check_readouts(cx, m);
     let taken: Vec<&str> = params
         .iter()
         .chain(&derived_names)
@@ -373,6 +302,87 @@ fn check(cx: &mut Cx, m: &NeuronModel) -> Option<Checked> {
         derived,
         var_init,
     })
+}
+
+/// Names that are reserved or declared twice, and code on a spike source.
+fn check_names(cx: &mut Cx, m: &NeuronModel) {
+    let mut seen: Vec<&str> = Vec::new();
+    let all = m
+        .params
+        .iter()
+        .map(|(n, _)| n)
+        .chain(m.derived.iter().map(|(n, _)| n))
+        .chain(m.vars.iter().map(|(n, _)| n));
+    for n in all {
+        if is_reserved(&n.value) {
+            cx.error(
+                Diagnostic::new(
+                    "rgenn::validate::reserved_name",
+                    n.span,
+                    format!("`{}` is reserved and cannot name a param or variable", n.value),
+                )
+                .help("reserved: C++/CUDA keywords, `dt`, `t`, `scalar` and names starting with `rgenn`"),
+            );
+        } else if seen.contains(&n.value.as_str()) {
+            cx.error(Diagnostic::new(
+                "rgenn::validate::duplicate_name",
+                n.span,
+                format!(
+                    "`{}` is declared twice (params, derived params and vars share one namespace)",
+                    n.value
+                ),
+            ));
+        }
+        seen.push(&n.value);
+    }
+    if m.kind == ir::ModelKind::SpikeSource {
+        let stray = [
+            m.sim.as_ref().map(|c| c.node.span),
+            m.threshold.as_ref().map(|c| c.node.span),
+            m.reset.as_ref().map(|c| c.node.span),
+            m.vars.first().map(|(n, _)| n.span),
+        ];
+        for span in stray.into_iter().flatten() {
+            cx.error(Diagnostic::new(
+                "rgenn::validate::spike_source_code",
+                span,
+                "a `spike_source` model emits the dataset's spikes and has no state or code",
+            ));
+        }
+    }
+}
+
+/// Readouts the model cannot support, and a neuron model without an input variable.
+fn check_readouts(cx: &mut Cx, m: &NeuronModel) {
+    for r in &m.readouts {
+        let ok = match r.value {
+            Readout::FirstSpike => m.threshold.is_some(),
+            _ => m.readout_var.is_some(),
+        };
+        if !ok {
+            cx.error(
+                Diagnostic::new(
+                    "rgenn::validate::readout_support",
+                    r.span,
+                    format!(
+                        "the model cannot support the `{}` readout",
+                        r.value.as_str()
+                    ),
+                )
+                .help("`first_spike` needs a `threshold`; value readouts need `readout_var`"),
+            );
+        }
+    }
+    if m.kind == ir::ModelKind::Neuron && m.input.is_none() {
+        cx.error(
+            Diagnostic::new(
+                "rgenn::validate::missing_input",
+                m.name.span,
+                "a neuron model needs `input:`, the variable incoming spikes add to",
+            )
+            .help("e.g. `input: i`"),
+        );
+    }
 }
 
 /// True for names that cannot be declared: keywords, built-ins and `rgenn*`.
