@@ -7,6 +7,7 @@ pub mod bindings;
 pub mod c_print;
 pub mod cpu;
 pub mod cuda;
+pub mod plan;
 pub mod rust;
 pub mod shared;
 pub mod templates;

@@ -10,8 +10,9 @@ pub mod adjoint;
 use serde::Serialize;
 
 use crate::backend::c_print::{Names, Printer, literal};
+use crate::backend::plan::{self, Accumulate, Delay, Delivery, Fanout, ReadoutPlan, Start};
 use crate::ir::buffers::{Buffer, Elem, Owner, Role};
-use crate::ir::{Connectivity, Delays, ModelKind, Network, Origin, Population, Precision, Readout};
+use crate::ir::{Connectivity, ModelKind, Network, Origin, Population, Precision};
 
 /// The C type of a buffer element (`scalar` is the generated file's float typedef).
 pub fn ctype(elem: Elem) -> &'static str {
@@ -22,14 +23,7 @@ pub fn ctype(elem: Elem) -> &'static str {
     }
 }
 
-/// The name of the buffer of `owner` with `role`, or `""` when there is none.
-pub fn buffer_name(net: &Network, owner: Owner, role: Role) -> String {
-    net.buffers
-        .iter()
-        .find(|b| b.owner == owner && b.role == role)
-        .map(|b| b.name.clone())
-        .unwrap_or_default()
-}
+pub use crate::backend::plan::buffer_name;
 
 /// `file:line:column`, or `(none)` for code the model left empty.
 pub fn origin_text(o: &Option<Origin>) -> String {
@@ -93,9 +87,9 @@ pub fn reset_value(net: &Network, b: &Buffer) -> Option<String> {
     let p = net.precision;
     match b.role {
         Role::Var(v) => Some(literal(pop.var_init[v as usize], p)),
-        Role::Readout => Some(match pop.readout {
-            Some(Readout::Max) => "-INFINITY".to_string(),
-            Some(Readout::FirstSpike) => "INFINITY".to_string(),
+        Role::Readout => Some(match ReadoutPlan::of_pop(pop).map(|r| r.start) {
+            Some(Start::NegInfinity) => "-INFINITY".to_string(),
+            Some(Start::Infinity) => "INFINITY".to_string(),
             _ => literal(0.0, p),
         }),
         Role::ReadoutStep => Some("UINT32_MAX".to_string()),
@@ -106,6 +100,60 @@ pub fn reset_value(net: &Network, b: &Buffer) -> Option<String> {
         Role::ReadoutGrad => None,
         Role::Weight | Role::DelayMs | Role::DelaySteps | Role::RowStart | Role::PostIndex => None,
         _ => Some("0".to_string()),
+    }
+}
+
+/// What every C-family template knows of the network as a whole.
+#[derive(Serialize, Clone, Debug)]
+pub struct Header {
+    /// The network file.
+    pub source: String,
+    /// The network's name.
+    pub name: String,
+    /// Its name in capitals (the prefix of its constants).
+    pub upper_name: String,
+    /// Time step in ms.
+    pub dt_ms: f64,
+    /// Time step as a literal.
+    pub dt: String,
+    /// Steps per trial.
+    pub n_steps: u32,
+    /// `f32` or `f64`.
+    pub precision: &'static str,
+    /// Batch lanes.
+    pub batch_size: u32,
+    /// The C float type.
+    pub scalar: &'static str,
+    /// [`crate::backend::ABI_VERSION`].
+    pub abi_version: u32,
+    /// The build-cache key.
+    pub cache_key: String,
+    /// [`plan::consts::FLAG_CHUNK`].
+    pub flag_chunk: u32,
+    /// [`plan::consts::OPTIMIZER_BLOCK`].
+    pub optimizer_block: u32,
+}
+
+/// The header of `net` carrying `cache_key`.
+pub fn header(net: &Network, cache_key: &str) -> Header {
+    let p = net.precision;
+    Header {
+        source: net.origin.file.clone(),
+        name: net.name.clone(),
+        upper_name: net.name.to_uppercase(),
+        dt_ms: net.dt_ms,
+        dt: literal(net.dt_ms, p),
+        n_steps: net.n_steps,
+        precision: match p {
+            Precision::F32 => "f32",
+            Precision::F64 => "f64",
+        },
+        batch_size: net.batch_size,
+        scalar: crate::backend::c_print::scalar_type(p),
+        abi_version: crate::backend::ABI_VERSION,
+        cache_key: cache_key.to_string(),
+        flag_chunk: plan::consts::FLAG_CHUNK,
+        optimizer_block: plan::consts::OPTIMIZER_BLOCK,
     }
 }
 
@@ -222,7 +270,7 @@ pub fn model_code(net: &Network, index: usize, pop: &Population) -> ModelCode {
 /// The readout lines of population `pop` reading `var`: `(every step, on a spike)`; both empty
 /// without a readout.
 pub fn readout_code(net: &Network, pop: &Population, var: &str) -> (Vec<String>, Vec<String>) {
-    let Some(r) = pop.readout else {
+    let Some(r) = ReadoutPlan::of_pop(pop) else {
         return (Vec::new(), Vec::new());
     };
     let p = net.precision;
@@ -232,20 +280,20 @@ pub fn readout_code(net: &Network, pop: &Population, var: &str) -> (Vec<String>,
         Precision::F64 => "exp",
     };
     let step = "rgenn_readout_step[rgenn_j] = rgenn_step;";
-    match r {
-        Readout::Sum | Readout::Mean => (vec![format!("{acc} += {var};")], vec![]),
-        Readout::MeanExp => (
+    match r.accumulate {
+        Accumulate::Sum => (vec![format!("{acc} += {var};")], vec![]),
+        Accumulate::ExpWeightedSum => (
             vec![format!(
                 "{acc} += {exp}(-t / {}) * {var};",
                 literal(net.duration_ms, p)
             )],
             vec![],
         ),
-        Readout::Max => (
+        Accumulate::Max => (
             vec![format!("if ({var} > {acc}) {{ {acc} = {var}; {step} }}")],
             vec![],
         ),
-        Readout::FirstSpike => (
+        Accumulate::FirstSpike => (
             vec![],
             vec![format!("if (std::isinf({acc})) {{ {acc} = t; {step} }}")],
         ),
@@ -306,19 +354,12 @@ pub fn conn_common(net: &Network, index: usize) -> ConnCommon {
     let owner = Owner::Connection(index as u32);
     let (src, tgt) = (net.pop(c.source), net.pop(c.target));
     let src_owner = Owner::Population(c.source.0);
-    let (per_synapse_delay, delay_steps, delay_note) = match &c.delays {
-        Delays::Uniform { steps } => (false, *steps, format!("delay {steps} steps")),
-        Delays::PerSynapse { .. } => (
-            true,
-            0,
-            format!("per-synapse delays up to {} steps", c.max_delay_steps),
-        ),
+    let delivery = Delivery::of(net, c);
+    let delay_note = match delivery.delay {
+        Delay::Fixed { steps } => format!("delay {steps} steps"),
+        Delay::PerSynapse { max_steps } => format!("per-synapse delays up to {max_steps} steps"),
     };
-    let delay_elem = net
-        .buffers
-        .iter()
-        .find(|b| b.owner == owner && b.role == Role::DelaySteps)
-        .map(|b| b.elem);
+    let delay_elem = plan::buffer(net, owner, Role::DelaySteps).map(|b| b.elem);
     ConnCommon {
         name: c.name.clone(),
         source: src.name.clone(),
@@ -337,10 +378,10 @@ pub fn conn_common(net: &Network, index: usize) -> ConnCommon {
         source_spike_count: buffer_name(net, src_owner, Role::SpikeCount),
         target_upper: tgt.name.to_uppercase(),
         target_ring: buffer_name(net, Owner::Population(c.target.0), Role::Ring),
-        dense: c.connectivity == Connectivity::Dense,
-        one_to_one: c.connectivity == Connectivity::OneToOne,
-        per_synapse_delay,
-        delay_steps,
+        dense: delivery.fanout == Fanout::Dense,
+        one_to_one: delivery.fanout == Fanout::OneToOne,
+        per_synapse_delay: delivery.per_synapse_delay(),
+        delay_steps: delivery.fixed_steps(),
         delay_type: delay_elem.map_or("uint16_t", ctype),
         weight: buffer_name(net, owner, Role::Weight),
         delay_steps_buffer: buffer_name(net, owner, Role::DelaySteps),

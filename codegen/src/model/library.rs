@@ -15,11 +15,7 @@ pub const BUILTIN_MODELS: &[(&str, &str, &str)] = &[
         "models/lif.yaml",
         include_str!("../../models/lif.yaml"),
     ),
-    (
-        "li",
-        "models/li.yaml",
-        include_str!("../../models/li.yaml"),
-    ),
+    ("li", "models/li.yaml", include_str!("../../models/li.yaml")),
 ];
 
 /// The file name and text of the built-in model `name`.

@@ -6,23 +6,15 @@ use serde::Serialize;
 use super::backward::{self, BackConnCtx};
 use crate::backend::shared::adjoint::{AdjointCode, adjoint_code};
 
-use crate::backend::c_print::{literal, scalar_type};
+use crate::backend::plan::{Update, consts, readout};
+use crate::backend::shared::{Header, header as shared_header};
 use crate::ir::buffers::{Owner, Role};
-use crate::ir::{ModelKind, Network, Population, Precision, Readout};
+use crate::ir::{ModelKind, Network, Population};
 
 #[derive(Serialize)]
 pub struct Context {
-    source: String,
-    name: String,
-    upper_name: String,
-    dt_ms: f64,
-    dt: String,
-    n_steps: u32,
-    precision: &'static str,
-    batch_size: u32,
-    scalar: &'static str,
-    abi_version: u32,
-    cache_key: String,
+    #[serde(flatten)]
+    header: Header,
     buffers: Vec<BufferCtx>,
     populations: Vec<PopCtx>,
     sources: Vec<PopCtx>,
@@ -61,6 +53,8 @@ struct PopCtx {
     ring_len: u32,
     ring: String,
     spiking: bool,
+    /// How the population is updated ([`Update`]).
+    update: Option<Update>,
     spikes: String,
     spike_count: String,
     has_readout: bool,
@@ -79,14 +73,11 @@ struct PopCtx {
 struct ConnCtx {
     #[serde(flatten)]
     common: ConnCommon,
-    /// Posts per block of a dense row's delivery (the row, or `MAX_BLOCK` when it is longer).
+    /// Posts per block of a dense row's delivery (the row, or `plan::consts::MAX_BLOCK` when it
+    /// is longer).
     block: u32,
     back: BackConnCtx,
 }
-
-/// Longest block of a dense row whose ring indices are computed before its additions (a stack
-/// array of this many `uint32_t`).
-const MAX_BLOCK: u32 = 512;
 
 pub use crate::backend::shared::buffer_name as buffer;
 use crate::backend::shared::{
@@ -108,6 +99,7 @@ fn pop_ctx(net: &Network, index: usize, pop: &Population) -> PopCtx {
         ring_len: pop.ring_len,
         ring: buffer(net, owner, Role::Ring),
         spiking: model.is_spiking(),
+        update: Some(Update::of(net, pop)),
         spikes: buffer(net, owner, Role::Spikes),
         spike_count: buffer(net, owner, Role::SpikeCount),
         has_readout: pop.readout.is_some(),
@@ -129,7 +121,6 @@ fn pop_ctx(net: &Network, index: usize, pop: &Population) -> PopCtx {
 
 /// Build the context for `net`.
 pub fn build(net: &Network, cache_key: &str) -> Context {
-    let p = net.precision;
     let buffers = net
         .buffers
         .iter()
@@ -192,7 +183,7 @@ pub fn build(net: &Network, cache_key: &str) -> Context {
         .enumerate()
         .map(|(i, c)| ConnCtx {
             common: conn_common(net, i),
-            block: net.pop(c.target).size.clamp(1, MAX_BLOCK),
+            block: consts::dense_block(net.pop(c.target).size),
             back: backward::conn(net, i, c),
         })
         .collect();
@@ -232,8 +223,7 @@ pub fn build(net: &Network, cache_key: &str) -> Context {
             continue;
         };
         let pop = &net.populations[pi as usize];
-        if b.role == Role::Readout && matches!(pop.readout, Some(Readout::Mean | Readout::MeanExp))
-        {
+        if b.role == Role::Readout && readout::finishes(pop) {
             finish.push(FinishCtx {
                 buffer: b.name.clone(),
                 upper: pop.name.to_uppercase(),
@@ -241,20 +231,7 @@ pub fn build(net: &Network, cache_key: &str) -> Context {
         }
     }
     Context {
-        source: net.origin.file.clone(),
-        name: net.name.clone(),
-        upper_name: net.name.to_uppercase(),
-        dt_ms: net.dt_ms,
-        dt: literal(net.dt_ms, p),
-        n_steps: net.n_steps,
-        precision: match p {
-            Precision::F32 => "f32",
-            Precision::F64 => "f64",
-        },
-        batch_size: net.batch_size,
-        scalar: scalar_type(p),
-        abi_version: super::super::ABI_VERSION,
-        cache_key: cache_key.to_string(),
+        header: shared_header(net, cache_key),
         buffers,
         populations,
         sources,

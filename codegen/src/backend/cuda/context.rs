@@ -10,25 +10,18 @@ use serde::Serialize;
 
 use super::backward::{self, BackConnCtx, BackPopCtx, MathNames};
 use super::launch::{Launch, MAX_SPIKING_THREADS, MAX_THREADS};
-use crate::backend::c_print::{literal, scalar_type};
-use crate::backend::shared::{self, ConnCommon, ConstCtx, FinishCtx, ResetCtx, VarCtx};
+use crate::backend::plan::{Delivery, Update, readout};
+use crate::backend::shared::{
+    self, ConnCommon, ConstCtx, FinishCtx, Header, ResetCtx, VarCtx, header as shared_header,
+};
 use crate::ir::buffers::{Owner, Role};
-use crate::ir::{Connectivity, ModelKind, Network, Population, Precision, Readout};
+use crate::ir::{Network, Population};
 
 /// Everything the CUDA templates read.
 #[derive(Serialize)]
 pub struct Context {
-    source: String,
-    name: String,
-    upper_name: String,
-    dt_ms: f64,
-    dt: String,
-    n_steps: u32,
-    precision: &'static str,
-    batch_size: u32,
-    scalar: &'static str,
-    abi_version: u32,
-    cache_key: String,
+    #[serde(flatten)]
+    header: Header,
     buffers: Vec<BufferCtx>,
     populations: Vec<PopCtx>,
     sources: Vec<PopCtx>,
@@ -112,8 +105,8 @@ fn pop_ctx(net: &Network, index: usize, pop: &Population) -> PopCtx {
     let spiking = model.is_spiking();
     let code = shared::model_code(net, index, pop);
     let (readout_each_step, readout_on_spike) = shared::readout_code(net, pop, &code.readout_var);
-    let launch = match (model.kind, spiking) {
-        (ModelKind::SpikeSource, _) => Launch {
+    let launch = match (Update::of(net, pop), spiking) {
+        (Update::Source, _) => Launch {
             blocks: 1,
             ..Launch::cover(pop.size as u64, MAX_THREADS)
         },
@@ -158,26 +151,18 @@ fn pop_ctx(net: &Network, index: usize, pop: &Population) -> PopCtx {
 
 fn conn_ctx(net: &Network, index: usize, sum_offset: u64) -> ConnCtx {
     let c = &net.connections[index];
-    let (src, tgt) = (net.pop(c.source), net.pop(c.target));
     // Dense: one thread per target; one-to-one: one per possible spike; CSR: one per row position.
-    let (max_row_len, launch) = match c.connectivity {
-        Connectivity::Dense => (0, Launch::cover(tgt.size as u64, MAX_THREADS)),
-        Connectivity::OneToOne => (0, Launch::cover(src.size as u64, MAX_THREADS)),
-        Connectivity::FixedProbability { max_row_len, .. } => {
-            (max_row_len, Launch::cover(max_row_len as u64, MAX_THREADS))
-        }
-    };
+    let delivery = Delivery::of(net, c);
     ConnCtx {
         common: shared::conn_common(net, index),
-        max_row_len,
-        launch,
+        max_row_len: delivery.max_row_len(),
+        launch: Launch::cover(delivery.parallel_items(), MAX_THREADS),
         back: backward::conn(net, index, sum_offset),
     }
 }
 
 /// Build the context for `net`.
 pub fn build(net: &Network, cache_key: &str) -> Context {
-    let p = net.precision;
     let buffers = net
         .buffers
         .iter()
@@ -200,7 +185,7 @@ pub fn build(net: &Network, cache_key: &str) -> Context {
         .enumerate()
         .map(|(i, pop)| pop_ctx(net, i, pop))
         .collect();
-    let is_source = |i: usize| net.model_of(&net.populations[i]).kind == ModelKind::SpikeSource;
+    let is_source = |i: usize| Update::of(net, &net.populations[i]) == Update::Source;
     let (sources, neurons): (Vec<PopCtx>, Vec<PopCtx>) = populations
         .iter()
         .cloned()
@@ -230,7 +215,7 @@ pub fn build(net: &Network, cache_key: &str) -> Context {
         .populations
         .iter()
         .enumerate()
-        .filter(|(_, pop)| matches!(pop.readout, Some(Readout::Mean | Readout::MeanExp)))
+        .filter(|(_, pop)| readout::finishes(pop))
         .map(|(i, pop)| {
             let buffer = shared::buffer_name(net, Owner::Population(i as u32), Role::Readout);
             let upper = pop.name.to_uppercase();
@@ -240,20 +225,7 @@ pub fn build(net: &Network, cache_key: &str) -> Context {
     let longest_reset = resets.iter().map(|r| r.len).max().unwrap_or(0);
     let longest_finish = finish.iter().map(|(_, n)| *n as u64).max().unwrap_or(0);
     Context {
-        source: net.origin.file.clone(),
-        name: net.name.clone(),
-        upper_name: net.name.to_uppercase(),
-        dt_ms: net.dt_ms,
-        dt: literal(net.dt_ms, p),
-        n_steps: net.n_steps,
-        precision: match p {
-            Precision::F32 => "f32",
-            Precision::F64 => "f64",
-        },
-        batch_size: net.batch_size,
-        scalar: scalar_type(p),
-        abi_version: super::super::ABI_VERSION,
-        cache_key: cache_key.to_string(),
+        header: shared_header(net, cache_key),
         buffers,
         populations,
         sources,
@@ -267,7 +239,7 @@ pub fn build(net: &Network, cache_key: &str) -> Context {
         back_block_sum: net.has_backward() && connections.iter().any(|c| c.back.block_sum),
         begin_launch: backward::begin_launch(net),
         grad_sum_len: if net.has_backward() { grad_sum_len } else { 0 },
-        math: backward::math(p),
+        math: backward::math(net.precision),
         any_learned: connections
             .iter()
             .any(|c| c.back.learn_weight || c.back.learn_delay),
