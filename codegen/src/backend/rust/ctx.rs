@@ -143,11 +143,7 @@ impl<'a> Gen<'a> {
 
     /// The buffer of `owner` with `role`.
     pub fn buf(&self, owner: Owner, role: Role) -> Ident {
-        let b = self
-            .net
-            .buffers
-            .iter()
-            .find(|b| b.owner == owner && b.role == role)
+        let b = crate::backend::plan::buffer(self.net, owner, role)
             .unwrap_or_else(|| panic!("validated: {owner:?} has a {role:?} buffer"));
         format_ident!("{}", b.name)
     }

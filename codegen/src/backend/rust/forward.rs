@@ -1,22 +1,15 @@
-//! Forward kernels of the `rust` backend: spike delivery per connection, neuron update per
-//! population, input spikes per spike source. Each is safe Rust over one lane's view and mirrors
+//! Forward kernels of the `rust` backend: spike delivery per connection, input spikes per spike
+//! source, and the forward step calling them with the neuron updates (`update.rs`). Each is safe Rust over one lane's view and mirrors
 //! the CPU backend's kernel of the same name statement by statement, so results are bit-identical.
-
-use std::collections::BTreeSet;
 
 use proc_macro2::{Ident, TokenStream};
 use quote::{ToTokens, format_ident, quote};
 
 use super::ctx::{Gen, doc, note, usize_lit};
-use super::print::{SymKey, assigned_syms, read_syms, read_syms_expr};
 use super::state::inputs;
-use crate::backend::shared::origin_text;
+use crate::backend::plan::consts;
 use crate::ir::buffers::Role;
-use crate::ir::{Connection, Connectivity, Delays, Readout};
-
-/// Posts per block of a dense row's delivery with per-synapse delays (the row, or this when it is
-/// longer), as in the CPU backend.
-const MAX_BLOCK: u32 = 512;
+use crate::ir::{Connection, Connectivity, Delays};
 
 /// `rgenn_slot = rgenn_pos + delay`, wrapped once around the ring.
 pub fn wrap_slot(g: &Gen, target: usize, delay: TokenStream) -> TokenStream {
@@ -87,7 +80,7 @@ fn deliver(g: &Gen, ci: usize) -> TokenStream {
     };
     let body = match (&c.connectivity, &steps) {
         (Connectivity::Dense, Some(steps)) => {
-            let block = usize_lit(u64::from(g.net.pop(c.target).size.clamp(1, MAX_BLOCK)));
+            let block = usize_lit(u64::from(consts::dense_block(g.net.pop(c.target).size)));
             let n = note(
                 "a block of the row at a time: first every ring index (no branch, vectorises), then the",
             );
@@ -183,286 +176,6 @@ fn deliver(g: &Gen, ci: usize) -> TokenStream {
     }
 }
 
-/// `k_update_<pop>`: take the ring slot, run the model's code, detect spikes (recording them on
-/// the spike tape), update the readout.
-fn update(g: &Gen, pi: usize) -> TokenStream {
-    let net = g.net;
-    let pop = &net.populations[pi];
-    let m = g.model(pi);
-    let name = format_ident!("k_update_{}", pop.name);
-    let d = doc(&format!(
-        "population \"{}\" ({}) — {}",
-        pop.name, m.name, pop.origin
-    ));
-    let printer = g.printer(pi, &m.vars, &[], &m.sim.code.locals);
-    let reset_printer = g.printer(pi, &m.vars, &[], &m.reset.code.locals);
-    let plain = g.printer(pi, &m.vars, &[], &[]);
-    let adjoint = m.adjoint.as_ref().filter(|_| net.has_backward());
-    // What the code reads and writes, to declare only the constants it uses.
-    let mut used = BTreeSet::new();
-    read_syms(&m.sim.code.stmts, &mut used);
-    read_syms(&m.reset.code.stmts, &mut used);
-    if let Some(th) = &m.threshold {
-        read_syms_expr(&th.code, &mut used);
-    }
-    let tape_on = m.threshold.is_some() && adjoint.is_some();
-    if let Some(a) = adjoint.filter(|_| tape_on) {
-        a.tape_code
-            .iter()
-            .for_each(|c| read_syms_expr(&c.code, &mut used));
-    }
-    if matches!(pop.readout, Some(Readout::MeanExp | Readout::FirstSpike)) {
-        used.insert(SymKey::T);
-    }
-    let (mut sim_assigned, mut reset_assigned) = (BTreeSet::new(), BTreeSet::new());
-    assigned_syms(&m.sim.code.stmts, &mut sim_assigned);
-    assigned_syms(&m.reset.code.stmts, &mut reset_assigned);
-    let constants = g.constants(pi, &used);
-    let (size, ring_len, idx) = (g.size(pi), g.ring_len(pi), g.ring_idx(pi));
-    let ring = g.pop_buf(pi, Role::Ring);
-    let input_v = m
-        .input_var
-        .expect("validated: neuron models have an input variable")
-        .0;
-    // Every state variable's part of the lane, cut to the population's size up front (so the
-    // loops over the neurons have no bounds checks), loaded into a local per neuron and stored
-    // back. `load(mutable)` takes whether a variable is assigned.
-    let mut views = TokenStream::new();
-    let vars: Vec<(Ident, Ident, u32)> = m
-        .vars
-        .iter()
-        .enumerate()
-        .map(|(v, var)| {
-            let buf = g.pop_buf(pi, Role::Var(v as u32));
-            let local = local(&buf);
-            views.extend(quote!(let #local = &mut rgenn_l.#buf[..#size];));
-            (g.ident(var), local, v as u32)
-        })
-        .collect();
-    let load = |mutable: &dyn Fn(u32) -> bool| {
-        let mut out = TokenStream::new();
-        for (ident, local, v) in &vars {
-            if mutable(*v) {
-                out.extend(quote!(let mut #ident = #local[rgenn_j];));
-            } else {
-                out.extend(quote!(let #ident = #local[rgenn_j];));
-            }
-        }
-        out
-    };
-    let store: TokenStream = vars
-        .iter()
-        .map(|(ident, local, _)| quote!(#local[rgenn_j] = #ident;))
-        .collect();
-    let input = g.ident(&m.vars[input_v as usize]);
-    let sim_note = note(&format!("update code — {}", origin_text(&m.sim.origin)));
-    let sim = printer.block(&m.sim.code);
-    let readout_var = m.readout_var.map(|v| g.ident(&m.vars[v.0 as usize]));
-    let (mut each_step, mut on_spike) = (TokenStream::new(), TokenStream::new());
-    let (acc, rs) = (
-        local(&format_ident!("readout")),
-        local(&format_ident!("readout_step")),
-    );
-    if let Some(r) = pop.readout {
-        let acc_buf = g.pop_buf(pi, Role::Readout);
-        views.extend(quote!(let #acc = &mut rgenn_l.#acc_buf[..#size];));
-        if matches!(r, Readout::Max | Readout::FirstSpike) {
-            let rs_buf = g.pop_buf(pi, Role::ReadoutStep);
-            views.extend(quote!(let #rs = &mut rgenn_l.#rs_buf[..#size];));
-        }
-        let var = || {
-            readout_var
-                .clone()
-                .expect("validated: sum, mean, mean_exp and max read a readout variable")
-        };
-        let duration = g.lit(net.duration_ms);
-        match r {
-            Readout::Sum | Readout::Mean => {
-                let var = var();
-                each_step.extend(quote!(#acc[rgenn_j] += #var;));
-            }
-            Readout::MeanExp => {
-                let var = var();
-                each_step.extend(quote!(#acc[rgenn_j] += Scalar::exp(-t / #duration) * #var;));
-            }
-            Readout::Max => {
-                let var = var();
-                each_step.extend(quote! {
-                    if #var > #acc[rgenn_j] {
-                        #acc[rgenn_j] = #var;
-                        #rs[rgenn_j] = rgenn_step;
-                    }
-                });
-            }
-            Readout::FirstSpike => {
-                on_spike.extend(quote! {
-                    if #acc[rgenn_j].is_infinite() {
-                        #acc[rgenn_j] = t;
-                        #rs[rgenn_j] = rgenn_step;
-                    }
-                });
-            }
-        }
-    }
-    let ring_note = note("input from the delay ring");
-    let zero = g.lit(0.0);
-    views.extend(quote!(let rgenn_ring_row = &mut rgenn_l.#ring[#idx(rgenn_pos, 0)..][..#size];));
-    let take_input = quote! {
-        #ring_note
-        #input += rgenn_ring_row[rgenn_j];
-        rgenn_ring_row[rgenn_j] = #zero;
-        #sim_note
-        #sim
-    };
-    let allow = g.allow_case();
-    let head = quote! {
-        #d
-        #allow
-        #[allow(unused_assignments, clippy::all)]
-    };
-    let Some(th) = &m.threshold else {
-        let mutable = |v: u32| v == input_v || sim_assigned.contains(&SymKey::Var(v));
-        let load = load(&mutable);
-        return quote! {
-            #head
-            fn #name(rgenn_l: &mut Lane<'_>, rgenn_step: u32) {
-                #constants
-                let rgenn_pos = rgenn_step as usize % #ring_len;
-                #views
-                for rgenn_j in 0..#size {
-                    #load
-                    #take_input
-                    #each_step
-                    #store
-                }
-            }
-        };
-    };
-    let spikes = g.pop_buf(pi, Role::Spikes);
-    let count = g.pop_buf(pi, Role::SpikeCount);
-    let cond = plain.expr(&th.code);
-    let th_note = note(&format!("threshold — {}", origin_text(&th.origin)));
-    let reset_note = note(&format!("reset code — {}", origin_text(&m.reset.origin)));
-    let reset = reset_printer.block(&m.reset.code);
-    let mut tape = TokenStream::new();
-    if let Some(a) = adjoint.filter(|_| tape_on) {
-        let (tc, ts, cap) = (
-            g.pop_buf(pi, Role::TapeCount),
-            g.pop_buf(pi, Role::TapeStep),
-            g.tape_capacity(pi),
-        );
-        let mut values = TokenStream::new();
-        for (k, code) in a.tape_code.iter().enumerate() {
-            let (buf, e) = (
-                g.pop_buf(pi, Role::TapeValue(k as u32)),
-                plain.expr(&code.code),
-            );
-            values.extend(quote!(rgenn_l.#buf[rgenn_e] = #e;));
-        }
-        let n = note(
-            "spike tape for the adjoint pass (an overflow is reported before the backward pass)",
-        );
-        tape = quote! {
-            #n
-            let rgenn_count = rgenn_l.#tc[rgenn_j] as usize;
-            if rgenn_count < #cap {
-                let rgenn_e = rgenn_j * #cap + rgenn_count;
-                rgenn_l.#ts[rgenn_e] = rgenn_step;
-                #values
-            }
-            rgenn_l.#tc[rgenn_j] += 1;
-        };
-    }
-    let on_spike = quote! {
-        #tape
-        #on_spike
-        #reset_note
-        #reset
-    };
-    if !each_step.is_empty() {
-        // A readout every step: one loop, as in the CPU backend.
-        let mutable = |v: u32| {
-            v == input_v
-                || sim_assigned.contains(&SymKey::Var(v))
-                || reset_assigned.contains(&SymKey::Var(v))
-        };
-        let load = load(&mutable);
-        return quote! {
-            #head
-            fn #name(rgenn_l: &mut Lane<'_>, rgenn_step: u32) {
-                #constants
-                let rgenn_pos = rgenn_step as usize % #ring_len;
-                #views
-                let mut rgenn_n_spikes = 0;
-                for rgenn_j in 0..#size {
-                    #load
-                    #take_input
-                    #th_note
-                    if #cond {
-                        rgenn_l.#spikes[rgenn_n_spikes] = rgenn_j as u32;
-                        rgenn_n_spikes += 1;
-                        #on_spike
-                    }
-                    #each_step
-                    #store
-                }
-                rgenn_l.#count[0] = rgenn_n_spikes as u32;
-            }
-        };
-    }
-    let update_load = load(&|v: u32| v == input_v || sim_assigned.contains(&SymKey::Var(v)));
-    let spike_load = load(&|v: u32| reset_assigned.contains(&SymKey::Var(v)));
-    let n1 = note(
-        "1. a chunk of neurons at a time, every neuron's update and threshold test without branches",
-    );
-    let n1b = note(
-        "(the loop vectorises), one flag byte each (padded with zeros to whole words of 8); 2. the",
-    );
-    let n2 =
-        note("neurons of the chunk that fired, in ascending order, from its flags read as words");
-    let list = flag_list(
-        &quote!(rgenn_fired),
-        &quote!(rgenn_c0),
-        &quote!(rgenn_spikes),
-        &quote!(rgenn_n_spikes),
-    );
-    let chunk = flag_chunk(&size);
-    let n3 = note("3. only those: spike tape, readout and reset from their updated state");
-    quote! {
-        #head
-        fn #name(rgenn_l: &mut Lane<'_>, rgenn_step: u32) {
-            #constants
-            let rgenn_pos = rgenn_step as usize % #ring_len;
-            #views
-            #n1
-            #n1b
-            #n2
-            let rgenn_spikes = &mut rgenn_l.#spikes[..#size];
-            let mut rgenn_n_spikes = 0;
-            for rgenn_c0 in (0..#size).step_by(RGENN_FLAG_CHUNK) {
-                let rgenn_c1 = #size.min(rgenn_c0 + RGENN_FLAG_CHUNK);
-                let mut rgenn_fired = [0u8; #chunk];
-                for rgenn_j in rgenn_c0..rgenn_c1 {
-                    #update_load
-                    #take_input
-                    #th_note
-                    rgenn_fired[rgenn_j - rgenn_c0] = (#cond) as u8;
-                    #store
-                }
-                #list
-            }
-            #n3
-            for &rgenn_j in &rgenn_spikes[..rgenn_n_spikes] {
-                let rgenn_j = rgenn_j as usize;
-                #spike_load
-                #on_spike
-                #store
-            }
-            rgenn_l.#count[0] = rgenn_n_spikes as u32;
-        }
-    }
-}
-
 /// The local name of a lane's buffer cut to size: `rgenn_<buffer>`.
 pub fn local(buf: &Ident) -> Ident {
     format_ident!("rgenn_{}", buf)
@@ -540,7 +253,7 @@ pub fn kernels(g: &Gen) -> TokenStream {
         deliver_calls.extend(quote!(#k(rgenn_l, rgenn_g, rgenn_step);));
     }
     for pi in (0..net.populations.len()).filter(|&i| !g.is_source(i)) {
-        out.extend(update(g, pi));
+        out.extend(super::update::update(g, pi));
         let k = format_ident!("k_update_{}", net.populations[pi].name);
         update_calls.extend(quote!(#k(rgenn_l, rgenn_step);));
     }

@@ -18,6 +18,7 @@ mod forward;
 mod optimizer;
 pub mod print;
 mod state;
+mod update;
 
 use proc_macro2::TokenStream;
 

@@ -10,9 +10,10 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::ctx::{Gen, doc, usize_lit};
+use crate::backend::plan::{ReadoutPlan, Start, consts, readout};
 use crate::backend::shared::{describe, reset_value};
+use crate::ir::Delays;
 use crate::ir::buffers::{Buffer, Elem, Owner, Role};
-use crate::ir::{Delays, Readout};
 
 /// True for the buffers of `Shared`: read by forward or backward kernels, written by nobody
 /// while lanes run.
@@ -104,6 +105,7 @@ pub fn prelude(g: &Gen) -> TokenStream {
     } else {
         TokenStream::new()
     };
+    let flag_chunk = usize_lit(u64::from(consts::FLAG_CHUNK));
     quote! {
         use std::cell::UnsafeCell;
         use std::ffi::{c_char, c_void};
@@ -122,7 +124,7 @@ pub fn prelude(g: &Gen) -> TokenStream {
         /// of at most this many bytes, a multiple of 8, whatever the population's size); unused
         /// in networks without spiking populations.
         #[allow(dead_code)]
-        const RGENN_FLAG_CHUNK: usize = 4096;
+        const RGENN_FLAG_CHUNK: usize = #flag_chunk;
         #pops
         /// Profiling phases (nanoseconds per lane, summed while profiling is on).
         const PHASE_DELIVER: usize = 0;
@@ -467,9 +469,9 @@ fn reset_tokens(g: &Gen, b: &Buffer) -> Option<TokenStream> {
     let pop = &g.net.populations[i as usize];
     Some(match b.role {
         Role::Var(v) => g.lit(pop.var_init[v as usize]),
-        Role::Readout => match pop.readout {
-            Some(Readout::Max) => quote!(-Scalar::INFINITY),
-            Some(Readout::FirstSpike) => quote!(Scalar::INFINITY),
+        Role::Readout => match ReadoutPlan::of_pop(pop).map(|r| r.start) {
+            Some(Start::NegInfinity) => quote!(-Scalar::INFINITY),
+            Some(Start::Infinity) => quote!(Scalar::INFINITY),
             _ => zero,
         },
         Role::ReadoutStep => quote!(u32::MAX),
@@ -496,10 +498,7 @@ pub fn lane_functions(g: &Gen) -> TokenStream {
         let Owner::Population(i) = b.owner else {
             continue;
         };
-        if matches!(
-            g.net.populations[i as usize].readout,
-            Some(Readout::Mean | Readout::MeanExp)
-        ) {
+        if readout::finishes(&g.net.populations[i as usize]) {
             let name = format_ident!("{}", b.name);
             finish.extend(quote! {
                 for rgenn_x in rgenn_l.#name.iter_mut() {
