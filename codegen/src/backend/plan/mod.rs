@@ -18,5 +18,5 @@ pub mod update;
 
 pub use delivery::{Delay, Delivery, Fanout};
 pub use lookup::{buffer, buffer_name};
-pub use readout::{Accumulate, ReadoutPlan, Start};
+pub use readout::{Accumulate, Drive, ReadoutPlan, Start};
 pub use update::Update;

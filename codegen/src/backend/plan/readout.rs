@@ -43,6 +43,28 @@ pub enum Drive {
     SpikeTimeAtStep,
 }
 
+impl Drive {
+    /// The drive of each reverse step reads the gradient (all but the first spike's).
+    pub fn each_step(self) -> bool {
+        self != Drive::SpikeTimeAtStep
+    }
+
+    /// It reads the time `t`.
+    pub fn reads_time(self) -> bool {
+        self == Drive::EachExpMean
+    }
+
+    /// It reads the recorded step of the readout.
+    pub fn reads_step(self) -> bool {
+        matches!(self, Drive::AtStep | Drive::SpikeTimeAtStep)
+    }
+}
+
+/// The drive of `pop`'s readout, if it has one.
+pub fn drive(pop: &Population) -> Option<Drive> {
+    ReadoutPlan::of_pop(pop).map(|r| r.drive)
+}
+
 /// The plan of one population's readout.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ReadoutPlan {

@@ -10,13 +10,14 @@ use std::collections::BTreeSet;
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
-use super::ctx::{Gen, doc, note};
+use super::ctx::{Gen, doc, note, pos_minus_len};
 use super::forward::{flag_chunk, flag_list, local, uniform_slot, wrap_slot};
 use super::print::{SymKey, assigned_syms, read_syms, read_syms_expr};
 use super::state::next_step_field;
+use crate::backend::plan::{Drive, readout};
 use crate::backend::shared::origin_text;
 use crate::ir::buffers::Role;
-use crate::ir::{Adjoint, Connectivity, Delays, Readout};
+use crate::ir::{Adjoint, Connectivity, Delays};
 
 /// True when population `pi` spikes and has an adjoint: it has a tape and a jump.
 pub fn has_jump(g: &Gen, pi: usize) -> bool {
@@ -221,22 +222,16 @@ fn back_conn(g: &Gen, ci: usize) -> TokenStream {
     let pos_note = note(
         "ring position of step n + 1; a synapse of step delay k reads slot (n + 1 + k) mod ring_len",
     );
-    let pos_minus_len = if steps.is_some() && dense {
-        let n = note("(pos + k) mod ring_len as pos - ring_len + k, plus ring_len when negative");
+    let pos_minus_len = pos_minus_len(
+        steps.is_some() && dense,
+        "(pos + k) mod ring_len as pos - ring_len + k, plus ring_len when negative",
+        &ring_len,
+    );
+    g.conn_kernel(
+        &d,
+        &name,
+        tgt,
         quote! {
-            #n
-            let rgenn_pos_minus_len = rgenn_pos as i32 - #ring_len as i32;
-        }
-    } else {
-        TokenStream::new()
-    };
-    let allow = g.allow_case();
-    let allow_ring = g.allow_ring(tgt);
-    quote! {
-        #d
-        #allow
-        #allow_ring
-        fn #name(rgenn_l: &mut Lane<'_>, rgenn_g: &Shared<'_>, rgenn_step: u32) {
             #spikes
             let rgenn_grad_ring = &pairs(rgenn_l.#grad_ring)[..#ring_len * #size];
             let rgenn_gw = &mut *rgenn_l.#gw;
@@ -251,8 +246,8 @@ fn back_conn(g: &Gen, ci: usize) -> TokenStream {
                 #body
                 #end_sum
             }
-        }
-    }
+        },
+    )
 }
 
 /// How the readout's gradient enters population `pi`'s reverse step: `(drive, addition to
@@ -261,7 +256,7 @@ fn back_conn(g: &Gen, ci: usize) -> TokenStream {
 fn readout_drive(g: &Gen, pi: usize) -> (TokenStream, TokenStream) {
     let pop = &g.net.populations[pi];
     let zero = g.lit(0.0);
-    let Some(r) = pop.readout else {
+    let Some(r) = readout::drive(pop) else {
         return (zero, TokenStream::new());
     };
     let grad = local(&g.pop_buf(pi, Role::ReadoutGrad));
@@ -272,14 +267,14 @@ fn readout_drive(g: &Gen, pi: usize) -> (TokenStream, TokenStream) {
     };
     let duration = g.lit(g.net.duration_ms);
     match r {
-        Readout::Sum => (grad, TokenStream::new()),
-        Readout::Mean => (quote!(#grad / N_STEPS as Scalar), TokenStream::new()),
-        Readout::MeanExp => (
+        Drive::Each => (grad, TokenStream::new()),
+        Drive::EachMean => (quote!(#grad / N_STEPS as Scalar), TokenStream::new()),
+        Drive::EachExpMean => (
             quote!(#grad * Scalar::exp(-t / #duration) / N_STEPS as Scalar),
             TokenStream::new(),
         ),
-        Readout::Max => (at_step(), TokenStream::new()),
-        Readout::FirstSpike => {
+        Drive::AtStep => (at_step(), TokenStream::new()),
+        Drive::SpikeTimeAtStep => {
             let s = at_step();
             (zero, quote!(+ (#s)))
         }
@@ -311,7 +306,7 @@ fn back_update(g: &Gen, pi: usize) -> TokenStream {
     }
     let (drive, spike_loss) = readout_drive(g, pi);
     let drive_used = used.contains(&SymKey::Input(0));
-    if drive_used && pop.readout == Some(Readout::MeanExp) {
+    if drive_used && readout::drive(pop).is_some_and(Drive::reads_time) {
         used.insert(SymKey::T);
     }
     // Jump inputs are a separate namespace from the sim's: keep only forward symbols.
@@ -352,18 +347,18 @@ fn back_update(g: &Gen, pi: usize) -> TokenStream {
         store.extend(quote!(#local[rgenn_j] = #ident;));
     }
     // The readout gradient and step, where the drive or the jump reads them.
-    let readout = pop.readout;
-    let need_drive = drive_used && readout.is_some_and(|r| r != Readout::FirstSpike);
+    let drive_kind = readout::drive(pop);
+    let need_drive = drive_used && drive_kind.is_some_and(Drive::each_step);
     let n_tape = a.tape.len();
     let need_spike_loss = jump
         && jump_used.contains(&SymKey::Input(n_tape as u32))
-        && readout == Some(Readout::FirstSpike);
+        && drive_kind == Some(Drive::SpikeTimeAtStep);
     if need_drive || need_spike_loss {
         let buf = g.pop_buf(pi, Role::ReadoutGrad);
         let l = local(&buf);
         views.extend(quote!(let #l = &rgenn_l.#buf[..#size];));
     }
-    if (need_drive && readout == Some(Readout::Max)) || need_spike_loss {
+    if (need_drive && drive_kind.is_some_and(Drive::reads_step)) || need_spike_loss {
         let buf = g.pop_buf(pi, Role::ReadoutStep);
         let l = local(&buf);
         views.extend(quote!(let #l = &rgenn_l.#buf[..#size];));

@@ -62,7 +62,40 @@ pub fn usize_lit(n: u64) -> Literal {
     Literal::usize_unsuffixed(n as usize)
 }
 
+/// `rgenn_pos_minus_len` (dense rows with per-synapse delays compute their slots from it), noted
+/// with `why`; empty when `needed` is false.
+pub fn pos_minus_len(needed: bool, why: &str, ring_len: &Ident) -> TokenStream {
+    if !needed {
+        return TokenStream::new();
+    }
+    let n = note(why);
+    quote! {
+        #n
+        let rgenn_pos_minus_len = rgenn_pos as i32 - #ring_len as i32;
+    }
+}
+
 impl<'a> Gen<'a> {
+    /// A connection kernel `name` into population `target`, documented by `d`, with `body`.
+    pub fn conn_kernel(
+        &self,
+        d: &TokenStream,
+        name: &Ident,
+        target: usize,
+        body: TokenStream,
+    ) -> TokenStream {
+        let allow = self.allow_case();
+        let allow_ring = self.allow_ring(target);
+        quote! {
+            #d
+            #allow
+            #allow_ring
+            fn #name(rgenn_l: &mut Lane<'_>, rgenn_g: &Shared<'_>, rgenn_step: u32) {
+                #body
+            }
+        }
+    }
+
     /// The generator of `net`.
     pub fn new(net: &'a Network) -> Gen<'a> {
         let mut names: BTreeSet<String> = ["DT", "N_STEPS", "BATCH_SIZE", "N_PHASES"]

@@ -5,7 +5,7 @@
 use proc_macro2::{Ident, TokenStream};
 use quote::{ToTokens, format_ident, quote};
 
-use super::ctx::{Gen, doc, note, usize_lit};
+use super::ctx::{Gen, doc, note, pos_minus_len, usize_lit};
 use super::state::inputs;
 use crate::backend::plan::consts;
 use crate::ir::buffers::Role;
@@ -145,24 +145,16 @@ fn deliver(g: &Gen, ci: usize) -> TokenStream {
             }
         }
     };
-    let pos_minus_len = if per_synapse && c.connectivity == Connectivity::Dense {
-        let n = note(
-            "arrival slot (pos + k) mod ring_len, as pos - ring_len + k plus ring_len when negative",
-        );
+    let pos_minus_len = pos_minus_len(
+        per_synapse && c.connectivity == Connectivity::Dense,
+        "arrival slot (pos + k) mod ring_len, as pos - ring_len + k plus ring_len when negative",
+        &ring_len,
+    );
+    g.conn_kernel(
+        &d,
+        &name,
+        tgt,
         quote! {
-            #n
-            let rgenn_pos_minus_len = rgenn_pos as i32 - #ring_len as i32;
-        }
-    } else {
-        TokenStream::new()
-    };
-    let allow = g.allow_case();
-    let allow_ring = g.allow_ring(tgt);
-    quote! {
-        #d
-        #allow
-        #allow_ring
-        fn #name(rgenn_l: &mut Lane<'_>, rgenn_g: &Shared<'_>, rgenn_step: u32) {
             let rgenn_spikes = &rgenn_l.#spikes[..rgenn_l.#count[0] as usize];
             let rgenn_ring = &mut *rgenn_l.#ring;
             let rgenn_pos = rgenn_step as usize % #ring_len;
@@ -172,8 +164,8 @@ fn deliver(g: &Gen, ci: usize) -> TokenStream {
                 let rgenn_pre = rgenn_pre as usize;
                 #body
             }
-        }
-    }
+        },
+    )
 }
 
 /// The local name of a lane's buffer cut to size: `rgenn_<buffer>`.
