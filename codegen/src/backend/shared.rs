@@ -132,6 +132,8 @@ pub struct Header {
     pub flag_chunk: u32,
     /// [`plan::consts::OPTIMIZER_BLOCK`].
     pub optimizer_block: u32,
+    /// The C status codes by name ([`plan::status::ALL`]).
+    pub status: std::collections::BTreeMap<&'static str, i32>,
 }
 
 /// The header of `net` carrying `cache_key`.
@@ -154,6 +156,7 @@ pub fn header(net: &Network, cache_key: &str) -> Header {
         cache_key: cache_key.to_string(),
         flag_chunk: plan::consts::FLAG_CHUNK,
         optimizer_block: plan::consts::OPTIMIZER_BLOCK,
+        status: plan::status::ALL.into_iter().collect(),
     }
 }
 

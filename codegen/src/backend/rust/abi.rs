@@ -15,7 +15,14 @@ use quote::{format_ident, quote};
 use super::ctx::{Gen, doc, note, usize_lit};
 use super::state::inputs;
 use crate::backend::ABI_VERSION;
+use crate::backend::plan::status;
 use crate::ir::buffers::Role;
+
+/// A status code of the plan (`plan::status`), printed as the negative literal it is.
+fn status(code: i32) -> TokenStream {
+    let n = Literal::i32_unsuffixed(-code);
+    quote!(-#n)
+}
 
 /// One ABI function: name, parameters, return type.
 struct Entry {
@@ -117,6 +124,13 @@ fn state_ref() -> TokenStream {
 
 /// The ABI functions of the generated module.
 pub fn functions(g: &Gen, cache_key: &str) -> TokenStream {
+    let (err_lane, err_unit, err_population, err_input, err_no_adjoint) = (
+        status(status::RGENN_ERR_LANE),
+        status(status::RGENN_ERR_UNIT),
+        status(status::RGENN_ERR_POPULATION),
+        status(status::RGENN_ERR_INPUT),
+        status(status::RGENN_ERR_NO_ADJOINT),
+    );
     let net = g.net;
     let key = std::ffi::CString::new(cache_key).expect("a hex cache key has no NUL");
     let key = Literal::c_string(&key);
@@ -153,12 +167,12 @@ pub fn functions(g: &Gen, cache_key: &str) -> TokenStream {
         quote! {
             #index => {
                 if rgenn_units.iter().any(|&u| u as usize >= #size) {
-                    return -2;
+                    return #err_unit;
                 }
                 if rgenn_start.windows(2).any(|w| w[0] > w[1] || (w[1] - w[0]) as usize > #size)
                     || rgenn_start[N_STEPS as usize] as u64 > n_units
                 {
-                    return -6;
+                    return #err_input;
                 }
                 rgenn_note!("SAFETY: lane checked; nothing else runs (the caller's contract).");
                 let rgenn_input = unsafe { &mut *rgenn_s.#field[lane as usize].get() };
@@ -180,7 +194,7 @@ pub fn functions(g: &Gen, cache_key: &str) -> TokenStream {
             rgenn_rc
         }
     } else {
-        quote!(-8)
+        quote!(#err_no_adjoint)
     };
     let back_step = if backward {
         quote! {
@@ -195,7 +209,7 @@ pub fn functions(g: &Gen, cache_key: &str) -> TokenStream {
     let optimizer = if backward {
         quote! {
             if n_lanes == 0 || n_lanes > BATCH_SIZE || hyper.is_null() {
-                return -1;
+                return #err_lane;
             }
             #s
             rgenn_note!("SAFETY: `hyper` points to 12 values, and nothing else runs (the caller's contract).");
@@ -203,7 +217,7 @@ pub fn functions(g: &Gen, cache_key: &str) -> TokenStream {
             0
         }
     } else {
-        quote!(-8)
+        quote!(#err_no_adjoint)
     };
     let (lane_guard, step_guard, back_guard) = (
         quote!(if lane >= BATCH_SIZE {
@@ -222,7 +236,7 @@ pub fn functions(g: &Gen, cache_key: &str) -> TokenStream {
     );
     let begin_guard = if backward {
         quote!(if lane >= BATCH_SIZE {
-            return -1;
+            return #err_lane;
         })
     } else {
         quote!(let _ = (sim, lane);)
@@ -258,12 +272,12 @@ pub fn functions(g: &Gen, cache_key: &str) -> TokenStream {
         if !has_inputs {
             quote! {
                 let _ = (sim, population, step_start, units, n_units);
-                if lane >= BATCH_SIZE { -1 } else { -3 }
+                if lane >= BATCH_SIZE { #err_lane } else { #err_population }
             }
         } else {
             quote! {
                 if lane >= BATCH_SIZE || step_start.is_null() || (units.is_null() && n_units > 0) {
-                    return -1;
+                    return #err_lane;
                 }
                 #s
                 rgenn_note!("SAFETY: the caller passes N_STEPS + 1 step starts and n_units units.");
@@ -276,7 +290,7 @@ pub fn functions(g: &Gen, cache_key: &str) -> TokenStream {
                 };
                 match population {
                     #(#set_input)*
-                    _ => -3,
+                    _ => #err_population,
                 }
             }
         },
