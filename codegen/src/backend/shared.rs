@@ -10,7 +10,7 @@ pub mod adjoint;
 use serde::Serialize;
 
 use crate::backend::c_print::{Names, Printer, literal};
-use crate::backend::plan::{self, Accumulate, Delay, Delivery, Fanout, ReadoutPlan, Start};
+use crate::backend::plan::{self, Accumulate, Delay, Delivery, Fanout, ReadoutPlan, Start, Update};
 use crate::ir::buffers::{Buffer, Elem, Owner, Role};
 use crate::ir::{Connectivity, ModelKind, Network, Origin, Population, Precision};
 
@@ -201,6 +201,80 @@ pub struct ModelCode {
     pub reset_origin: String,
     /// Reset code, one statement per line.
     pub reset: Vec<String>,
+}
+
+/// What every C-family template knows of a population: its names, buffers, update strategy,
+/// model code and readout code.
+#[derive(Serialize, Clone, Debug, Default)]
+pub struct PopCommon {
+    /// Index in the network.
+    pub index: usize,
+    /// The population's name.
+    pub name: String,
+    /// Its name in capitals (its constants' prefix).
+    pub upper: String,
+    /// Its model's name.
+    pub model: String,
+    /// Where it was declared.
+    pub origin: String,
+    /// Neurons.
+    pub size: u32,
+    /// It has a delay ring (something connects to it).
+    pub has_ring: bool,
+    /// Ring slots.
+    pub ring_len: u32,
+    /// The ring buffer.
+    pub ring: String,
+    /// It emits spikes.
+    pub spiking: bool,
+    /// How it is updated ([`Update`]).
+    pub update: Option<Update>,
+    /// Its spike list.
+    pub spikes: String,
+    /// Its spike count.
+    pub spike_count: String,
+    /// It has a readout.
+    pub has_readout: bool,
+    /// The readout accumulator.
+    pub readout: String,
+    /// The readout's step buffer (max, first spike).
+    pub readout_step: String,
+    /// Its model code (empty for spike sources).
+    #[serde(flatten)]
+    pub code: ModelCode,
+    /// Readout lines run every step.
+    pub readout_each_step: Vec<String>,
+    /// Readout lines run at a spike.
+    pub readout_on_spike: Vec<String>,
+}
+
+/// What every C-family template knows of population `index`.
+pub fn pop_common(net: &Network, index: usize, pop: &Population) -> PopCommon {
+    let model = net.model_of(pop);
+    let owner = Owner::Population(index as u32);
+    let code = model_code(net, index, pop);
+    let (readout_each_step, readout_on_spike) = readout_code(net, pop, &code.readout_var);
+    PopCommon {
+        index,
+        name: pop.name.clone(),
+        upper: pop.name.to_uppercase(),
+        model: model.name.clone(),
+        origin: pop.origin.to_string(),
+        size: pop.size,
+        has_ring: pop.ring_len > 0,
+        ring_len: pop.ring_len,
+        ring: buffer_name(net, owner, Role::Ring),
+        spiking: model.is_spiking(),
+        update: Some(Update::of(net, pop)),
+        spikes: buffer_name(net, owner, Role::Spikes),
+        spike_count: buffer_name(net, owner, Role::SpikeCount),
+        has_readout: pop.readout.is_some(),
+        readout: buffer_name(net, owner, Role::Readout),
+        readout_step: buffer_name(net, owner, Role::ReadoutStep),
+        code,
+        readout_each_step,
+        readout_on_spike,
+    }
 }
 
 /// The printed code of population `index`; empty for spike sources, which run no model code.

@@ -9,7 +9,7 @@ use crate::backend::shared::adjoint::{AdjointCode, adjoint_code};
 use crate::backend::plan::{Update, consts, readout};
 use crate::backend::shared::{Header, header as shared_header};
 use crate::ir::buffers::{Owner, Role};
-use crate::ir::{ModelKind, Network, Population};
+use crate::ir::{Network, Population};
 
 #[derive(Serialize)]
 pub struct Context {
@@ -43,27 +43,8 @@ struct BufferCtx {
 
 #[derive(Serialize, Clone, Default)]
 struct PopCtx {
-    index: usize,
-    name: String,
-    upper: String,
-    model: String,
-    origin: String,
-    size: u32,
-    has_ring: bool,
-    ring_len: u32,
-    ring: String,
-    spiking: bool,
-    /// How the population is updated ([`Update`]).
-    update: Option<Update>,
-    spikes: String,
-    spike_count: String,
-    has_readout: bool,
-    readout: String,
     #[serde(flatten)]
-    code: ModelCode,
-    readout_each_step: Vec<String>,
-    readout_on_spike: Vec<String>,
-    readout_step: String,
+    common: PopCommon,
     back: Option<AdjointCode>,
     /// The interleaved weight_grad / delay_grad history (see `build`).
     grad_ring: String,
@@ -81,42 +62,21 @@ struct ConnCtx {
 
 pub use crate::backend::shared::buffer_name as buffer;
 use crate::backend::shared::{
-    ConnCommon, FinishCtx, ModelCode, ResetCtx, conn_common, ctype, describe, model_code,
-    readout_code, reset_value,
+    ConnCommon, FinishCtx, PopCommon, ResetCtx, conn_common, ctype, describe, pop_common,
+    reset_value,
 };
 
 fn pop_ctx(net: &Network, index: usize, pop: &Population) -> PopCtx {
-    let model = net.model_of(pop);
-    let owner = Owner::Population(index as u32);
-    let mut ctx = PopCtx {
-        index,
-        name: pop.name.clone(),
-        upper: pop.name.to_uppercase(),
-        model: model.name.clone(),
-        origin: pop.origin.to_string(),
-        size: pop.size,
-        has_ring: pop.ring_len > 0,
-        ring_len: pop.ring_len,
-        ring: buffer(net, owner, Role::Ring),
-        spiking: model.is_spiking(),
-        update: Some(Update::of(net, pop)),
-        spikes: buffer(net, owner, Role::Spikes),
-        spike_count: buffer(net, owner, Role::SpikeCount),
-        has_readout: pop.readout.is_some(),
-        readout: buffer(net, owner, Role::Readout),
-        readout_step: buffer(net, owner, Role::ReadoutStep),
-        grad_ring: buffer(net, owner, Role::WeightGradRing),
-        ..Default::default()
-    };
-    if model.kind == ModelKind::SpikeSource {
-        return ctx;
+    let source = Update::of(net, pop) == Update::Source;
+    PopCtx {
+        common: pop_common(net, index, pop),
+        back: if net.has_backward() && !source {
+            adjoint_code(net, index, pop)
+        } else {
+            None
+        },
+        grad_ring: buffer(net, Owner::Population(index as u32), Role::WeightGradRing),
     }
-    ctx.code = model_code(net, index, pop);
-    (ctx.readout_each_step, ctx.readout_on_spike) = readout_code(net, pop, &ctx.code.readout_var);
-    if net.has_backward() {
-        ctx.back = adjoint_code(net, index, pop);
-    }
-    ctx
 }
 
 /// Build the context for `net`.
@@ -166,15 +126,15 @@ pub fn build(net: &Network, cache_key: &str) -> Context {
         .enumerate()
         .map(|(i, pop)| pop_ctx(net, i, pop))
         .collect();
-    let is_source = |i: usize| net.model_of(&net.populations[i]).kind == ModelKind::SpikeSource;
+    let is_source = |i: usize| Update::of(net, &net.populations[i]) == Update::Source;
     let sources = populations
         .iter()
-        .filter(|c| is_source(c.index))
+        .filter(|c| is_source(c.common.index))
         .cloned()
         .collect();
     let neurons = populations
         .iter()
-        .filter(|c| !is_source(c.index))
+        .filter(|c| !is_source(c.common.index))
         .cloned()
         .collect();
     let connections = net

@@ -12,7 +12,7 @@ use super::backward::{self, BackConnCtx, BackPopCtx, MathNames};
 use super::launch::{Launch, MAX_SPIKING_THREADS, MAX_THREADS};
 use crate::backend::plan::{Delivery, Update, readout};
 use crate::backend::shared::{
-    self, ConnCommon, ConstCtx, FinishCtx, Header, ResetCtx, VarCtx, header as shared_header,
+    self, ConnCommon, FinishCtx, Header, PopCommon, ResetCtx, header as shared_header,
 };
 use crate::ir::buffers::{Owner, Role};
 use crate::ir::{Network, Population};
@@ -58,32 +58,8 @@ struct BufferCtx {
 
 #[derive(Serialize, Clone, Default)]
 struct PopCtx {
-    index: usize,
-    name: String,
-    upper: String,
-    model: String,
-    origin: String,
-    size: u32,
-    has_ring: bool,
-    ring_len: u32,
-    ring: String,
-    spiking: bool,
-    spikes: String,
-    spike_count: String,
-    has_readout: bool,
-    readout: String,
-    readout_step: String,
-    constants: Vec<ConstCtx>,
-    vars: Vec<VarCtx>,
-    input_var: String,
-    sim_origin: String,
-    sim: Vec<String>,
-    threshold_origin: String,
-    threshold: String,
-    reset_origin: String,
-    reset: Vec<String>,
-    readout_each_step: Vec<String>,
-    readout_on_spike: Vec<String>,
+    #[serde(flatten)]
+    common: PopCommon,
     /// Update (neurons) or input (spike sources) kernel.
     launch: Launch,
     /// The adjoint pass of this population (networks with one; neuron populations only).
@@ -100,11 +76,7 @@ struct ConnCtx {
 }
 
 fn pop_ctx(net: &Network, index: usize, pop: &Population) -> PopCtx {
-    let model = net.model_of(pop);
-    let owner = Owner::Population(index as u32);
-    let spiking = model.is_spiking();
-    let code = shared::model_code(net, index, pop);
-    let (readout_each_step, readout_on_spike) = shared::readout_code(net, pop, &code.readout_var);
+    let spiking = net.model_of(pop).is_spiking();
     let launch = match (Update::of(net, pop), spiking) {
         (Update::Source, _) => Launch {
             blocks: 1,
@@ -114,32 +86,7 @@ fn pop_ctx(net: &Network, index: usize, pop: &Population) -> PopCtx {
         (_, false) => Launch::cover(pop.size as u64, MAX_THREADS),
     };
     PopCtx {
-        index,
-        name: pop.name.clone(),
-        upper: pop.name.to_uppercase(),
-        model: model.name.clone(),
-        origin: pop.origin.to_string(),
-        size: pop.size,
-        has_ring: pop.ring_len > 0,
-        ring_len: pop.ring_len,
-        ring: shared::buffer_name(net, owner, Role::Ring),
-        spiking,
-        spikes: shared::buffer_name(net, owner, Role::Spikes),
-        spike_count: shared::buffer_name(net, owner, Role::SpikeCount),
-        has_readout: pop.readout.is_some(),
-        readout: shared::buffer_name(net, owner, Role::Readout),
-        readout_step: shared::buffer_name(net, owner, Role::ReadoutStep),
-        constants: code.constants,
-        vars: code.vars,
-        input_var: code.input_var,
-        sim_origin: code.sim_origin,
-        sim: code.sim,
-        threshold_origin: code.threshold_origin,
-        threshold: code.threshold,
-        reset_origin: code.reset_origin,
-        reset: code.reset,
-        readout_each_step,
-        readout_on_spike,
+        common: shared::pop_common(net, index, pop),
         launch,
         back: if net.has_backward() {
             backward::pop(net, index, pop)
@@ -189,7 +136,7 @@ pub fn build(net: &Network, cache_key: &str) -> Context {
     let (sources, neurons): (Vec<PopCtx>, Vec<PopCtx>) = populations
         .iter()
         .cloned()
-        .partition(|c| is_source(c.index));
+        .partition(|c| is_source(c.common.index));
     // Each connection's weight then delay gradients, one after the other.
     let mut grad_sum_len = 0;
     let connections: Vec<ConnCtx> = (0..net.connections.len())
@@ -229,7 +176,7 @@ pub fn build(net: &Network, cache_key: &str) -> Context {
         buffers,
         populations,
         sources,
-        spiking_neurons: neurons.iter().any(|p| p.spiking),
+        spiking_neurons: neurons.iter().any(|p| p.common.spiking),
         neurons,
         resets,
         reset_launch: Launch::stride(longest_reset),
