@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
-use super::ctx::{Gen, doc, note, pos_minus_len};
+use super::ctx::{Gen, doc, note, pos_minus_len, timed_step};
 use super::forward::{flag_chunk, flag_list, local, uniform_slot, wrap_slot};
 use super::print::{SymKey, assigned_syms, read_syms, read_syms_expr};
 use super::state::next_step_field;
@@ -549,6 +549,18 @@ pub fn kernels(g: &Gen) -> TokenStream {
     } else {
         quote!(rgenn_g: &Shared<'_>)
     };
+    let back_step = timed_step(
+        quote! {
+            /// Reverse step n of one lane.
+        },
+        format_ident!("back_step"),
+        g_param,
+        (
+            quote!(#spike_calls #conn_calls),
+            format_ident!("PHASE_BACK_SPIKES"),
+        ),
+        (update_calls, format_ident!("PHASE_BACK_UPDATE")),
+    );
     out.extend(quote! {
         /// Zero the lane's gradients and prepare the replay of the spike tapes: 0, or 1 + the index
         /// of the first population whose tape overflowed.
@@ -557,17 +569,7 @@ pub fn kernels(g: &Gen) -> TokenStream {
             0
         }
 
-        /// Reverse step n of one lane.
-        fn back_step(rgenn_s: &State, lane: u32, rgenn_l: &mut Lane<'_>, #g_param, rgenn_step: u32) {
-            let rgenn_t0 = rgenn_s.clock();
-            #spike_calls
-            #conn_calls
-            let rgenn_t1 = rgenn_s.clock();
-            #update_calls
-            let rgenn_t2 = rgenn_s.clock();
-            rgenn_s.record(lane, PHASE_BACK_SPIKES, rgenn_t0, rgenn_t1);
-            rgenn_s.record(lane, PHASE_BACK_UPDATE, rgenn_t1, rgenn_t2);
-        }
+        #back_step
     });
     out
 }

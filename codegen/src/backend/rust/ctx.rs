@@ -75,6 +75,29 @@ pub fn pos_minus_len(needed: bool, why: &str, ring_len: &Ident) -> TokenStream {
     }
 }
 
+/// One lane's step function `name`, documented by `d`: `first`, then `second`, each timed into
+/// its profiling phase.
+pub fn timed_step(
+    d: TokenStream,
+    name: Ident,
+    g_param: TokenStream,
+    (first, first_phase): (TokenStream, Ident),
+    (second, second_phase): (TokenStream, Ident),
+) -> TokenStream {
+    quote! {
+        #d
+        fn #name(rgenn_s: &State, lane: u32, rgenn_l: &mut Lane<'_>, #g_param, rgenn_step: u32) {
+            let rgenn_t0 = rgenn_s.clock();
+            #first
+            let rgenn_t1 = rgenn_s.clock();
+            #second
+            let rgenn_t2 = rgenn_s.clock();
+            rgenn_s.record(lane, #first_phase, rgenn_t0, rgenn_t1);
+            rgenn_s.record(lane, #second_phase, rgenn_t1, rgenn_t2);
+        }
+    }
+}
+
 impl<'a> Gen<'a> {
     /// A connection kernel `name` into population `target`, documented by `d`, with `body`.
     pub fn conn_kernel(

@@ -5,7 +5,7 @@
 use proc_macro2::{Ident, TokenStream};
 use quote::{ToTokens, format_ident, quote};
 
-use super::ctx::{Gen, doc, note, pos_minus_len, usize_lit};
+use super::ctx::{Gen, doc, note, pos_minus_len, timed_step, usize_lit};
 use super::state::inputs;
 use crate::backend::plan::consts;
 use crate::ir::buffers::Role;
@@ -259,18 +259,15 @@ pub fn kernels(g: &Gen) -> TokenStream {
     } else {
         quote!(rgenn_g: &Shared<'_>)
     };
-    out.extend(quote! {
-        /// Forward step n of one lane: deliver the spikes of step n-1 into the delay rings, update
-        /// every neuron (taking its ring slot first), then emit the input spikes of step n.
-        fn forward_step(rgenn_s: &State, lane: u32, rgenn_l: &mut Lane<'_>, #g_param, rgenn_step: u32) {
-            let rgenn_t0 = rgenn_s.clock();
-            #deliver_calls
-            let rgenn_t1 = rgenn_s.clock();
-            #update_calls
-            let rgenn_t2 = rgenn_s.clock();
-            rgenn_s.record(lane, PHASE_DELIVER, rgenn_t0, rgenn_t1);
-            rgenn_s.record(lane, PHASE_UPDATE, rgenn_t1, rgenn_t2);
-        }
-    });
+    out.extend(timed_step(
+        quote! {
+            /// Forward step n of one lane: deliver the spikes of step n-1 into the delay rings, update
+            /// every neuron (taking its ring slot first), then emit the input spikes of step n.
+        },
+        format_ident!("forward_step"),
+        g_param,
+        (deliver_calls, format_ident!("PHASE_DELIVER")),
+        (update_calls, format_ident!("PHASE_UPDATE")),
+    ));
     out
 }
