@@ -10,7 +10,8 @@ pub mod adjoint;
 use serde::Serialize;
 
 use crate::backend::c_print::{Names, Printer, literal};
-use crate::backend::plan::{self, Accumulate, Delay, Delivery, Fanout, ReadoutPlan, Start, Update};
+use crate::backend::plan::reset::ResetValue;
+use crate::backend::plan::{self, Accumulate, Delay, Delivery, Fanout, ReadoutPlan, Update};
 use crate::ir::buffers::{Buffer, Elem, Owner, Role};
 use crate::ir::{Connectivity, ModelKind, Network, Origin, Population, Precision};
 
@@ -70,37 +71,17 @@ pub fn describe(role: Role) -> &'static str {
     }
 }
 
-/// The value every element of one lane of `b` takes at the start of a trial, or `None` when the
-/// buffer is left alone: buffers that are not per lane (parameters, connectivity), spike lists,
-/// and the readout gradients the runtime writes. Per-lane gradients of connections start at zero,
-/// as on the CPU.
-// As in `describe`, the `_` arm zeroes the per-lane population buffers of roles added later.
-#[allow(unreachable_patterns)]
+/// The value every element of one lane of `b` takes at the start of a trial, printed as C, or
+/// `None` when the buffer is left alone (see [`plan::reset::value`]).
 pub fn reset_value(net: &Network, b: &Buffer) -> Option<String> {
-    if !b.batched {
-        return None;
-    }
-    let Owner::Population(i) = b.owner else {
-        return Some("0".to_string());
-    };
-    let pop = &net.populations[i as usize];
-    let p = net.precision;
-    match b.role {
-        Role::Var(v) => Some(literal(pop.var_init[v as usize], p)),
-        Role::Readout => Some(match ReadoutPlan::of_pop(pop).map(|r| r.start) {
-            Some(Start::NegInfinity) => "-INFINITY".to_string(),
-            Some(Start::Infinity) => "INFINITY".to_string(),
-            _ => literal(0.0, p),
-        }),
-        Role::ReadoutStep => Some("UINT32_MAX".to_string()),
-        Role::Ring | Role::SpikeCount => Some("0".to_string()),
-        // Only the first `spike_count` entries are ever read.
-        Role::Spikes => None,
-        // Written by the runtime between the forward and the backward pass.
-        Role::ReadoutGrad => None,
-        Role::Weight | Role::DelayMs | Role::DelaySteps | Role::RowStart | Role::PostIndex => None,
-        _ => Some("0".to_string()),
-    }
+    Some(match plan::reset::value(net, b)? {
+        ResetValue::Zero if b.role == Role::Readout => literal(0.0, net.precision),
+        ResetValue::Zero => "0".to_string(),
+        ResetValue::Init(v) => literal(v, net.precision),
+        ResetValue::NegInfinity => "-INFINITY".to_string(),
+        ResetValue::Infinity => "INFINITY".to_string(),
+        ResetValue::NoStep => "UINT32_MAX".to_string(),
+    })
 }
 
 /// What every C-family template knows of the network as a whole.

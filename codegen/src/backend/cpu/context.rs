@@ -6,6 +6,7 @@ use serde::Serialize;
 use super::backward::{self, BackConnCtx};
 use crate::backend::shared::adjoint::{AdjointCode, adjoint_code};
 
+use crate::backend::plan::reset::{self, Timing};
 use crate::backend::plan::{Update, consts, readout};
 use crate::backend::shared::{Header, header as shared_header};
 use crate::ir::buffers::{Owner, Role};
@@ -151,17 +152,9 @@ pub fn build(net: &Network, cache_key: &str) -> Context {
     let mut grad_resets = Vec::new();
     let mut finish = Vec::new();
     for b in net.buffers.iter().filter(|b| b.batched) {
-        // Tape entries are read only below the tape count, all written in the same trial, so
-        // resetting the count empties the tape. The delay_grad history is reset with the
-        // weight_grad history it shares an array with.
-        let skip = matches!(
-            b.role,
-            Role::TapeStep | Role::TapeValue(_) | Role::DelayGradRing
-        );
-        // The gradients are zeroed when the lane's backward pass begins, so the zeros are still
-        // in cache when the pass adds to them (the forward passes of the other lanes come between
-        // a lane's reset and its backward pass).
-        let at_backward = matches!(b.role, Role::WeightGrad | Role::DelayGrad);
+        // When each buffer is reset: `plan::reset::timing`.
+        let timing = reset::timing(b);
+        let (skip, at_backward) = (timing == Timing::Implied, timing == Timing::BackwardBegin);
         if let (Some(value), false) = (reset_value(net, b), skip) {
             if at_backward {
                 &mut grad_resets

@@ -10,8 +10,9 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::ctx::{Gen, doc, usize_lit};
-use crate::backend::plan::{ReadoutPlan, Start, consts, readout};
-use crate::backend::shared::{describe, reset_value};
+use crate::backend::plan::reset::{self, ResetValue, Timing};
+use crate::backend::plan::{consts, readout};
+use crate::backend::shared::describe;
 use crate::ir::Delays;
 use crate::ir::buffers::{Buffer, Elem, Owner, Role};
 
@@ -444,38 +445,20 @@ pub fn state(g: &Gen) -> TokenStream {
 
 /// The value every element of a lane of `b` is reset to, or `None` (see `shared::reset_value`).
 fn reset_tokens(g: &Gen, b: &Buffer) -> Option<TokenStream> {
-    reset_value(g.net, b)?;
-    // As on the CPU: tape entries are read only below the tape count, all written in the same
-    // trial, so resetting the count empties the tape.
-    // Gradients are zeroed when the lane's backward pass begins (`begin_backward`), as on the CPU.
-    // The delay_grad history is reset with the weight_grad history it shares an array with.
-    if matches!(
-        b.role,
-        Role::TapeStep
-            | Role::TapeValue(_)
-            | Role::WeightGrad
-            | Role::DelayGrad
-            | Role::DelayGradRing
-    ) {
+    let value = reset::value(g.net, b)?;
+    // As on the CPU (`plan::reset::timing`); gradients are zeroed in `begin_backward`.
+    if reset::timing(b) != Timing::Trial {
         return None;
     }
-    let zero = match b.elem {
-        Elem::Scalar => g.lit(0.0),
-        Elem::U32 | Elem::U16 => quote!(0),
-    };
-    let Owner::Population(i) = b.owner else {
-        return Some(zero);
-    };
-    let pop = &g.net.populations[i as usize];
-    Some(match b.role {
-        Role::Var(v) => g.lit(pop.var_init[v as usize]),
-        Role::Readout => match ReadoutPlan::of_pop(pop).map(|r| r.start) {
-            Some(Start::NegInfinity) => quote!(-Scalar::INFINITY),
-            Some(Start::Infinity) => quote!(Scalar::INFINITY),
-            _ => zero,
+    Some(match value {
+        ResetValue::Zero => match b.elem {
+            Elem::Scalar => g.lit(0.0),
+            Elem::U32 | Elem::U16 => quote!(0),
         },
-        Role::ReadoutStep => quote!(u32::MAX),
-        _ => zero,
+        ResetValue::Init(v) => g.lit(v),
+        ResetValue::NegInfinity => quote!(-Scalar::INFINITY),
+        ResetValue::Infinity => quote!(Scalar::INFINITY),
+        ResetValue::NoStep => quote!(u32::MAX),
     })
 }
 
