@@ -250,37 +250,6 @@ fn back_conn(g: &Gen, ci: usize) -> TokenStream {
     )
 }
 
-/// How the readout's gradient enters population `pi`'s reverse step: `(drive, addition to
-/// dloss_dt at a spike)`, as in `shared::adjoint::readout_drive`; they read the readout gradient
-/// and step through the lane's views cut to size (`rgenn_<buffer>`).
-fn readout_drive(g: &Gen, pi: usize) -> (TokenStream, TokenStream) {
-    let pop = &g.net.populations[pi];
-    let zero = g.lit(0.0);
-    let Some(r) = readout::drive(pop) else {
-        return (zero, TokenStream::new());
-    };
-    let grad = local(&g.pop_buf(pi, Role::ReadoutGrad));
-    let grad = quote!(#grad[rgenn_j]);
-    let at_step = || {
-        let rs = local(&g.pop_buf(pi, Role::ReadoutStep));
-        quote!(if rgenn_step == #rs[rgenn_j] { #grad } else { #zero })
-    };
-    let duration = g.lit(g.net.duration_ms);
-    match r {
-        Drive::Each => (grad, TokenStream::new()),
-        Drive::EachMean => (quote!(#grad / N_STEPS as Scalar), TokenStream::new()),
-        Drive::EachExpMean => (
-            quote!(#grad * Scalar::exp(-t / #duration) / N_STEPS as Scalar),
-            TokenStream::new(),
-        ),
-        Drive::AtStep => (at_step(), TokenStream::new()),
-        Drive::SpikeTimeAtStep => {
-            let s = at_step();
-            (zero, quote!(+ (#s)))
-        }
-    }
-}
-
 /// `k_back_update_<pop>`: one reverse step of the adjoint.
 fn back_update(g: &Gen, pi: usize) -> TokenStream {
     let pop = &g.net.populations[pi];
@@ -304,7 +273,7 @@ fn back_update(g: &Gen, pi: usize) -> TokenStream {
     if jump {
         read_syms(&a.jump.code.stmts, &mut jump_used);
     }
-    let (drive, spike_loss) = readout_drive(g, pi);
+    let (drive, spike_loss) = super::readout::drive(g, pi);
     let drive_used = used.contains(&SymKey::Input(0));
     if drive_used && readout::drive(pop).is_some_and(Drive::reads_time) {
         used.insert(SymKey::T);

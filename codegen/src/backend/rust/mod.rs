@@ -17,6 +17,7 @@ mod ctx;
 mod forward;
 mod optimizer;
 pub mod print;
+mod readout;
 mod state;
 mod update;
 

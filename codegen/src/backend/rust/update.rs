@@ -10,7 +10,7 @@ use quote::{format_ident, quote};
 use super::ctx::{Gen, doc, note};
 use super::forward::{flag_chunk, flag_list, local};
 use super::print::{Printer, SymKey, assigned_syms, read_syms, read_syms_expr};
-use crate::backend::plan::{Accumulate, ReadoutPlan, Update};
+use crate::backend::plan::{ReadoutPlan, Update};
 use crate::backend::shared::origin_text;
 use crate::ir::buffers::Role;
 
@@ -39,62 +39,6 @@ impl Vars {
             .map(|(ident, local, _)| quote!(#local[rgenn_j] = #ident;))
             .collect()
     }
-}
-
-/// The readout of population `pi`: its views (added to `views`), and its code run
-/// `(every step, on a spike)`.
-fn readout(g: &Gen, pi: usize, views: &mut TokenStream) -> (TokenStream, TokenStream) {
-    let (mut each_step, mut on_spike) = (TokenStream::new(), TokenStream::new());
-    let Some(r) = ReadoutPlan::of_pop(&g.net.populations[pi]) else {
-        return (each_step, on_spike);
-    };
-    let m = g.model(pi);
-    let size = g.size(pi);
-    let (acc, rs) = (
-        local(&format_ident!("readout")),
-        local(&format_ident!("readout_step")),
-    );
-    let acc_buf = g.pop_buf(pi, Role::Readout);
-    views.extend(quote!(let #acc = &mut rgenn_l.#acc_buf[..#size];));
-    if r.records_step {
-        let rs_buf = g.pop_buf(pi, Role::ReadoutStep);
-        views.extend(quote!(let #rs = &mut rgenn_l.#rs_buf[..#size];));
-    }
-    let var = || {
-        let v = m
-            .readout_var
-            .expect("validated: sum, mean, mean_exp and max read a readout variable");
-        g.ident(&m.vars[v.0 as usize])
-    };
-    let duration = g.lit(g.net.duration_ms);
-    match r.accumulate {
-        Accumulate::Sum => {
-            let var = var();
-            each_step.extend(quote!(#acc[rgenn_j] += #var;));
-        }
-        Accumulate::ExpWeightedSum => {
-            let var = var();
-            each_step.extend(quote!(#acc[rgenn_j] += Scalar::exp(-t / #duration) * #var;));
-        }
-        Accumulate::Max => {
-            let var = var();
-            each_step.extend(quote! {
-                if #var > #acc[rgenn_j] {
-                    #acc[rgenn_j] = #var;
-                    #rs[rgenn_j] = rgenn_step;
-                }
-            });
-        }
-        Accumulate::FirstSpike => {
-            on_spike.extend(quote! {
-                if #acc[rgenn_j].is_infinite() {
-                    #acc[rgenn_j] = t;
-                    #rs[rgenn_j] = rgenn_step;
-                }
-            });
-        }
-    }
-    (each_step, on_spike)
 }
 
 /// The spike tape of population `pi` for the adjoint pass, written at a spike (empty without
@@ -202,7 +146,7 @@ pub fn update(g: &Gen, pi: usize) -> TokenStream {
     let input = g.ident(&m.vars[input_v as usize]);
     let sim_note = note(&format!("update code — {}", origin_text(&m.sim.origin)));
     let sim = printer.block(&m.sim.code);
-    let (each_step, on_spike) = readout(g, pi, &mut views);
+    let (each_step, on_spike) = super::readout::accumulate(g, pi, &mut views);
     let ring_note = note("input from the delay ring");
     let zero = g.lit(0.0);
     views.extend(quote!(let rgenn_ring_row = &mut rgenn_l.#ring[#idx(rgenn_pos, 0)..][..#size];));
