@@ -414,6 +414,11 @@ fn plan_backward(net: &Network, p: &mut Alloc) {
             );
         }
     }
+    plan_backward_conns(net, p);
+}
+
+/// The gradient and optimiser buffers of every connection.
+fn plan_backward_conns(net: &Network, p: &mut Alloc) {
     for (i, conn) in net.connections.iter().enumerate() {
         let owner = Owner::Connection(i as u32);
         let name = &conn.name;

@@ -19,6 +19,24 @@ use crate::ir::buffers::Role;
 struct Vars(Vec<(Ident, Ident, u32)>);
 
 impl Vars {
+    /// The variables of population `pi`, their views cut to size added to `views`.
+    fn of(g: &Gen, pi: usize, views: &mut TokenStream) -> Vars {
+        let size = g.size(pi);
+        Vars(
+            g.model(pi)
+                .vars
+                .iter()
+                .enumerate()
+                .map(|(v, var)| {
+                    let buf = g.pop_buf(pi, Role::Var(v as u32));
+                    let local = local(&buf);
+                    views.extend(quote!(let #local = &mut rgenn_l.#buf[..#size];));
+                    (g.ident(var), local, v as u32)
+                })
+                .collect(),
+        )
+    }
+
     /// Load every variable into a local, `mut` where `mutable` says it is assigned.
     fn load(&self, mutable: &dyn Fn(u32) -> bool) -> TokenStream {
         let mut out = TokenStream::new();
@@ -130,18 +148,7 @@ pub fn update(g: &Gen, pi: usize) -> TokenStream {
     // loops over the neurons have no bounds checks), loaded into a local per neuron and stored
     // back. `load(mutable)` takes whether a variable is assigned.
     let mut views = TokenStream::new();
-    let vars = Vars(
-        m.vars
-            .iter()
-            .enumerate()
-            .map(|(v, var)| {
-                let buf = g.pop_buf(pi, Role::Var(v as u32));
-                let local = local(&buf);
-                views.extend(quote!(let #local = &mut rgenn_l.#buf[..#size];));
-                (g.ident(var), local, v as u32)
-            })
-            .collect(),
-    );
+    let vars = Vars::of(g, pi, &mut views);
     let store = vars.store();
     let input = g.ident(&m.vars[input_v as usize]);
     let sim_note = note(&format!("update code — {}", origin_text(&m.sim.origin)));
