@@ -7,13 +7,14 @@
 
 use std::collections::BTreeSet;
 
-use proc_macro2::{Ident, TokenStream};
+use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::ctx::{Gen, doc, note, pos_minus_len, timed_step};
 use super::forward::{flag_chunk, flag_list, local, uniform_slot, wrap_slot};
 use super::print::{SymKey, assigned_syms, read_syms, read_syms_expr};
 use super::state::next_step_field;
+use super::update::Vars;
 use crate::backend::plan::{Drive, readout};
 use crate::backend::shared::origin_text;
 use crate::ir::buffers::Role;
@@ -295,26 +296,11 @@ fn back_update(g: &Gen, pi: usize) -> TokenStream {
     // The adjoint variables' parts of the lane, cut to size up front (no bounds checks in the
     // loop over every neuron).
     let mut views = TokenStream::new();
-    let vars: Vec<(Ident, Ident, SymKey)> = a
-        .vars
-        .iter()
-        .enumerate()
-        .map(|(v, var)| {
-            let buf = g.pop_buf(pi, Role::AdjointVar(v as u32));
-            let local = local(&buf);
-            views.extend(quote!(let #local = &mut rgenn_l.#buf[..#size];));
-            (g.ident(var), local, SymKey::Var(v as u32))
-        })
-        .collect();
-    let (mut load, mut store) = (TokenStream::new(), TokenStream::new());
-    for (ident, local, key) in &vars {
-        if sim_assigned.contains(key) {
-            load.extend(quote!(let mut #ident = #local[rgenn_j];));
-        } else {
-            load.extend(quote!(let #ident = #local[rgenn_j];));
-        }
-        store.extend(quote!(#local[rgenn_j] = #ident;));
-    }
+    let vars = Vars::of(g, pi, &a.vars, Role::AdjointVar, &mut views);
+    let (load, store) = (
+        vars.load(&|v| sim_assigned.contains(&SymKey::Var(v))),
+        vars.store(),
+    );
     // The readout gradient and step, where the drive or the jump reads them.
     let drive_kind = readout::drive(pop);
     let need_drive = drive_used && drive_kind.is_some_and(Drive::each_step);
@@ -345,7 +331,8 @@ fn back_update(g: &Gen, pi: usize) -> TokenStream {
         );
         let next = next_step_field(g, pi);
         let (mut jload, mut jstore) = (TokenStream::new(), TokenStream::new());
-        for (ident, local, key) in &vars {
+        for (ident, local, v) in &vars.0 {
+            let key = &SymKey::Var(*v);
             if jump_assigned.contains(key) {
                 jload.extend(quote!(let mut #ident = #local[rgenn_j];));
                 jstore.extend(quote!(#local[rgenn_j] = #ident;));

@@ -16,19 +16,25 @@ use crate::ir::buffers::Role;
 
 /// Every state variable of a population: its name in the code, the local view of its buffer and
 /// its index.
-struct Vars(Vec<(Ident, Ident, u32)>);
+pub struct Vars(pub Vec<(Ident, Ident, u32)>);
 
 impl Vars {
-    /// The variables of population `pi`, their views cut to size added to `views`.
-    fn of(g: &Gen, pi: usize, views: &mut TokenStream) -> Vars {
+    /// The variables `names` of population `pi` held in its buffers of `role`, their views cut
+    /// to size added to `views`.
+    pub fn of(
+        g: &Gen,
+        pi: usize,
+        names: &[String],
+        role: fn(u32) -> Role,
+        views: &mut TokenStream,
+    ) -> Vars {
         let size = g.size(pi);
         Vars(
-            g.model(pi)
-                .vars
+            names
                 .iter()
                 .enumerate()
                 .map(|(v, var)| {
-                    let buf = g.pop_buf(pi, Role::Var(v as u32));
+                    let buf = g.pop_buf(pi, role(v as u32));
                     let local = local(&buf);
                     views.extend(quote!(let #local = &mut rgenn_l.#buf[..#size];));
                     (g.ident(var), local, v as u32)
@@ -38,7 +44,7 @@ impl Vars {
     }
 
     /// Load every variable into a local, `mut` where `mutable` says it is assigned.
-    fn load(&self, mutable: &dyn Fn(u32) -> bool) -> TokenStream {
+    pub fn load(&self, mutable: &dyn Fn(u32) -> bool) -> TokenStream {
         let mut out = TokenStream::new();
         for (ident, local, v) in &self.0 {
             if mutable(*v) {
@@ -51,7 +57,7 @@ impl Vars {
     }
 
     /// Store every local back.
-    fn store(&self) -> TokenStream {
+    pub fn store(&self) -> TokenStream {
         self.0
             .iter()
             .map(|(ident, local, _)| quote!(#local[rgenn_j] = #ident;))
@@ -148,7 +154,7 @@ pub fn update(g: &Gen, pi: usize) -> TokenStream {
     // loops over the neurons have no bounds checks), loaded into a local per neuron and stored
     // back. `load(mutable)` takes whether a variable is assigned.
     let mut views = TokenStream::new();
-    let vars = Vars::of(g, pi, &mut views);
+    let vars = Vars::of(g, pi, &m.vars, Role::Var, &mut views);
     let store = vars.store();
     let input = g.ident(&m.vars[input_v as usize]);
     let sim_note = note(&format!("update code — {}", origin_text(&m.sim.origin)));
