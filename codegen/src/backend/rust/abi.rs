@@ -122,45 +122,36 @@ fn state_ref() -> TokenStream {
     }
 }
 
-/// The ABI functions of the generated module.
-pub fn functions(g: &Gen, cache_key: &str) -> TokenStream {
-    let (err_lane, err_unit, err_population, err_input, err_no_adjoint) = (
+/// The `match index` arms of `rgenn_buffer`.
+fn buffer_arms(g: &Gen) -> Vec<TokenStream> {
+    let net = g.net;
+    net.buffers
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let i = Literal::u32_unsuffixed(i as u32);
+            if b.role == Role::DelayGradRing {
+                // The second half of the interleaved weight_grad history (see
+                // `state::GRAD_RING_NOTE`).
+                let ring = g.buf(b.owner, Role::WeightGradRing);
+                let half = usize_lit(b.len * net.batch_size as u64);
+                return quote!(#i => rgenn_s.#ring.ptr.wrapping_add(#half).cast(),);
+            }
+            let name = format_ident!("{}", b.name);
+            quote!(#i => rgenn_s.#name.ptr.cast(),)
+        })
+        .collect()
+}
+
+/// The body of `rgenn_set_input`.
+fn set_input_body(g: &Gen) -> TokenStream {
+    let (err_lane, err_unit, err_population, err_input) = (
         status(status::RGENN_ERR_LANE),
         status(status::RGENN_ERR_UNIT),
         status(status::RGENN_ERR_POPULATION),
         status(status::RGENN_ERR_INPUT),
-        status(status::RGENN_ERR_NO_ADJOINT),
     );
-    let net = g.net;
-    let key = std::ffi::CString::new(cache_key).expect("a hex cache key has no NUL");
-    let key = Literal::c_string(&key);
     let s = state_ref();
-    let lane_view = |what: &str| {
-        let n = note(&format!(
-            "SAFETY: lane checked; the caller runs nothing else on this lane{what}."
-        ));
-        quote! {
-            #n
-            let mut rgenn_l = unsafe { rgenn_s.lane(lane) };
-        }
-    };
-    let lane_only = lane_view("");
-    let lane_shared = lane_view(", and nothing writes the shared buffers meanwhile");
-    let shared = quote! {
-        rgenn_note!("SAFETY: nothing writes the shared buffers while lanes run (the caller's contract).");
-        let rgenn_g = unsafe { rgenn_s.shared() };
-    };
-    let buffers = net.buffers.iter().enumerate().map(|(i, b)| {
-        let i = Literal::u32_unsuffixed(i as u32);
-        if b.role == Role::DelayGradRing {
-            // The second half of the interleaved weight_grad history (see `state::GRAD_RING_NOTE`).
-            let ring = g.buf(b.owner, Role::WeightGradRing);
-            let half = usize_lit(b.len * net.batch_size as u64);
-            return quote!(#i => rgenn_s.#ring.ptr.wrapping_add(#half).cast(),);
-        }
-        let name = format_ident!("{}", b.name);
-        quote!(#i => rgenn_s.#name.ptr.cast(),)
-    });
     let has_inputs = !inputs(g).is_empty();
     let set_input = inputs(g).into_iter().map(|(field, pi)| {
         let (index, size) = (Literal::u32_unsuffixed(pi as u32), g.size(pi));
@@ -182,6 +173,59 @@ pub fn functions(g: &Gen, cache_key: &str) -> TokenStream {
             }
         }
     });
+    if !has_inputs {
+        quote! {
+            let _ = (sim, population, step_start, units, n_units);
+            if lane >= BATCH_SIZE { #err_lane } else { #err_population }
+        }
+    } else {
+        quote! {
+            if lane >= BATCH_SIZE || step_start.is_null() || (units.is_null() && n_units > 0) {
+                return #err_lane;
+            }
+            #s
+            rgenn_note!("SAFETY: the caller passes N_STEPS + 1 step starts and n_units units.");
+            let rgenn_start = unsafe { std::slice::from_raw_parts(step_start, N_STEPS as usize + 1) };
+            let rgenn_units: &[u32] = if n_units == 0 {
+                &[]
+            } else {
+                rgenn_note!("SAFETY: as above.");
+                unsafe { std::slice::from_raw_parts(units, n_units as usize) }
+            };
+            match population {
+                #(#set_input)*
+                _ => #err_population,
+            }
+        }
+    }
+}
+
+/// The ABI functions of the generated module.
+pub fn functions(g: &Gen, cache_key: &str) -> TokenStream {
+    let (err_lane, err_no_adjoint) = (
+        status(status::RGENN_ERR_LANE),
+        status(status::RGENN_ERR_NO_ADJOINT),
+    );
+    let net = g.net;
+    let key = std::ffi::CString::new(cache_key).expect("a hex cache key has no NUL");
+    let key = Literal::c_string(&key);
+    let s = state_ref();
+    let lane_view = |what: &str| {
+        let n = note(&format!(
+            "SAFETY: lane checked; the caller runs nothing else on this lane{what}."
+        ));
+        quote! {
+            #n
+            let mut rgenn_l = unsafe { rgenn_s.lane(lane) };
+        }
+    };
+    let lane_only = lane_view("");
+    let lane_shared = lane_view(", and nothing writes the shared buffers meanwhile");
+    let shared = quote! {
+        rgenn_note!("SAFETY: nothing writes the shared buffers while lanes run (the caller's contract).");
+        let rgenn_g = unsafe { rgenn_s.shared() };
+    };
+    let buffers = buffer_arms(g);
     let backward = net.has_backward();
     let begin_backward = if backward {
         quote! {
@@ -269,31 +313,7 @@ pub fn functions(g: &Gen, cache_key: &str) -> TokenStream {
                 _ => std::ptr::null_mut(),
             }
         },
-        if !has_inputs {
-            quote! {
-                let _ = (sim, population, step_start, units, n_units);
-                if lane >= BATCH_SIZE { #err_lane } else { #err_population }
-            }
-        } else {
-            quote! {
-                if lane >= BATCH_SIZE || step_start.is_null() || (units.is_null() && n_units > 0) {
-                    return #err_lane;
-                }
-                #s
-                rgenn_note!("SAFETY: the caller passes N_STEPS + 1 step starts and n_units units.");
-                let rgenn_start = unsafe { std::slice::from_raw_parts(step_start, N_STEPS as usize + 1) };
-                let rgenn_units: &[u32] = if n_units == 0 {
-                    &[]
-                } else {
-                    rgenn_note!("SAFETY: as above.");
-                    unsafe { std::slice::from_raw_parts(units, n_units as usize) }
-                };
-                match population {
-                    #(#set_input)*
-                    _ => #err_population,
-                }
-            }
-        },
+        set_input_body(g),
         quote! {
             #lane_guard
             #s
