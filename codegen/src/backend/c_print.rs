@@ -20,6 +20,18 @@ pub struct Names<'a> {
     pub inputs: &'a [String],
 }
 
+impl<'a> Names<'a> {
+    /// Only state variables (code without params or inputs).
+    pub fn of_vars(vars: &'a [String]) -> Names<'a> {
+        Names {
+            params: &[],
+            derived: &[],
+            vars,
+            inputs: &[],
+        }
+    }
+}
+
 /// Prints expressions and statements in one precision.
 pub struct Printer<'a> {
     /// Float precision (literal suffixes and function names).
@@ -237,12 +249,7 @@ mod tests {
         let e = check_expr(&parse_expr(code).unwrap(), &scope, Type::Scalar).unwrap();
         let p = Printer {
             precision,
-            names: Names {
-                params: &[],
-                derived: &[],
-                vars: &vars,
-                inputs: &[],
-            },
+            names: Names::of_vars(&vars),
             locals: &[],
         };
         p.expr(&e)

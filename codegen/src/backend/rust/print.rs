@@ -364,12 +364,7 @@ mod tests {
         let reserved = Reserved(["DT".to_string()].into());
         let p = Printer {
             precision,
-            names: Names {
-                params: &[],
-                derived: &[],
-                vars: &vars,
-                inputs: &[],
-            },
+            names: Names::of_vars(&vars),
             locals: &[],
             reserved: &reserved,
         };
