@@ -184,6 +184,41 @@ pub struct ModelCode {
     pub reset: Vec<String>,
 }
 
+/// A backend's population contexts: all of them, the spike sources, the neuron populations (each
+/// in network order).
+#[derive(Serialize, Clone, Debug)]
+pub struct Pops<P> {
+    /// Every population.
+    pub populations: Vec<P>,
+    /// Spike sources ([`Update::Source`]).
+    pub sources: Vec<P>,
+    /// Neuron populations.
+    pub neurons: Vec<P>,
+}
+
+/// The context `ctx` builds for each population of `net`, split into sources and neurons.
+pub fn pops<P: Clone>(net: &Network, ctx: impl Fn(usize, &Population) -> P) -> Pops<P> {
+    let populations: Vec<P> = net
+        .populations
+        .iter()
+        .enumerate()
+        .map(|(i, pop)| ctx(i, pop))
+        .collect();
+    let (mut sources, mut neurons) = (Vec::new(), Vec::new());
+    for (c, pop) in populations.iter().zip(&net.populations) {
+        if Update::of(net, pop) == Update::Source {
+            sources.push(c.clone());
+        } else {
+            neurons.push(c.clone());
+        }
+    }
+    Pops {
+        populations,
+        sources,
+        neurons,
+    }
+}
+
 /// What every C-family template knows of a population: its names, buffers, update strategy,
 /// model code and readout code.
 #[derive(Serialize, Clone, Debug, Default)]

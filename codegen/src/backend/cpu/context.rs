@@ -8,7 +8,7 @@ use crate::backend::shared::adjoint::{AdjointCode, adjoint_code};
 
 use crate::backend::plan::reset::{self, Timing};
 use crate::backend::plan::{Update, consts, readout};
-use crate::backend::shared::{Header, header as shared_header};
+use crate::backend::shared::{Header, Pops, header as shared_header, pops as shared_pops};
 use crate::ir::buffers::{Owner, Role};
 use crate::ir::{Network, Population};
 
@@ -17,9 +17,8 @@ pub struct Context {
     #[serde(flatten)]
     header: Header,
     buffers: Vec<BufferCtx>,
-    populations: Vec<PopCtx>,
-    sources: Vec<PopCtx>,
-    neurons: Vec<PopCtx>,
+    #[serde(flatten)]
+    pops: Pops<PopCtx>,
     connections: Vec<ConnCtx>,
     resets: Vec<ResetCtx>,
     /// Gradient buffers, reset when a lane's backward pass begins rather than with its state.
@@ -121,23 +120,7 @@ pub fn build(net: &Network, cache_key: &str) -> Context {
             ctx
         })
         .collect();
-    let populations: Vec<PopCtx> = net
-        .populations
-        .iter()
-        .enumerate()
-        .map(|(i, pop)| pop_ctx(net, i, pop))
-        .collect();
-    let is_source = |i: usize| Update::of(net, &net.populations[i]) == Update::Source;
-    let sources = populations
-        .iter()
-        .filter(|c| is_source(c.common.index))
-        .cloned()
-        .collect();
-    let neurons = populations
-        .iter()
-        .filter(|c| !is_source(c.common.index))
-        .cloned()
-        .collect();
+    let pops = shared_pops(net, |i, pop| pop_ctx(net, i, pop));
     let connections = net
         .connections
         .iter()
@@ -186,9 +169,7 @@ pub fn build(net: &Network, cache_key: &str) -> Context {
     Context {
         header: shared_header(net, cache_key),
         buffers,
-        populations,
-        sources,
-        neurons,
+        pops,
         connections,
         resets,
         grad_resets,

@@ -12,7 +12,8 @@ use super::backward::{self, BackConnCtx, BackPopCtx, MathNames};
 use super::launch::{Launch, MAX_SPIKING_THREADS, MAX_THREADS};
 use crate::backend::plan::{Delivery, Update, readout};
 use crate::backend::shared::{
-    self, ConnCommon, FinishCtx, Header, PopCommon, ResetCtx, header as shared_header,
+    self, ConnCommon, FinishCtx, Header, PopCommon, Pops, ResetCtx, header as shared_header,
+    pops as shared_pops,
 };
 use crate::ir::buffers::{Owner, Role};
 use crate::ir::{Network, Population};
@@ -23,9 +24,8 @@ pub struct Context {
     #[serde(flatten)]
     header: Header,
     buffers: Vec<BufferCtx>,
-    populations: Vec<PopCtx>,
-    sources: Vec<PopCtx>,
-    neurons: Vec<PopCtx>,
+    #[serde(flatten)]
+    pops: Pops<PopCtx>,
     /// Some neuron population spikes (the spike-list helper is needed).
     spiking_neurons: bool,
     connections: Vec<ConnCtx>,
@@ -126,17 +126,7 @@ pub fn build(net: &Network, cache_key: &str) -> Context {
             ),
         })
         .collect();
-    let populations: Vec<PopCtx> = net
-        .populations
-        .iter()
-        .enumerate()
-        .map(|(i, pop)| pop_ctx(net, i, pop))
-        .collect();
-    let is_source = |i: usize| Update::of(net, &net.populations[i]) == Update::Source;
-    let (sources, neurons): (Vec<PopCtx>, Vec<PopCtx>) = populations
-        .iter()
-        .cloned()
-        .partition(|c| is_source(c.common.index));
+    let pops = shared_pops(net, |i, pop| pop_ctx(net, i, pop));
     // Each connection's weight then delay gradients, one after the other.
     let mut grad_sum_len = 0;
     let connections: Vec<ConnCtx> = (0..net.connections.len())
@@ -174,10 +164,8 @@ pub fn build(net: &Network, cache_key: &str) -> Context {
     Context {
         header: shared_header(net, cache_key),
         buffers,
-        populations,
-        sources,
-        spiking_neurons: neurons.iter().any(|p| p.common.spiking),
-        neurons,
+        spiking_neurons: pops.neurons.iter().any(|p| p.common.spiking),
+        pops,
         resets,
         reset_launch: Launch::stride(longest_reset),
         finish: finish.into_iter().map(|(f, _)| f).collect(),
