@@ -138,3 +138,33 @@ impl ReadoutPlan {
 pub fn finishes(pop: &Population) -> bool {
     ReadoutPlan::of_pop(pop).is_some_and(|r| r.divide_by_steps)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_readout_kind_has_consistent_semantics() {
+        for kind in [
+            Readout::Sum,
+            Readout::Mean,
+            Readout::MeanExp,
+            Readout::Max,
+            Readout::FirstSpike,
+        ] {
+            let r = ReadoutPlan::of(kind);
+            // What is accumulated every step drives every reverse step, and the other way round.
+            assert_eq!(r.each_step(), r.drive.each_step(), "{kind:?}");
+            // A recorded step is what the step-reading drives read.
+            assert_eq!(r.records_step, r.drive.reads_step(), "{kind:?}");
+            // Only sums start from zero.
+            assert_eq!(
+                r.start == Start::Zero,
+                matches!(r.accumulate, Accumulate::Sum | Accumulate::ExpWeightedSum),
+                "{kind:?}"
+            );
+        }
+        assert!(ReadoutPlan::of(Readout::Mean).divide_by_steps);
+        assert!(!ReadoutPlan::of(Readout::Sum).divide_by_steps);
+    }
+}

@@ -36,3 +36,29 @@ impl Update {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn net(readout: &str) -> Network {
+        let text = format!(
+            "name: n\ndt: 1.0\nduration: 5.0\nbatch_size: 1\n\
+             populations:\n  a: {{size: 3, model: spike_input}}\n  \
+             b: {{size: 2, model: lif{readout}}}\n\
+             connections:\n  ab: {{source: a, target: b, weight: 1.0}}\n"
+        );
+        crate::load_str("n.yaml", &text, std::path::Path::new("."))
+            .expect("a valid network")
+            .ir
+    }
+
+    #[test]
+    fn spiking_populations_use_flags_unless_their_readout_runs_every_step() {
+        let plain = net("");
+        assert_eq!(Update::of(&plain, &plain.populations[0]), Update::Source);
+        assert_eq!(Update::of(&plain, &plain.populations[1]), Update::Flags);
+        let first = net(", readout: first_spike");
+        assert_eq!(Update::of(&first, &first.populations[1]), Update::Flags);
+    }
+}
