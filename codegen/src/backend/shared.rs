@@ -11,9 +11,9 @@ use serde::Serialize;
 
 use crate::backend::c_print::{Names, Printer, literal};
 use crate::backend::plan::reset::ResetValue;
-use crate::backend::plan::{self, Accumulate, Delay, Delivery, Fanout, ReadoutPlan, Update};
+use crate::backend::plan::{self, Accumulate, Delivery, Fanout, ReadoutPlan, Update};
 use crate::ir::buffers::{Buffer, Elem, Owner, Role};
-use crate::ir::{Connectivity, ModelKind, Network, Origin, Population, Precision};
+use crate::ir::{ModelKind, Network, Origin, Population, Precision};
 
 /// The C type of a buffer element (`scalar` is the generated file's float typedef).
 pub fn ctype(elem: Elem) -> &'static str {
@@ -448,23 +448,13 @@ pub fn conn_common(net: &Network, index: usize) -> ConnCommon {
     let (src, tgt) = (net.pop(c.source), net.pop(c.target));
     let src_owner = Owner::Population(c.source.0);
     let delivery = Delivery::of(net, c);
-    let delay_note = match delivery.delay {
-        Delay::Fixed { steps } => format!("delay {steps} steps"),
-        Delay::PerSynapse { max_steps } => format!("per-synapse delays up to {max_steps} steps"),
-    };
     let delay_elem = plan::buffer(net, owner, Role::DelaySteps).map(|b| b.elem);
     ConnCommon {
         name: c.name.clone(),
         source: src.name.clone(),
         target: tgt.name.clone(),
-        kind: match c.connectivity {
-            Connectivity::Dense => "dense".into(),
-            Connectivity::OneToOne => "one-to-one".into(),
-            Connectivity::FixedProbability { probability, .. } => {
-                format!("fixed probability {probability}")
-            }
-        },
-        delay_note,
+        kind: plan::delivery::kind_note(c),
+        delay_note: delivery.delay_note(),
         origin: c.origin.to_string(),
         source_upper: src.name.to_uppercase(),
         source_spikes: buffer_name(net, src_owner, Role::Spikes),

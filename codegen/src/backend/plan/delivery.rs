@@ -90,11 +90,32 @@ impl Delivery {
         }
     }
 
+    /// The delays, for comments: `delay N steps` or `per-synapse delays up to N steps`.
+    pub fn delay_note(&self) -> String {
+        match self.delay {
+            Delay::Fixed { steps } => format!("delay {steps} steps"),
+            Delay::PerSynapse { max_steps } => {
+                format!("per-synapse delays up to {max_steps} steps")
+            }
+        }
+    }
+
     /// The longest CSR row (0 when not sparse).
     pub fn max_row_len(&self) -> u32 {
         match self.fanout {
             Fanout::Sparse { max_row_len } => max_row_len,
             _ => 0,
+        }
+    }
+}
+
+/// The connectivity of `c`, for comments: `dense`, `one-to-one` or `fixed probability P`.
+pub fn kind_note(c: &Connection) -> String {
+    match c.connectivity {
+        Connectivity::Dense => "dense".into(),
+        Connectivity::OneToOne => "one-to-one".into(),
+        Connectivity::FixedProbability { probability, .. } => {
+            format!("fixed probability {probability}")
         }
     }
 }

@@ -7,7 +7,7 @@ use quote::{ToTokens, format_ident, quote};
 
 use super::ctx::{Gen, doc, note, pos_minus_len, timed_step, usize_lit};
 use super::state::inputs;
-use crate::backend::plan::consts;
+use crate::backend::plan::{Delivery, consts, delivery};
 use crate::ir::buffers::Role;
 use crate::ir::{Connection, Connectivity, Delays};
 
@@ -34,19 +34,8 @@ pub fn uniform_slot(g: &Gen, target: usize, steps: u32) -> TokenStream {
 /// A one-line description of a connection, for comments.
 pub fn describe_conn(g: &Gen, c: &Connection) -> String {
     let (src, tgt) = (g.net.pop(c.source), g.net.pop(c.target));
-    let kind = match c.connectivity {
-        Connectivity::Dense => "dense".to_string(),
-        Connectivity::OneToOne => "one-to-one".to_string(),
-        Connectivity::FixedProbability { probability, .. } => {
-            format!("fixed probability {probability}")
-        }
-    };
-    let delay = match &c.delays {
-        Delays::Uniform { steps } => format!("delay {steps} steps"),
-        Delays::PerSynapse { .. } => {
-            format!("per-synapse delays up to {} steps", c.max_delay_steps)
-        }
-    };
+    let kind = delivery::kind_note(c);
+    let delay = Delivery::of(g.net, c).delay_note();
     format!(
         "connection \"{}\": {} -> {}, {kind}, {delay} — {}",
         c.name, src.name, tgt.name, c.origin
