@@ -15,10 +15,10 @@ use super::forward::{flag_chunk, flag_list, local, uniform_slot, wrap_slot};
 use super::print::{SymKey, assigned_syms, read_syms, read_syms_expr};
 use super::state::next_step_field;
 use super::update::Vars;
-use crate::backend::plan::{Drive, readout};
+use crate::backend::plan::{Delay, Delivery, Drive, Fanout, readout};
 use crate::backend::shared::origin_text;
+use crate::ir::Adjoint;
 use crate::ir::buffers::Role;
-use crate::ir::{Adjoint, Connectivity, Delays};
 
 /// True when population `pi` spikes and has an adjoint: it has a tape and a jump.
 pub fn has_jump(g: &Gen, pi: usize) -> bool {
@@ -111,12 +111,14 @@ fn back_conn(g: &Gen, ci: usize) -> TokenStream {
         g.conn_buf(ci, Role::DelayGrad),
     );
     let w = g.conn_buf(ci, Role::Weight);
-    let steps =
-        matches!(c.delays, Delays::PerSynapse { .. }).then(|| g.conn_buf(ci, Role::DelaySteps));
-    let dense = c.connectivity == Connectivity::Dense;
-    let uniform = match &c.delays {
-        Delays::Uniform { steps } => {
-            let slot = uniform_slot(g, tgt, *steps);
+    let delivery = Delivery::of(g.net, c);
+    let steps = delivery
+        .per_synapse_delay()
+        .then(|| g.conn_buf(ci, Role::DelaySteps));
+    let dense = delivery.fanout == Fanout::Dense;
+    let uniform = match delivery.delay {
+        Delay::Fixed { steps } => {
+            let slot = uniform_slot(g, tgt, steps);
             let rows = if dense {
                 quote! {
                     let rgenn_grad_row = &rgenn_grad_ring[#idx(rgenn_slot, 0)..][..#size];
@@ -126,7 +128,7 @@ fn back_conn(g: &Gen, ci: usize) -> TokenStream {
             };
             quote!(#slot #rows)
         }
-        Delays::PerSynapse { .. } => TokenStream::new(),
+        Delay::PerSynapse { .. } => TokenStream::new(),
     };
     // Add to `rgenn_dt_sum` only where someone reads it.
     let sum = |x: TokenStream| {
@@ -136,8 +138,8 @@ fn back_conn(g: &Gen, ci: usize) -> TokenStream {
             quote!(rgenn_dt_sum += #x;)
         }
     };
-    let body = match &c.connectivity {
-        Connectivity::Dense => {
+    let body = match delivery.fanout {
+        Fanout::Dense => {
             let add = sum(quote!(rgenn_gv));
             let (d_row, at) = match &steps {
                 Some(steps) => (
@@ -171,7 +173,7 @@ fn back_conn(g: &Gen, ci: usize) -> TokenStream {
                 }
             }
         }
-        Connectivity::OneToOne => {
+        Fanout::OneToOne => {
             let add = sum(quote!(rgenn_gv));
             let slot = match &steps {
                 Some(steps) => wrap_slot(g, tgt, quote!(rgenn_g.#steps[rgenn_pre] as usize)),
@@ -186,7 +188,7 @@ fn back_conn(g: &Gen, ci: usize) -> TokenStream {
                 #add
             }
         }
-        Connectivity::FixedProbability { .. } => {
+        Fanout::Sparse { .. } => {
             let add = sum(quote!(rgenn_gv));
             let (row_start, post) = (
                 g.conn_buf(ci, Role::RowStart),

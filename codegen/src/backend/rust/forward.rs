@@ -7,9 +7,9 @@ use quote::{ToTokens, format_ident, quote};
 
 use super::ctx::{Gen, doc, note, pos_minus_len, timed_step, usize_lit};
 use super::state::inputs;
-use crate::backend::plan::{Delivery, consts, delivery};
+use crate::backend::plan::{Delay, Delivery, Fanout, consts, delivery};
+use crate::ir::Connection;
 use crate::ir::buffers::Role;
-use crate::ir::{Connection, Connectivity, Delays};
 
 /// `rgenn_slot = rgenn_pos + delay`, wrapped once around the ring.
 pub fn wrap_slot(g: &Gen, target: usize, delay: TokenStream) -> TokenStream {
@@ -55,21 +55,22 @@ fn deliver(g: &Gen, ci: usize) -> TokenStream {
     let ring = g.pop_buf(tgt, Role::Ring);
     let (size, ring_len, idx) = (g.size(tgt), g.ring_len(tgt), g.ring_idx(tgt));
     let w = g.conn_buf(ci, Role::Weight);
-    let per_synapse = matches!(c.delays, Delays::PerSynapse { .. });
+    let delivery = Delivery::of(g.net, c);
+    let per_synapse = delivery.per_synapse_delay();
     let steps = per_synapse.then(|| g.conn_buf(ci, Role::DelaySteps));
-    let uniform = match &c.delays {
-        Delays::Uniform { steps } => {
-            let slot = uniform_slot(g, tgt, *steps);
+    let uniform = match delivery.delay {
+        Delay::Fixed { steps } => {
+            let slot = uniform_slot(g, tgt, steps);
             quote! {
                 #slot
                 let rgenn_row = &mut rgenn_ring[#idx(rgenn_slot, 0)..][..#size];
             }
         }
-        Delays::PerSynapse { .. } => TokenStream::new(),
+        Delay::PerSynapse { .. } => TokenStream::new(),
     };
-    let body = match (&c.connectivity, &steps) {
-        (Connectivity::Dense, Some(steps)) => {
-            let block = usize_lit(u64::from(consts::dense_block(g.net.pop(c.target).size)));
+    let body = match (delivery.fanout, &steps) {
+        (Fanout::Dense, Some(steps)) => {
+            let block = usize_lit(u64::from(consts::dense_block(delivery.target_size)));
             let n = note(
                 "a block of the row at a time: first every ring index (no branch, vectorises), then the",
             );
@@ -93,23 +94,23 @@ fn deliver(g: &Gen, ci: usize) -> TokenStream {
                 }
             }
         }
-        (Connectivity::Dense, None) => quote! {
+        (Fanout::Dense, None) => quote! {
             let rgenn_w = &rgenn_g.#w[rgenn_pre * #size..][..#size];
             for (rgenn_x, rgenn_wk) in rgenn_row.iter_mut().zip(rgenn_w) {
                 *rgenn_x += *rgenn_wk;
             }
         },
-        (Connectivity::OneToOne, Some(steps)) => {
+        (Fanout::OneToOne, Some(steps)) => {
             let slot = wrap_slot(g, tgt, quote!(rgenn_g.#steps[rgenn_pre] as usize));
             quote! {
                 #slot
                 rgenn_ring[#idx(rgenn_slot, rgenn_pre)] += rgenn_g.#w[rgenn_pre];
             }
         }
-        (Connectivity::OneToOne, None) => quote! {
+        (Fanout::OneToOne, None) => quote! {
             rgenn_row[rgenn_pre] += rgenn_g.#w[rgenn_pre];
         },
-        (Connectivity::FixedProbability { .. }, steps) => {
+        (Fanout::Sparse { .. }, steps) => {
             let (row_start, post) = (
                 g.conn_buf(ci, Role::RowStart),
                 g.conn_buf(ci, Role::PostIndex),
@@ -135,7 +136,7 @@ fn deliver(g: &Gen, ci: usize) -> TokenStream {
         }
     };
     let pos_minus_len = pos_minus_len(
-        per_synapse && c.connectivity == Connectivity::Dense,
+        per_synapse && delivery.fanout == Fanout::Dense,
         "arrival slot (pos + k) mod ring_len, as pos - ring_len + k plus ring_len when negative",
         &ring_len,
     );
