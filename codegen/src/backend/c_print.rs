@@ -20,6 +20,18 @@ pub struct Names<'a> {
     pub inputs: &'a [String],
 }
 
+impl<'a> Names<'a> {
+    /// Only state variables (code without params or inputs).
+    pub fn of_vars(vars: &'a [String]) -> Names<'a> {
+        Names {
+            params: &[],
+            derived: &[],
+            vars,
+            inputs: &[],
+        }
+    }
+}
+
 /// Prints expressions and statements in one precision.
 pub struct Printer<'a> {
     /// Float precision (literal suffixes and function names).
@@ -30,17 +42,24 @@ pub struct Printer<'a> {
     pub locals: &'a [String],
 }
 
-/// A float literal: shortest round-trip digits, always with `.` or an exponent, `f` in f32 code.
-pub fn literal(v: f64, precision: Precision) -> String {
+/// The shortest digits of `v` in `precision` that read back as the same value, always with a `.`
+/// or an exponent (non-finite values as Rust writes them: `inf`, `-inf`, `NaN`). Both the C and the
+/// Rust printers' literals start from these.
+pub fn digits(v: f64, precision: Precision) -> String {
     let text = match precision {
         Precision::F32 => format!("{:?}", v as f32),
         Precision::F64 => format!("{v:?}"),
     };
-    let text = if text.contains(['.', 'e', 'E']) || text.contains("inf") || text.contains("NaN") {
+    if text.contains(['.', 'e', 'E']) || text.contains("inf") || text.contains("NaN") {
         text
     } else {
         format!("{text}.0")
-    };
+    }
+}
+
+/// A float literal: shortest round-trip digits, always with `.` or an exponent, `f` in f32 code.
+pub fn literal(v: f64, precision: Precision) -> String {
+    let text = digits(v, precision);
     match (text.as_str(), precision) {
         ("inf", _) => "INFINITY".to_string(),
         ("-inf", _) => "-INFINITY".to_string(),
@@ -230,12 +249,7 @@ mod tests {
         let e = check_expr(&parse_expr(code).unwrap(), &scope, Type::Scalar).unwrap();
         let p = Printer {
             precision,
-            names: Names {
-                params: &[],
-                derived: &[],
-                vars: &vars,
-                inputs: &[],
-            },
+            names: Names::of_vars(&vars),
             locals: &[],
         };
         p.expr(&e)

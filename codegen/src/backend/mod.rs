@@ -1,12 +1,23 @@
-//! Backends: IR -> source files. Each backend is one folder; shared C-family printing lives in
-//! `c_print`, the embedded templates in `templates`.
+//! Backends: IR -> plan -> source files.
 //!
-//! Rendering only reads the IR; every semantic decision was made when the IR was built.
+//! [`plan`] makes, once and from the IR alone, every decision that does not depend on the
+//! backend: each connection's delivery strategy, each population's update strategy, readout
+//! semantics (start value, accumulation, finish, adjoint drive), reset values and their timing,
+//! the tuning constants and C status codes, and the lookup of a buffer by owner and role. Each
+//! backend is one folder whose root is small (an `Error` or [`RenderError`], a `render` entry
+//! point): `cpu` and `cuda` fill tera template contexts (their shared parts in [`shared`],
+//! C-family printing of model code in [`c_print`], the embedded templates in [`templates`]);
+//! `rust` prints the kernels as Rust tokens. Templates switch on the plan's tags
+//! (`{% if p.update == "flags" %}`) and never decide from combinations of flags.
+//!
+//! Rendering only reads the IR and the plan: every semantic decision was made when the IR was
+//! built, every strategy when the plan was.
 
 pub mod bindings;
 pub mod c_print;
 pub mod cpu;
 pub mod cuda;
+pub mod plan;
 pub mod rust;
 pub mod shared;
 pub mod templates;

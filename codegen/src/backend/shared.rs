@@ -10,8 +10,10 @@ pub mod adjoint;
 use serde::Serialize;
 
 use crate::backend::c_print::{Names, Printer, literal};
+use crate::backend::plan::reset::ResetValue;
+use crate::backend::plan::{self, Accumulate, Delivery, Fanout, ReadoutPlan, Update};
 use crate::ir::buffers::{Buffer, Elem, Owner, Role};
-use crate::ir::{Connectivity, Delays, ModelKind, Network, Origin, Population, Precision, Readout};
+use crate::ir::{ModelKind, Network, Origin, Population, Precision};
 
 /// The C type of a buffer element (`scalar` is the generated file's float typedef).
 pub fn ctype(elem: Elem) -> &'static str {
@@ -22,14 +24,7 @@ pub fn ctype(elem: Elem) -> &'static str {
     }
 }
 
-/// The name of the buffer of `owner` with `role`, or `""` when there is none.
-pub fn buffer_name(net: &Network, owner: Owner, role: Role) -> String {
-    net.buffers
-        .iter()
-        .find(|b| b.owner == owner && b.role == role)
-        .map(|b| b.name.clone())
-        .unwrap_or_default()
-}
+pub use crate::backend::plan::buffer_name;
 
 /// `file:line:column`, or `(none)` for code the model left empty.
 pub fn origin_text(o: &Option<Origin>) -> String {
@@ -76,36 +71,73 @@ pub fn describe(role: Role) -> &'static str {
     }
 }
 
-/// The value every element of one lane of `b` takes at the start of a trial, or `None` when the
-/// buffer is left alone: buffers that are not per lane (parameters, connectivity), spike lists,
-/// and the readout gradients the runtime writes. Per-lane gradients of connections start at zero,
-/// as on the CPU.
-// As in `describe`, the `_` arm zeroes the per-lane population buffers of roles added later.
-#[allow(unreachable_patterns)]
+/// The value every element of one lane of `b` takes at the start of a trial, printed as C, or
+/// `None` when the buffer is left alone (see [`plan::reset::value`]).
 pub fn reset_value(net: &Network, b: &Buffer) -> Option<String> {
-    if !b.batched {
-        return None;
-    }
-    let Owner::Population(i) = b.owner else {
-        return Some("0".to_string());
-    };
-    let pop = &net.populations[i as usize];
+    Some(match plan::reset::value(net, b)? {
+        ResetValue::Zero if b.role == Role::Readout => literal(0.0, net.precision),
+        ResetValue::Zero => "0".to_string(),
+        ResetValue::Init(v) => literal(v, net.precision),
+        ResetValue::NegInfinity => "-INFINITY".to_string(),
+        ResetValue::Infinity => "INFINITY".to_string(),
+        ResetValue::NoStep => "UINT32_MAX".to_string(),
+    })
+}
+
+/// What every C-family template knows of the network as a whole.
+#[derive(Serialize, Clone, Debug)]
+pub struct Header {
+    /// The network file.
+    pub source: String,
+    /// The network's name.
+    pub name: String,
+    /// Its name in capitals (the prefix of its constants).
+    pub upper_name: String,
+    /// Time step in ms.
+    pub dt_ms: f64,
+    /// Time step as a literal.
+    pub dt: String,
+    /// Steps per trial.
+    pub n_steps: u32,
+    /// `f32` or `f64`.
+    pub precision: &'static str,
+    /// Batch lanes.
+    pub batch_size: u32,
+    /// The C float type.
+    pub scalar: &'static str,
+    /// [`crate::backend::ABI_VERSION`].
+    pub abi_version: u32,
+    /// The build-cache key.
+    pub cache_key: String,
+    /// [`plan::consts::FLAG_CHUNK`].
+    pub flag_chunk: u32,
+    /// [`plan::consts::OPTIMIZER_BLOCK`].
+    pub optimizer_block: u32,
+    /// The C status codes by name ([`plan::status::ALL`]).
+    pub status: std::collections::BTreeMap<&'static str, i32>,
+}
+
+/// The header of `net` carrying `cache_key`.
+pub fn header(net: &Network, cache_key: &str) -> Header {
     let p = net.precision;
-    match b.role {
-        Role::Var(v) => Some(literal(pop.var_init[v as usize], p)),
-        Role::Readout => Some(match pop.readout {
-            Some(Readout::Max) => "-INFINITY".to_string(),
-            Some(Readout::FirstSpike) => "INFINITY".to_string(),
-            _ => literal(0.0, p),
-        }),
-        Role::ReadoutStep => Some("UINT32_MAX".to_string()),
-        Role::Ring | Role::SpikeCount => Some("0".to_string()),
-        // Only the first `spike_count` entries are ever read.
-        Role::Spikes => None,
-        // Written by the runtime between the forward and the backward pass.
-        Role::ReadoutGrad => None,
-        Role::Weight | Role::DelayMs | Role::DelaySteps | Role::RowStart | Role::PostIndex => None,
-        _ => Some("0".to_string()),
+    Header {
+        source: net.origin.file.clone(),
+        name: net.name.clone(),
+        upper_name: net.name.to_uppercase(),
+        dt_ms: net.dt_ms,
+        dt: literal(net.dt_ms, p),
+        n_steps: net.n_steps,
+        precision: match p {
+            Precision::F32 => "f32",
+            Precision::F64 => "f64",
+        },
+        batch_size: net.batch_size,
+        scalar: crate::backend::c_print::scalar_type(p),
+        abi_version: crate::backend::ABI_VERSION,
+        cache_key: cache_key.to_string(),
+        flag_chunk: plan::consts::FLAG_CHUNK,
+        optimizer_block: plan::consts::OPTIMIZER_BLOCK,
+        status: plan::status::ALL.into_iter().collect(),
     }
 }
 
@@ -150,6 +182,115 @@ pub struct ModelCode {
     pub reset_origin: String,
     /// Reset code, one statement per line.
     pub reset: Vec<String>,
+}
+
+/// A backend's population contexts: all of them, the spike sources, the neuron populations (each
+/// in network order).
+#[derive(Serialize, Clone, Debug)]
+pub struct Pops<P> {
+    /// Every population.
+    pub populations: Vec<P>,
+    /// Spike sources ([`Update::Source`]).
+    pub sources: Vec<P>,
+    /// Neuron populations.
+    pub neurons: Vec<P>,
+}
+
+/// The context `ctx` builds for each population of `net`, split into sources and neurons.
+pub fn pops<P: Clone>(net: &Network, ctx: impl Fn(usize, &Population) -> P) -> Pops<P> {
+    let populations: Vec<P> = net
+        .populations
+        .iter()
+        .enumerate()
+        .map(|(i, pop)| ctx(i, pop))
+        .collect();
+    let (mut sources, mut neurons) = (Vec::new(), Vec::new());
+    for (c, pop) in populations.iter().zip(&net.populations) {
+        if Update::of(net, pop) == Update::Source {
+            sources.push(c.clone());
+        } else {
+            neurons.push(c.clone());
+        }
+    }
+    Pops {
+        populations,
+        sources,
+        neurons,
+    }
+}
+
+/// What every C-family template knows of a population: its names, buffers, update strategy,
+/// model code and readout code.
+#[derive(Serialize, Clone, Debug, Default)]
+pub struct PopCommon {
+    /// Index in the network.
+    pub index: usize,
+    /// The population's name.
+    pub name: String,
+    /// Its name in capitals (its constants' prefix).
+    pub upper: String,
+    /// Its model's name.
+    pub model: String,
+    /// Where it was declared.
+    pub origin: String,
+    /// Neurons.
+    pub size: u32,
+    /// It has a delay ring (something connects to it).
+    pub has_ring: bool,
+    /// Ring slots.
+    pub ring_len: u32,
+    /// The ring buffer.
+    pub ring: String,
+    /// It emits spikes.
+    pub spiking: bool,
+    /// How it is updated ([`Update`]).
+    pub update: Option<Update>,
+    /// Its spike list.
+    pub spikes: String,
+    /// Its spike count.
+    pub spike_count: String,
+    /// It has a readout.
+    pub has_readout: bool,
+    /// The readout accumulator.
+    pub readout: String,
+    /// The readout's step buffer (max, first spike).
+    pub readout_step: String,
+    /// Its model code (empty for spike sources).
+    #[serde(flatten)]
+    pub code: ModelCode,
+    /// Readout lines run every step.
+    pub readout_each_step: Vec<String>,
+    /// Readout lines run at a spike.
+    pub readout_on_spike: Vec<String>,
+}
+
+/// What every C-family template knows of population `index`.
+pub fn pop_common(net: &Network, index: usize, pop: &Population) -> PopCommon {
+    let model = net.model_of(pop);
+    let owner = Owner::Population(index as u32);
+    let code = model_code(net, index, pop);
+    let (readout_each_step, readout_on_spike) = readout_code(net, pop, &code.readout_var);
+    PopCommon {
+        index,
+        name: pop.name.clone(),
+        upper: pop.name.to_uppercase(),
+        model: model.name.clone(),
+        origin: pop.origin.to_string(),
+        size: pop.size,
+        has_ring: pop.ring_len > 0,
+        ring_len: pop.ring_len,
+        ring: buffer_name(net, owner, Role::Ring),
+        spiking: model.is_spiking(),
+        update: Some(Update::of(net, pop)),
+        spikes: buffer_name(net, owner, Role::Spikes),
+        spike_count: buffer_name(net, owner, Role::SpikeCount),
+        has_readout: pop.readout.is_some(),
+        readout: buffer_name(net, owner, Role::Readout),
+        readout_step: buffer_name(net, owner, Role::ReadoutStep),
+        code,
+        readout_each_step,
+        readout_on_spike,
+    }
 }
 
 /// The printed code of population `index`; empty for spike sources, which run no model code.
@@ -222,7 +363,7 @@ pub fn model_code(net: &Network, index: usize, pop: &Population) -> ModelCode {
 /// The readout lines of population `pop` reading `var`: `(every step, on a spike)`; both empty
 /// without a readout.
 pub fn readout_code(net: &Network, pop: &Population, var: &str) -> (Vec<String>, Vec<String>) {
-    let Some(r) = pop.readout else {
+    let Some(r) = ReadoutPlan::of_pop(pop) else {
         return (Vec::new(), Vec::new());
     };
     let p = net.precision;
@@ -232,20 +373,20 @@ pub fn readout_code(net: &Network, pop: &Population, var: &str) -> (Vec<String>,
         Precision::F64 => "exp",
     };
     let step = "rgenn_readout_step[rgenn_j] = rgenn_step;";
-    match r {
-        Readout::Sum | Readout::Mean => (vec![format!("{acc} += {var};")], vec![]),
-        Readout::MeanExp => (
+    match r.accumulate {
+        Accumulate::Sum => (vec![format!("{acc} += {var};")], vec![]),
+        Accumulate::ExpWeightedSum => (
             vec![format!(
                 "{acc} += {exp}(-t / {}) * {var};",
                 literal(net.duration_ms, p)
             )],
             vec![],
         ),
-        Readout::Max => (
+        Accumulate::Max => (
             vec![format!("if ({var} > {acc}) {{ {acc} = {var}; {step} }}")],
             vec![],
         ),
-        Readout::FirstSpike => (
+        Accumulate::FirstSpike => (
             vec![],
             vec![format!("if (std::isinf({acc})) {{ {acc} = t; {step} }}")],
         ),
@@ -306,41 +447,24 @@ pub fn conn_common(net: &Network, index: usize) -> ConnCommon {
     let owner = Owner::Connection(index as u32);
     let (src, tgt) = (net.pop(c.source), net.pop(c.target));
     let src_owner = Owner::Population(c.source.0);
-    let (per_synapse_delay, delay_steps, delay_note) = match &c.delays {
-        Delays::Uniform { steps } => (false, *steps, format!("delay {steps} steps")),
-        Delays::PerSynapse { .. } => (
-            true,
-            0,
-            format!("per-synapse delays up to {} steps", c.max_delay_steps),
-        ),
-    };
-    let delay_elem = net
-        .buffers
-        .iter()
-        .find(|b| b.owner == owner && b.role == Role::DelaySteps)
-        .map(|b| b.elem);
+    let delivery = Delivery::of(net, c);
+    let delay_elem = plan::buffer(net, owner, Role::DelaySteps).map(|b| b.elem);
     ConnCommon {
         name: c.name.clone(),
         source: src.name.clone(),
         target: tgt.name.clone(),
-        kind: match c.connectivity {
-            Connectivity::Dense => "dense".into(),
-            Connectivity::OneToOne => "one-to-one".into(),
-            Connectivity::FixedProbability { probability, .. } => {
-                format!("fixed probability {probability}")
-            }
-        },
-        delay_note,
+        kind: plan::delivery::kind_note(c),
+        delay_note: delivery.delay_note(),
         origin: c.origin.to_string(),
         source_upper: src.name.to_uppercase(),
         source_spikes: buffer_name(net, src_owner, Role::Spikes),
         source_spike_count: buffer_name(net, src_owner, Role::SpikeCount),
         target_upper: tgt.name.to_uppercase(),
         target_ring: buffer_name(net, Owner::Population(c.target.0), Role::Ring),
-        dense: c.connectivity == Connectivity::Dense,
-        one_to_one: c.connectivity == Connectivity::OneToOne,
-        per_synapse_delay,
-        delay_steps,
+        dense: delivery.fanout == Fanout::Dense,
+        one_to_one: delivery.fanout == Fanout::OneToOne,
+        per_synapse_delay: delivery.per_synapse_delay(),
+        delay_steps: delivery.fixed_steps(),
         delay_type: delay_elem.map_or("uint16_t", ctype),
         weight: buffer_name(net, owner, Role::Weight),
         delay_steps_buffer: buffer_name(net, owner, Role::DelaySteps),

@@ -154,12 +154,18 @@ impl Buffer {
     }
 }
 
-struct Plan {
+/// The buffers allocated so far, and the names they took.
+struct Alloc {
     out: Vec<Buffer>,
     taken: BTreeSet<String>,
 }
 
-impl Plan {
+impl Alloc {
+    /// A buffer with one copy per batch lane.
+    fn lane(&mut self, base: String, elem: Elem, len: u64, owner: Owner, role: Role) {
+        self.add(base, elem, len, true, owner, role);
+    }
+
     fn add(&mut self, base: String, elem: Elem, len: u64, batched: bool, owner: Owner, role: Role) {
         let mut name = base.clone();
         let mut k = 2;
@@ -180,7 +186,7 @@ impl Plan {
 
 /// Every buffer the forward simulator of `net` allocates.
 pub fn plan(net: &Network) -> Vec<Buffer> {
-    let mut p = Plan {
+    let mut p = Alloc {
         out: Vec::new(),
         taken: BTreeSet::new(),
     };
@@ -191,59 +197,47 @@ pub fn plan(net: &Network) -> Vec<Buffer> {
         let name = &pop.name;
         for (v, var) in model.vars.iter().enumerate() {
             let role = Role::Var(v as u32);
-            p.add(
-                format!("pop_{name}_{var}"),
-                Elem::Scalar,
-                size,
-                true,
-                owner,
-                role,
-            );
+            p.lane(format!("pop_{name}_{var}"), Elem::Scalar, size, owner, role);
         }
         if pop.ring_len > 0 {
             let len = pop.ring_len as u64 * size;
-            p.add(
+            p.lane(
                 format!("pop_{name}_ring"),
                 Elem::Scalar,
                 len,
-                true,
                 owner,
                 Role::Ring,
             );
         }
         if model.is_spiking() {
-            p.add(
+            p.lane(
                 format!("pop_{name}_spike_count"),
                 Elem::U32,
                 1,
-                true,
                 owner,
                 Role::SpikeCount,
             );
-            p.add(
+            p.lane(
                 format!("pop_{name}_spikes"),
                 Elem::U32,
                 size,
-                true,
                 owner,
                 Role::Spikes,
             );
         }
         if let Some(readout) = pop.readout {
-            p.add(
+            p.lane(
                 format!("pop_{name}_readout"),
                 Elem::Scalar,
                 size,
-                true,
                 owner,
                 Role::Readout,
             );
             if matches!(readout, Readout::Max | Readout::FirstSpike) {
-                p.add(
+                p.lane(
                     format!("pop_{name}_readout_step"),
                     Elem::U32,
                     size,
-                    true,
                     owner,
                     Role::ReadoutStep,
                 );
@@ -315,7 +309,7 @@ pub fn plan(net: &Network) -> Vec<Buffer> {
 
 /// The buffers of the adjoint pass, after every forward buffer (so forward indices do not depend
 /// on whether a network can be trained).
-fn plan_backward(net: &Network, p: &mut Plan) {
+fn plan_backward(net: &Network, p: &mut Alloc) {
     for (i, pop) in net.populations.iter().enumerate() {
         let model = net.model_of(pop);
         let Some(adjoint) = &model.adjoint else {
@@ -325,11 +319,10 @@ fn plan_backward(net: &Network, p: &mut Plan) {
         let size = pop.size as u64;
         let name = &pop.name;
         for (v, var) in adjoint.vars.iter().enumerate() {
-            p.add(
+            p.lane(
                 format!("pop_{name}_{var}"),
                 Elem::Scalar,
                 size,
-                true,
                 owner,
                 Role::AdjointVar(v as u32),
             );
@@ -340,11 +333,10 @@ fn plan_backward(net: &Network, p: &mut Plan) {
                 ("weight_grad_ring", Role::WeightGradRing),
                 ("delay_grad_ring", Role::DelayGradRing),
             ] {
-                p.add(
+                p.lane(
                     format!("pop_{name}_{suffix}"),
                     Elem::Scalar,
                     len,
-                    true,
                     owner,
                     role,
                 );
@@ -352,53 +344,47 @@ fn plan_backward(net: &Network, p: &mut Plan) {
         }
         if model.threshold.is_some() {
             let tape = size * pop.spike_capacity as u64;
-            p.add(
+            p.lane(
                 format!("pop_{name}_tape_count"),
                 Elem::U32,
                 size,
-                true,
                 owner,
                 Role::TapeCount,
             );
-            p.add(
+            p.lane(
                 format!("pop_{name}_tape_step"),
                 Elem::U32,
                 tape,
-                true,
                 owner,
                 Role::TapeStep,
             );
             for (v, value) in adjoint.tape.iter().enumerate() {
-                p.add(
+                p.lane(
                     format!("pop_{name}_tape_{value}"),
                     Elem::Scalar,
                     tape,
-                    true,
                     owner,
                     Role::TapeValue(v as u32),
                 );
             }
-            p.add(
+            p.lane(
                 format!("pop_{name}_tape_read"),
                 Elem::U32,
                 size,
-                true,
                 owner,
                 Role::TapeRead,
             );
-            p.add(
+            p.lane(
                 format!("pop_{name}_back_spike_count"),
                 Elem::U32,
                 1,
-                true,
                 owner,
                 Role::BackSpikeCount,
             );
-            p.add(
+            p.lane(
                 format!("pop_{name}_back_spikes"),
                 Elem::U32,
                 size,
-                true,
                 owner,
                 Role::BackSpikes,
             );
@@ -410,42 +396,43 @@ fn plan_backward(net: &Network, p: &mut Plan) {
                 owner,
                 Role::CountGrad,
             );
-            p.add(
+            p.lane(
                 format!("pop_{name}_dloss_dt"),
                 Elem::Scalar,
                 size,
-                true,
                 owner,
                 Role::DlossDt,
             );
         }
         if pop.readout.is_some() {
-            p.add(
+            p.lane(
                 format!("pop_{name}_readout_grad"),
                 Elem::Scalar,
                 size,
-                true,
                 owner,
                 Role::ReadoutGrad,
             );
         }
     }
+    plan_backward_conns(net, p);
+}
+
+/// The gradient and optimiser buffers of every connection.
+fn plan_backward_conns(net: &Network, p: &mut Alloc) {
     for (i, conn) in net.connections.iter().enumerate() {
         let owner = Owner::Connection(i as u32);
         let name = &conn.name;
-        p.add(
+        p.lane(
             format!("conn_{name}_weight_grad"),
             Elem::Scalar,
             conn.n_synapses,
-            true,
             owner,
             Role::WeightGrad,
         );
-        p.add(
+        p.lane(
             format!("conn_{name}_delay_grad"),
             Elem::Scalar,
             conn.n_synapses,
-            true,
             owner,
             Role::DelayGrad,
         );

@@ -144,8 +144,8 @@ impl Func {
     }
 }
 
-/// What a name in a code string refers to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// What a name in a code string refers to (ordered, so sets of symbols can be kept).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Sym {
     /// A param of the model (index into its params).

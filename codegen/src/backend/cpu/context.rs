@@ -6,27 +6,19 @@ use serde::Serialize;
 use super::backward::{self, BackConnCtx};
 use crate::backend::shared::adjoint::{AdjointCode, adjoint_code};
 
-use crate::backend::c_print::{literal, scalar_type};
+use crate::backend::plan::reset::{self, Timing};
+use crate::backend::plan::{Update, consts, readout};
+use crate::backend::shared::{Header, Pops, header as shared_header, pops as shared_pops};
 use crate::ir::buffers::{Owner, Role};
-use crate::ir::{ModelKind, Network, Population, Precision, Readout};
+use crate::ir::{Network, Population};
 
 #[derive(Serialize)]
 pub struct Context {
-    source: String,
-    name: String,
-    upper_name: String,
-    dt_ms: f64,
-    dt: String,
-    n_steps: u32,
-    precision: &'static str,
-    batch_size: u32,
-    scalar: &'static str,
-    abi_version: u32,
-    cache_key: String,
+    #[serde(flatten)]
+    header: Header,
     buffers: Vec<BufferCtx>,
-    populations: Vec<PopCtx>,
-    sources: Vec<PopCtx>,
-    neurons: Vec<PopCtx>,
+    #[serde(flatten)]
+    pops: Pops<PopCtx>,
     connections: Vec<ConnCtx>,
     resets: Vec<ResetCtx>,
     /// Gradient buffers, reset when a lane's backward pass begins rather than with its state.
@@ -51,25 +43,8 @@ struct BufferCtx {
 
 #[derive(Serialize, Clone, Default)]
 struct PopCtx {
-    index: usize,
-    name: String,
-    upper: String,
-    model: String,
-    origin: String,
-    size: u32,
-    has_ring: bool,
-    ring_len: u32,
-    ring: String,
-    spiking: bool,
-    spikes: String,
-    spike_count: String,
-    has_readout: bool,
-    readout: String,
     #[serde(flatten)]
-    code: ModelCode,
-    readout_each_step: Vec<String>,
-    readout_on_spike: Vec<String>,
-    readout_step: String,
+    common: PopCommon,
     back: Option<AdjointCode>,
     /// The interleaved weight_grad / delay_grad history (see `build`).
     grad_ring: String,
@@ -79,57 +54,33 @@ struct PopCtx {
 struct ConnCtx {
     #[serde(flatten)]
     common: ConnCommon,
-    /// Posts per block of a dense row's delivery (the row, or `MAX_BLOCK` when it is longer).
+    /// Posts per block of a dense row's delivery (the row, or `plan::consts::MAX_BLOCK` when it
+    /// is longer).
     block: u32,
     back: BackConnCtx,
 }
 
-/// Longest block of a dense row whose ring indices are computed before its additions (a stack
-/// array of this many `uint32_t`).
-const MAX_BLOCK: u32 = 512;
-
 pub use crate::backend::shared::buffer_name as buffer;
 use crate::backend::shared::{
-    ConnCommon, FinishCtx, ModelCode, ResetCtx, conn_common, ctype, describe, model_code,
-    readout_code, reset_value,
+    ConnCommon, FinishCtx, PopCommon, ResetCtx, conn_common, ctype, describe, pop_common,
+    reset_value,
 };
 
 fn pop_ctx(net: &Network, index: usize, pop: &Population) -> PopCtx {
-    let model = net.model_of(pop);
-    let owner = Owner::Population(index as u32);
-    let mut ctx = PopCtx {
-        index,
-        name: pop.name.clone(),
-        upper: pop.name.to_uppercase(),
-        model: model.name.clone(),
-        origin: pop.origin.to_string(),
-        size: pop.size,
-        has_ring: pop.ring_len > 0,
-        ring_len: pop.ring_len,
-        ring: buffer(net, owner, Role::Ring),
-        spiking: model.is_spiking(),
-        spikes: buffer(net, owner, Role::Spikes),
-        spike_count: buffer(net, owner, Role::SpikeCount),
-        has_readout: pop.readout.is_some(),
-        readout: buffer(net, owner, Role::Readout),
-        readout_step: buffer(net, owner, Role::ReadoutStep),
-        grad_ring: buffer(net, owner, Role::WeightGradRing),
-        ..Default::default()
-    };
-    if model.kind == ModelKind::SpikeSource {
-        return ctx;
+    let source = Update::of(net, pop) == Update::Source;
+    PopCtx {
+        common: pop_common(net, index, pop),
+        back: if net.has_backward() && !source {
+            adjoint_code(net, index, pop)
+        } else {
+            None
+        },
+        grad_ring: buffer(net, Owner::Population(index as u32), Role::WeightGradRing),
     }
-    ctx.code = model_code(net, index, pop);
-    (ctx.readout_each_step, ctx.readout_on_spike) = readout_code(net, pop, &ctx.code.readout_var);
-    if net.has_backward() {
-        ctx.back = adjoint_code(net, index, pop);
-    }
-    ctx
 }
 
 /// Build the context for `net`.
 pub fn build(net: &Network, cache_key: &str) -> Context {
-    let p = net.precision;
     let buffers = net
         .buffers
         .iter()
@@ -169,30 +120,14 @@ pub fn build(net: &Network, cache_key: &str) -> Context {
             ctx
         })
         .collect();
-    let populations: Vec<PopCtx> = net
-        .populations
-        .iter()
-        .enumerate()
-        .map(|(i, pop)| pop_ctx(net, i, pop))
-        .collect();
-    let is_source = |i: usize| net.model_of(&net.populations[i]).kind == ModelKind::SpikeSource;
-    let sources = populations
-        .iter()
-        .filter(|c| is_source(c.index))
-        .cloned()
-        .collect();
-    let neurons = populations
-        .iter()
-        .filter(|c| !is_source(c.index))
-        .cloned()
-        .collect();
+    let pops = shared_pops(net, |i, pop| pop_ctx(net, i, pop));
     let connections = net
         .connections
         .iter()
         .enumerate()
         .map(|(i, c)| ConnCtx {
             common: conn_common(net, i),
-            block: net.pop(c.target).size.clamp(1, MAX_BLOCK),
+            block: consts::dense_block(net.pop(c.target).size),
             back: backward::conn(net, i, c),
         })
         .collect();
@@ -200,17 +135,9 @@ pub fn build(net: &Network, cache_key: &str) -> Context {
     let mut grad_resets = Vec::new();
     let mut finish = Vec::new();
     for b in net.buffers.iter().filter(|b| b.batched) {
-        // Tape entries are read only below the tape count, all written in the same trial, so
-        // resetting the count empties the tape. The delay_grad history is reset with the
-        // weight_grad history it shares an array with.
-        let skip = matches!(
-            b.role,
-            Role::TapeStep | Role::TapeValue(_) | Role::DelayGradRing
-        );
-        // The gradients are zeroed when the lane's backward pass begins, so the zeros are still
-        // in cache when the pass adds to them (the forward passes of the other lanes come between
-        // a lane's reset and its backward pass).
-        let at_backward = matches!(b.role, Role::WeightGrad | Role::DelayGrad);
+        // When each buffer is reset: `plan::reset::timing`.
+        let timing = reset::timing(b);
+        let (skip, at_backward) = (timing == Timing::Implied, timing == Timing::BackwardBegin);
         if let (Some(value), false) = (reset_value(net, b), skip) {
             if at_backward {
                 &mut grad_resets
@@ -232,8 +159,7 @@ pub fn build(net: &Network, cache_key: &str) -> Context {
             continue;
         };
         let pop = &net.populations[pi as usize];
-        if b.role == Role::Readout && matches!(pop.readout, Some(Readout::Mean | Readout::MeanExp))
-        {
+        if b.role == Role::Readout && readout::finishes(pop) {
             finish.push(FinishCtx {
                 buffer: b.name.clone(),
                 upper: pop.name.to_uppercase(),
@@ -241,24 +167,9 @@ pub fn build(net: &Network, cache_key: &str) -> Context {
         }
     }
     Context {
-        source: net.origin.file.clone(),
-        name: net.name.clone(),
-        upper_name: net.name.to_uppercase(),
-        dt_ms: net.dt_ms,
-        dt: literal(net.dt_ms, p),
-        n_steps: net.n_steps,
-        precision: match p {
-            Precision::F32 => "f32",
-            Precision::F64 => "f64",
-        },
-        batch_size: net.batch_size,
-        scalar: scalar_type(p),
-        abi_version: super::super::ABI_VERSION,
-        cache_key: cache_key.to_string(),
+        header: shared_header(net, cache_key),
         buffers,
-        populations,
-        sources,
-        neurons,
+        pops,
         connections,
         resets,
         grad_resets,

@@ -10,29 +10,22 @@ use serde::Serialize;
 
 use super::backward::{self, BackConnCtx, BackPopCtx, MathNames};
 use super::launch::{Launch, MAX_SPIKING_THREADS, MAX_THREADS};
-use crate::backend::c_print::{literal, scalar_type};
-use crate::backend::shared::{self, ConnCommon, ConstCtx, FinishCtx, ResetCtx, VarCtx};
+use crate::backend::plan::{Delivery, Update, readout};
+use crate::backend::shared::{
+    self, ConnCommon, FinishCtx, Header, PopCommon, Pops, ResetCtx, header as shared_header,
+    pops as shared_pops,
+};
 use crate::ir::buffers::{Owner, Role};
-use crate::ir::{Connectivity, ModelKind, Network, Population, Precision, Readout};
+use crate::ir::{Network, Population};
 
 /// Everything the CUDA templates read.
 #[derive(Serialize)]
 pub struct Context {
-    source: String,
-    name: String,
-    upper_name: String,
-    dt_ms: f64,
-    dt: String,
-    n_steps: u32,
-    precision: &'static str,
-    batch_size: u32,
-    scalar: &'static str,
-    abi_version: u32,
-    cache_key: String,
+    #[serde(flatten)]
+    header: Header,
     buffers: Vec<BufferCtx>,
-    populations: Vec<PopCtx>,
-    sources: Vec<PopCtx>,
-    neurons: Vec<PopCtx>,
+    #[serde(flatten)]
+    pops: Pops<PopCtx>,
     /// Some neuron population spikes (the spike-list helper is needed).
     spiking_neurons: bool,
     connections: Vec<ConnCtx>,
@@ -65,32 +58,8 @@ struct BufferCtx {
 
 #[derive(Serialize, Clone, Default)]
 struct PopCtx {
-    index: usize,
-    name: String,
-    upper: String,
-    model: String,
-    origin: String,
-    size: u32,
-    has_ring: bool,
-    ring_len: u32,
-    ring: String,
-    spiking: bool,
-    spikes: String,
-    spike_count: String,
-    has_readout: bool,
-    readout: String,
-    readout_step: String,
-    constants: Vec<ConstCtx>,
-    vars: Vec<VarCtx>,
-    input_var: String,
-    sim_origin: String,
-    sim: Vec<String>,
-    threshold_origin: String,
-    threshold: String,
-    reset_origin: String,
-    reset: Vec<String>,
-    readout_each_step: Vec<String>,
-    readout_on_spike: Vec<String>,
+    #[serde(flatten)]
+    common: PopCommon,
     /// Update (neurons) or input (spike sources) kernel.
     launch: Launch,
     /// The adjoint pass of this population (networks with one; neuron populations only).
@@ -107,13 +76,9 @@ struct ConnCtx {
 }
 
 fn pop_ctx(net: &Network, index: usize, pop: &Population) -> PopCtx {
-    let model = net.model_of(pop);
-    let owner = Owner::Population(index as u32);
-    let spiking = model.is_spiking();
-    let code = shared::model_code(net, index, pop);
-    let (readout_each_step, readout_on_spike) = shared::readout_code(net, pop, &code.readout_var);
-    let launch = match (model.kind, spiking) {
-        (ModelKind::SpikeSource, _) => Launch {
+    let spiking = net.model_of(pop).is_spiking();
+    let launch = match (Update::of(net, pop), spiking) {
+        (Update::Source, _) => Launch {
             blocks: 1,
             ..Launch::cover(pop.size as u64, MAX_THREADS)
         },
@@ -121,32 +86,7 @@ fn pop_ctx(net: &Network, index: usize, pop: &Population) -> PopCtx {
         (_, false) => Launch::cover(pop.size as u64, MAX_THREADS),
     };
     PopCtx {
-        index,
-        name: pop.name.clone(),
-        upper: pop.name.to_uppercase(),
-        model: model.name.clone(),
-        origin: pop.origin.to_string(),
-        size: pop.size,
-        has_ring: pop.ring_len > 0,
-        ring_len: pop.ring_len,
-        ring: shared::buffer_name(net, owner, Role::Ring),
-        spiking,
-        spikes: shared::buffer_name(net, owner, Role::Spikes),
-        spike_count: shared::buffer_name(net, owner, Role::SpikeCount),
-        has_readout: pop.readout.is_some(),
-        readout: shared::buffer_name(net, owner, Role::Readout),
-        readout_step: shared::buffer_name(net, owner, Role::ReadoutStep),
-        constants: code.constants,
-        vars: code.vars,
-        input_var: code.input_var,
-        sim_origin: code.sim_origin,
-        sim: code.sim,
-        threshold_origin: code.threshold_origin,
-        threshold: code.threshold,
-        reset_origin: code.reset_origin,
-        reset: code.reset,
-        readout_each_step,
-        readout_on_spike,
+        common: shared::pop_common(net, index, pop),
         launch,
         back: if net.has_backward() {
             backward::pop(net, index, pop)
@@ -158,26 +98,18 @@ fn pop_ctx(net: &Network, index: usize, pop: &Population) -> PopCtx {
 
 fn conn_ctx(net: &Network, index: usize, sum_offset: u64) -> ConnCtx {
     let c = &net.connections[index];
-    let (src, tgt) = (net.pop(c.source), net.pop(c.target));
     // Dense: one thread per target; one-to-one: one per possible spike; CSR: one per row position.
-    let (max_row_len, launch) = match c.connectivity {
-        Connectivity::Dense => (0, Launch::cover(tgt.size as u64, MAX_THREADS)),
-        Connectivity::OneToOne => (0, Launch::cover(src.size as u64, MAX_THREADS)),
-        Connectivity::FixedProbability { max_row_len, .. } => {
-            (max_row_len, Launch::cover(max_row_len as u64, MAX_THREADS))
-        }
-    };
+    let delivery = Delivery::of(net, c);
     ConnCtx {
         common: shared::conn_common(net, index),
-        max_row_len,
-        launch,
+        max_row_len: delivery.max_row_len(),
+        launch: Launch::cover(delivery.parallel_items(), MAX_THREADS),
         back: backward::conn(net, index, sum_offset),
     }
 }
 
 /// Build the context for `net`.
 pub fn build(net: &Network, cache_key: &str) -> Context {
-    let p = net.precision;
     let buffers = net
         .buffers
         .iter()
@@ -194,17 +126,7 @@ pub fn build(net: &Network, cache_key: &str) -> Context {
             ),
         })
         .collect();
-    let populations: Vec<PopCtx> = net
-        .populations
-        .iter()
-        .enumerate()
-        .map(|(i, pop)| pop_ctx(net, i, pop))
-        .collect();
-    let is_source = |i: usize| net.model_of(&net.populations[i]).kind == ModelKind::SpikeSource;
-    let (sources, neurons): (Vec<PopCtx>, Vec<PopCtx>) = populations
-        .iter()
-        .cloned()
-        .partition(|c| is_source(c.index));
+    let pops = shared_pops(net, |i, pop| pop_ctx(net, i, pop));
     // Each connection's weight then delay gradients, one after the other.
     let mut grad_sum_len = 0;
     let connections: Vec<ConnCtx> = (0..net.connections.len())
@@ -230,7 +152,7 @@ pub fn build(net: &Network, cache_key: &str) -> Context {
         .populations
         .iter()
         .enumerate()
-        .filter(|(_, pop)| matches!(pop.readout, Some(Readout::Mean | Readout::MeanExp)))
+        .filter(|(_, pop)| readout::finishes(pop))
         .map(|(i, pop)| {
             let buffer = shared::buffer_name(net, Owner::Population(i as u32), Role::Readout);
             let upper = pop.name.to_uppercase();
@@ -240,25 +162,10 @@ pub fn build(net: &Network, cache_key: &str) -> Context {
     let longest_reset = resets.iter().map(|r| r.len).max().unwrap_or(0);
     let longest_finish = finish.iter().map(|(_, n)| *n as u64).max().unwrap_or(0);
     Context {
-        source: net.origin.file.clone(),
-        name: net.name.clone(),
-        upper_name: net.name.to_uppercase(),
-        dt_ms: net.dt_ms,
-        dt: literal(net.dt_ms, p),
-        n_steps: net.n_steps,
-        precision: match p {
-            Precision::F32 => "f32",
-            Precision::F64 => "f64",
-        },
-        batch_size: net.batch_size,
-        scalar: scalar_type(p),
-        abi_version: super::super::ABI_VERSION,
-        cache_key: cache_key.to_string(),
+        header: shared_header(net, cache_key),
         buffers,
-        populations,
-        sources,
-        spiking_neurons: neurons.iter().any(|p| p.spiking),
-        neurons,
+        spiking_neurons: pops.neurons.iter().any(|p| p.common.spiking),
+        pops,
         resets,
         reset_launch: Launch::stride(longest_reset),
         finish: finish.into_iter().map(|(f, _)| f).collect(),
@@ -267,7 +174,7 @@ pub fn build(net: &Network, cache_key: &str) -> Context {
         back_block_sum: net.has_backward() && connections.iter().any(|c| c.back.block_sum),
         begin_launch: backward::begin_launch(net),
         grad_sum_len: if net.has_backward() { grad_sum_len } else { 0 },
-        math: backward::math(p),
+        math: backward::math(net.precision),
         any_learned: connections
             .iter()
             .any(|c| c.back.learn_weight || c.back.learn_delay),

@@ -15,7 +15,14 @@ use quote::{format_ident, quote};
 use super::ctx::{Gen, doc, note, usize_lit};
 use super::state::inputs;
 use crate::backend::ABI_VERSION;
+use crate::backend::plan::status;
 use crate::ir::buffers::Role;
+
+/// A status code of the plan (`plan::status`), printed as the negative literal it is.
+fn status(code: i32) -> TokenStream {
+    let n = Literal::i32_unsuffixed(-code);
+    quote!(-#n)
+}
 
 /// One ABI function: name, parameters, return type.
 struct Entry {
@@ -115,8 +122,90 @@ fn state_ref() -> TokenStream {
     }
 }
 
+/// The `match index` arms of `rgenn_buffer`.
+fn buffer_arms(g: &Gen) -> Vec<TokenStream> {
+    let net = g.net;
+    net.buffers
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let i = Literal::u32_unsuffixed(i as u32);
+            if b.role == Role::DelayGradRing {
+                // The second half of the interleaved weight_grad history (see
+                // `state::GRAD_RING_NOTE`).
+                let ring = g.buf(b.owner, Role::WeightGradRing);
+                let half = usize_lit(b.len * net.batch_size as u64);
+                return quote!(#i => rgenn_s.#ring.ptr.wrapping_add(#half).cast(),);
+            }
+            let name = format_ident!("{}", b.name);
+            quote!(#i => rgenn_s.#name.ptr.cast(),)
+        })
+        .collect()
+}
+
+/// The body of `rgenn_set_input`.
+fn set_input_body(g: &Gen) -> TokenStream {
+    let (err_lane, err_unit, err_population, err_input) = (
+        status(status::RGENN_ERR_LANE),
+        status(status::RGENN_ERR_UNIT),
+        status(status::RGENN_ERR_POPULATION),
+        status(status::RGENN_ERR_INPUT),
+    );
+    let s = state_ref();
+    let has_inputs = !inputs(g).is_empty();
+    let set_input = inputs(g).into_iter().map(|(field, pi)| {
+        let (index, size) = (Literal::u32_unsuffixed(pi as u32), g.size(pi));
+        quote! {
+            #index => {
+                if rgenn_units.iter().any(|&u| u as usize >= #size) {
+                    return #err_unit;
+                }
+                if rgenn_start.windows(2).any(|w| w[0] > w[1] || (w[1] - w[0]) as usize > #size)
+                    || rgenn_start[N_STEPS as usize] as u64 > n_units
+                {
+                    return #err_input;
+                }
+                rgenn_note!("SAFETY: lane checked; nothing else runs (the caller's contract).");
+                let rgenn_input = unsafe { &mut *rgenn_s.#field[lane as usize].get() };
+                rgenn_input.step_start = rgenn_start.to_vec();
+                rgenn_input.units = rgenn_units.to_vec();
+                0
+            }
+        }
+    });
+    if !has_inputs {
+        quote! {
+            let _ = (sim, population, step_start, units, n_units);
+            if lane >= BATCH_SIZE { #err_lane } else { #err_population }
+        }
+    } else {
+        quote! {
+            if lane >= BATCH_SIZE || step_start.is_null() || (units.is_null() && n_units > 0) {
+                return #err_lane;
+            }
+            #s
+            rgenn_note!("SAFETY: the caller passes N_STEPS + 1 step starts and n_units units.");
+            let rgenn_start = unsafe { std::slice::from_raw_parts(step_start, N_STEPS as usize + 1) };
+            let rgenn_units: &[u32] = if n_units == 0 {
+                &[]
+            } else {
+                rgenn_note!("SAFETY: as above.");
+                unsafe { std::slice::from_raw_parts(units, n_units as usize) }
+            };
+            match population {
+                #(#set_input)*
+                _ => #err_population,
+            }
+        }
+    }
+}
+
 /// The ABI functions of the generated module.
 pub fn functions(g: &Gen, cache_key: &str) -> TokenStream {
+    let (err_lane, err_no_adjoint) = (
+        status(status::RGENN_ERR_LANE),
+        status(status::RGENN_ERR_NO_ADJOINT),
+    );
     let net = g.net;
     let key = std::ffi::CString::new(cache_key).expect("a hex cache key has no NUL");
     let key = Literal::c_string(&key);
@@ -136,38 +225,7 @@ pub fn functions(g: &Gen, cache_key: &str) -> TokenStream {
         rgenn_note!("SAFETY: nothing writes the shared buffers while lanes run (the caller's contract).");
         let rgenn_g = unsafe { rgenn_s.shared() };
     };
-    let buffers = net.buffers.iter().enumerate().map(|(i, b)| {
-        let i = Literal::u32_unsuffixed(i as u32);
-        if b.role == Role::DelayGradRing {
-            // The second half of the interleaved weight_grad history (see `state::GRAD_RING_NOTE`).
-            let ring = g.buf(b.owner, Role::WeightGradRing);
-            let half = usize_lit(b.len * net.batch_size as u64);
-            return quote!(#i => rgenn_s.#ring.ptr.wrapping_add(#half).cast(),);
-        }
-        let name = format_ident!("{}", b.name);
-        quote!(#i => rgenn_s.#name.ptr.cast(),)
-    });
-    let has_inputs = !inputs(g).is_empty();
-    let set_input = inputs(g).into_iter().map(|(field, pi)| {
-        let (index, size) = (Literal::u32_unsuffixed(pi as u32), g.size(pi));
-        quote! {
-            #index => {
-                if rgenn_units.iter().any(|&u| u as usize >= #size) {
-                    return -2;
-                }
-                if rgenn_start.windows(2).any(|w| w[0] > w[1] || (w[1] - w[0]) as usize > #size)
-                    || rgenn_start[N_STEPS as usize] as u64 > n_units
-                {
-                    return -6;
-                }
-                rgenn_note!("SAFETY: lane checked; nothing else runs (the caller's contract).");
-                let rgenn_input = unsafe { &mut *rgenn_s.#field[lane as usize].get() };
-                rgenn_input.step_start = rgenn_start.to_vec();
-                rgenn_input.units = rgenn_units.to_vec();
-                0
-            }
-        }
-    });
+    let buffers = buffer_arms(g);
     let backward = net.has_backward();
     let begin_backward = if backward {
         quote! {
@@ -180,7 +238,7 @@ pub fn functions(g: &Gen, cache_key: &str) -> TokenStream {
             rgenn_rc
         }
     } else {
-        quote!(-8)
+        quote!(#err_no_adjoint)
     };
     let back_step = if backward {
         quote! {
@@ -195,7 +253,7 @@ pub fn functions(g: &Gen, cache_key: &str) -> TokenStream {
     let optimizer = if backward {
         quote! {
             if n_lanes == 0 || n_lanes > BATCH_SIZE || hyper.is_null() {
-                return -1;
+                return #err_lane;
             }
             #s
             rgenn_note!("SAFETY: `hyper` points to 12 values, and nothing else runs (the caller's contract).");
@@ -203,7 +261,7 @@ pub fn functions(g: &Gen, cache_key: &str) -> TokenStream {
             0
         }
     } else {
-        quote!(-8)
+        quote!(#err_no_adjoint)
     };
     let (lane_guard, step_guard, back_guard) = (
         quote!(if lane >= BATCH_SIZE {
@@ -222,7 +280,7 @@ pub fn functions(g: &Gen, cache_key: &str) -> TokenStream {
     );
     let begin_guard = if backward {
         quote!(if lane >= BATCH_SIZE {
-            return -1;
+            return #err_lane;
         })
     } else {
         quote!(let _ = (sim, lane);)
@@ -255,31 +313,7 @@ pub fn functions(g: &Gen, cache_key: &str) -> TokenStream {
                 _ => std::ptr::null_mut(),
             }
         },
-        if !has_inputs {
-            quote! {
-                let _ = (sim, population, step_start, units, n_units);
-                if lane >= BATCH_SIZE { -1 } else { -3 }
-            }
-        } else {
-            quote! {
-                if lane >= BATCH_SIZE || step_start.is_null() || (units.is_null() && n_units > 0) {
-                    return -1;
-                }
-                #s
-                rgenn_note!("SAFETY: the caller passes N_STEPS + 1 step starts and n_units units.");
-                let rgenn_start = unsafe { std::slice::from_raw_parts(step_start, N_STEPS as usize + 1) };
-                let rgenn_units: &[u32] = if n_units == 0 {
-                    &[]
-                } else {
-                    rgenn_note!("SAFETY: as above.");
-                    unsafe { std::slice::from_raw_parts(units, n_units as usize) }
-                };
-                match population {
-                    #(#set_input)*
-                    _ => -3,
-                }
-            }
-        },
+        set_input_body(g),
         quote! {
             #lane_guard
             #s

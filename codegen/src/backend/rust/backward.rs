@@ -7,16 +7,18 @@
 
 use std::collections::BTreeSet;
 
-use proc_macro2::{Ident, TokenStream};
+use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::ctx::{Gen, doc, note};
+use super::ctx::{Gen, doc, note, pos_minus_len, timed_step};
 use super::forward::{flag_chunk, flag_list, local, uniform_slot, wrap_slot};
 use super::print::{SymKey, assigned_syms, read_syms, read_syms_expr};
 use super::state::next_step_field;
+use super::update::Vars;
+use crate::backend::plan::{Delay, Delivery, Drive, Fanout, readout};
 use crate::backend::shared::origin_text;
+use crate::ir::Adjoint;
 use crate::ir::buffers::Role;
-use crate::ir::{Adjoint, Connectivity, Delays, Readout};
 
 /// True when population `pi` spikes and has an adjoint: it has a tape and a jump.
 pub fn has_jump(g: &Gen, pi: usize) -> bool {
@@ -109,12 +111,14 @@ fn back_conn(g: &Gen, ci: usize) -> TokenStream {
         g.conn_buf(ci, Role::DelayGrad),
     );
     let w = g.conn_buf(ci, Role::Weight);
-    let steps =
-        matches!(c.delays, Delays::PerSynapse { .. }).then(|| g.conn_buf(ci, Role::DelaySteps));
-    let dense = c.connectivity == Connectivity::Dense;
-    let uniform = match &c.delays {
-        Delays::Uniform { steps } => {
-            let slot = uniform_slot(g, tgt, *steps);
+    let delivery = Delivery::of(g.net, c);
+    let steps = delivery
+        .per_synapse_delay()
+        .then(|| g.conn_buf(ci, Role::DelaySteps));
+    let dense = delivery.fanout == Fanout::Dense;
+    let uniform = match delivery.delay {
+        Delay::Fixed { steps } => {
+            let slot = uniform_slot(g, tgt, steps);
             let rows = if dense {
                 quote! {
                     let rgenn_grad_row = &rgenn_grad_ring[#idx(rgenn_slot, 0)..][..#size];
@@ -124,7 +128,7 @@ fn back_conn(g: &Gen, ci: usize) -> TokenStream {
             };
             quote!(#slot #rows)
         }
-        Delays::PerSynapse { .. } => TokenStream::new(),
+        Delay::PerSynapse { .. } => TokenStream::new(),
     };
     // Add to `rgenn_dt_sum` only where someone reads it.
     let sum = |x: TokenStream| {
@@ -134,8 +138,8 @@ fn back_conn(g: &Gen, ci: usize) -> TokenStream {
             quote!(rgenn_dt_sum += #x;)
         }
     };
-    let body = match &c.connectivity {
-        Connectivity::Dense => {
+    let body = match delivery.fanout {
+        Fanout::Dense => {
             let add = sum(quote!(rgenn_gv));
             let (d_row, at) = match &steps {
                 Some(steps) => (
@@ -169,7 +173,7 @@ fn back_conn(g: &Gen, ci: usize) -> TokenStream {
                 }
             }
         }
-        Connectivity::OneToOne => {
+        Fanout::OneToOne => {
             let add = sum(quote!(rgenn_gv));
             let slot = match &steps {
                 Some(steps) => wrap_slot(g, tgt, quote!(rgenn_g.#steps[rgenn_pre] as usize)),
@@ -184,7 +188,7 @@ fn back_conn(g: &Gen, ci: usize) -> TokenStream {
                 #add
             }
         }
-        Connectivity::FixedProbability { .. } => {
+        Fanout::Sparse { .. } => {
             let add = sum(quote!(rgenn_gv));
             let (row_start, post) = (
                 g.conn_buf(ci, Role::RowStart),
@@ -221,22 +225,16 @@ fn back_conn(g: &Gen, ci: usize) -> TokenStream {
     let pos_note = note(
         "ring position of step n + 1; a synapse of step delay k reads slot (n + 1 + k) mod ring_len",
     );
-    let pos_minus_len = if steps.is_some() && dense {
-        let n = note("(pos + k) mod ring_len as pos - ring_len + k, plus ring_len when negative");
+    let pos_minus_len = pos_minus_len(
+        steps.is_some() && dense,
+        "(pos + k) mod ring_len as pos - ring_len + k, plus ring_len when negative",
+        &ring_len,
+    );
+    g.conn_kernel(
+        &d,
+        &name,
+        tgt,
         quote! {
-            #n
-            let rgenn_pos_minus_len = rgenn_pos as i32 - #ring_len as i32;
-        }
-    } else {
-        TokenStream::new()
-    };
-    let allow = g.allow_case();
-    let allow_ring = g.allow_ring(tgt);
-    quote! {
-        #d
-        #allow
-        #allow_ring
-        fn #name(rgenn_l: &mut Lane<'_>, rgenn_g: &Shared<'_>, rgenn_step: u32) {
             #spikes
             let rgenn_grad_ring = &pairs(rgenn_l.#grad_ring)[..#ring_len * #size];
             let rgenn_gw = &mut *rgenn_l.#gw;
@@ -251,39 +249,8 @@ fn back_conn(g: &Gen, ci: usize) -> TokenStream {
                 #body
                 #end_sum
             }
-        }
-    }
-}
-
-/// How the readout's gradient enters population `pi`'s reverse step: `(drive, addition to
-/// dloss_dt at a spike)`, as in `shared::adjoint::readout_drive`; they read the readout gradient
-/// and step through the lane's views cut to size (`rgenn_<buffer>`).
-fn readout_drive(g: &Gen, pi: usize) -> (TokenStream, TokenStream) {
-    let pop = &g.net.populations[pi];
-    let zero = g.lit(0.0);
-    let Some(r) = pop.readout else {
-        return (zero, TokenStream::new());
-    };
-    let grad = local(&g.pop_buf(pi, Role::ReadoutGrad));
-    let grad = quote!(#grad[rgenn_j]);
-    let at_step = || {
-        let rs = local(&g.pop_buf(pi, Role::ReadoutStep));
-        quote!(if rgenn_step == #rs[rgenn_j] { #grad } else { #zero })
-    };
-    let duration = g.lit(g.net.duration_ms);
-    match r {
-        Readout::Sum => (grad, TokenStream::new()),
-        Readout::Mean => (quote!(#grad / N_STEPS as Scalar), TokenStream::new()),
-        Readout::MeanExp => (
-            quote!(#grad * Scalar::exp(-t / #duration) / N_STEPS as Scalar),
-            TokenStream::new(),
-        ),
-        Readout::Max => (at_step(), TokenStream::new()),
-        Readout::FirstSpike => {
-            let s = at_step();
-            (zero, quote!(+ (#s)))
-        }
-    }
+        },
+    )
 }
 
 /// `k_back_update_<pop>`: one reverse step of the adjoint.
@@ -309,9 +276,9 @@ fn back_update(g: &Gen, pi: usize) -> TokenStream {
     if jump {
         read_syms(&a.jump.code.stmts, &mut jump_used);
     }
-    let (drive, spike_loss) = readout_drive(g, pi);
+    let (drive, spike_loss) = super::readout::drive(g, pi);
     let drive_used = used.contains(&SymKey::Input(0));
-    if drive_used && pop.readout == Some(Readout::MeanExp) {
+    if drive_used && readout::drive(pop).is_some_and(Drive::reads_time) {
         used.insert(SymKey::T);
     }
     // Jump inputs are a separate namespace from the sim's: keep only forward symbols.
@@ -331,39 +298,24 @@ fn back_update(g: &Gen, pi: usize) -> TokenStream {
     // The adjoint variables' parts of the lane, cut to size up front (no bounds checks in the
     // loop over every neuron).
     let mut views = TokenStream::new();
-    let vars: Vec<(Ident, Ident, SymKey)> = a
-        .vars
-        .iter()
-        .enumerate()
-        .map(|(v, var)| {
-            let buf = g.pop_buf(pi, Role::AdjointVar(v as u32));
-            let local = local(&buf);
-            views.extend(quote!(let #local = &mut rgenn_l.#buf[..#size];));
-            (g.ident(var), local, SymKey::Var(v as u32))
-        })
-        .collect();
-    let (mut load, mut store) = (TokenStream::new(), TokenStream::new());
-    for (ident, local, key) in &vars {
-        if sim_assigned.contains(key) {
-            load.extend(quote!(let mut #ident = #local[rgenn_j];));
-        } else {
-            load.extend(quote!(let #ident = #local[rgenn_j];));
-        }
-        store.extend(quote!(#local[rgenn_j] = #ident;));
-    }
+    let vars = Vars::of(g, pi, &a.vars, Role::AdjointVar, &mut views);
+    let (load, store) = (
+        vars.load(&|v| sim_assigned.contains(&SymKey::Var(v))),
+        vars.store(),
+    );
     // The readout gradient and step, where the drive or the jump reads them.
-    let readout = pop.readout;
-    let need_drive = drive_used && readout.is_some_and(|r| r != Readout::FirstSpike);
+    let drive_kind = readout::drive(pop);
+    let need_drive = drive_used && drive_kind.is_some_and(Drive::each_step);
     let n_tape = a.tape.len();
     let need_spike_loss = jump
         && jump_used.contains(&SymKey::Input(n_tape as u32))
-        && readout == Some(Readout::FirstSpike);
+        && drive_kind == Some(Drive::SpikeTimeAtStep);
     if need_drive || need_spike_loss {
         let buf = g.pop_buf(pi, Role::ReadoutGrad);
         let l = local(&buf);
         views.extend(quote!(let #l = &rgenn_l.#buf[..#size];));
     }
-    if (need_drive && readout == Some(Readout::Max)) || need_spike_loss {
+    if (need_drive && drive_kind.is_some_and(Drive::reads_step)) || need_spike_loss {
         let buf = g.pop_buf(pi, Role::ReadoutStep);
         let l = local(&buf);
         views.extend(quote!(let #l = &rgenn_l.#buf[..#size];));
@@ -381,7 +333,8 @@ fn back_update(g: &Gen, pi: usize) -> TokenStream {
         );
         let next = next_step_field(g, pi);
         let (mut jload, mut jstore) = (TokenStream::new(), TokenStream::new());
-        for (ident, local, key) in &vars {
+        for (ident, local, v) in &vars.0 {
+            let key = &SymKey::Var(*v);
             if jump_assigned.contains(key) {
                 jload.extend(quote!(let mut #ident = #local[rgenn_j];));
                 jstore.extend(quote!(#local[rgenn_j] = #ident;));
@@ -554,6 +507,18 @@ pub fn kernels(g: &Gen) -> TokenStream {
     } else {
         quote!(rgenn_g: &Shared<'_>)
     };
+    let back_step = timed_step(
+        quote! {
+            /// Reverse step n of one lane.
+        },
+        format_ident!("back_step"),
+        g_param,
+        (
+            quote!(#spike_calls #conn_calls),
+            format_ident!("PHASE_BACK_SPIKES"),
+        ),
+        (update_calls, format_ident!("PHASE_BACK_UPDATE")),
+    );
     out.extend(quote! {
         /// Zero the lane's gradients and prepare the replay of the spike tapes: 0, or 1 + the index
         /// of the first population whose tape overflowed.
@@ -562,17 +527,7 @@ pub fn kernels(g: &Gen) -> TokenStream {
             0
         }
 
-        /// Reverse step n of one lane.
-        fn back_step(rgenn_s: &State, lane: u32, rgenn_l: &mut Lane<'_>, #g_param, rgenn_step: u32) {
-            let rgenn_t0 = rgenn_s.clock();
-            #spike_calls
-            #conn_calls
-            let rgenn_t1 = rgenn_s.clock();
-            #update_calls
-            let rgenn_t2 = rgenn_s.clock();
-            rgenn_s.record(lane, PHASE_BACK_SPIKES, rgenn_t0, rgenn_t1);
-            rgenn_s.record(lane, PHASE_BACK_UPDATE, rgenn_t1, rgenn_t2);
-        }
+        #back_step
     });
     out
 }

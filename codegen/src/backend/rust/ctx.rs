@@ -62,7 +62,63 @@ pub fn usize_lit(n: u64) -> Literal {
     Literal::usize_unsuffixed(n as usize)
 }
 
+/// `rgenn_pos_minus_len` (dense rows with per-synapse delays compute their slots from it), noted
+/// with `why`; empty when `needed` is false.
+pub fn pos_minus_len(needed: bool, why: &str, ring_len: &Ident) -> TokenStream {
+    if !needed {
+        return TokenStream::new();
+    }
+    let n = note(why);
+    quote! {
+        #n
+        let rgenn_pos_minus_len = rgenn_pos as i32 - #ring_len as i32;
+    }
+}
+
+/// One lane's step function `name`, documented by `d`: `first`, then `second`, each timed into
+/// its profiling phase.
+pub fn timed_step(
+    d: TokenStream,
+    name: Ident,
+    g_param: TokenStream,
+    (first, first_phase): (TokenStream, Ident),
+    (second, second_phase): (TokenStream, Ident),
+) -> TokenStream {
+    quote! {
+        #d
+        fn #name(rgenn_s: &State, lane: u32, rgenn_l: &mut Lane<'_>, #g_param, rgenn_step: u32) {
+            let rgenn_t0 = rgenn_s.clock();
+            #first
+            let rgenn_t1 = rgenn_s.clock();
+            #second
+            let rgenn_t2 = rgenn_s.clock();
+            rgenn_s.record(lane, #first_phase, rgenn_t0, rgenn_t1);
+            rgenn_s.record(lane, #second_phase, rgenn_t1, rgenn_t2);
+        }
+    }
+}
+
 impl<'a> Gen<'a> {
+    /// A connection kernel `name` into population `target`, documented by `d`, with `body`.
+    pub fn conn_kernel(
+        &self,
+        d: &TokenStream,
+        name: &Ident,
+        target: usize,
+        body: TokenStream,
+    ) -> TokenStream {
+        let allow = self.allow_case();
+        let allow_ring = self.allow_ring(target);
+        quote! {
+            #d
+            #allow
+            #allow_ring
+            fn #name(rgenn_l: &mut Lane<'_>, rgenn_g: &Shared<'_>, rgenn_step: u32) {
+                #body
+            }
+        }
+    }
+
     /// The generator of `net`.
     pub fn new(net: &'a Network) -> Gen<'a> {
         let mut names: BTreeSet<String> = ["DT", "N_STEPS", "BATCH_SIZE", "N_PHASES"]
@@ -143,11 +199,7 @@ impl<'a> Gen<'a> {
 
     /// The buffer of `owner` with `role`.
     pub fn buf(&self, owner: Owner, role: Role) -> Ident {
-        let b = self
-            .net
-            .buffers
-            .iter()
-            .find(|b| b.owner == owner && b.role == role)
+        let b = crate::backend::plan::buffer(self.net, owner, role)
             .unwrap_or_else(|| panic!("validated: {owner:?} has a {role:?} buffer"));
         format_ident!("{}", b.name)
     }

@@ -17,7 +17,9 @@ mod ctx;
 mod forward;
 mod optimizer;
 pub mod print;
+mod readout;
 mod state;
+mod update;
 
 use proc_macro2::TokenStream;
 

@@ -8,8 +8,9 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::ctx::{Gen, doc, usize_lit};
+use crate::backend::plan;
 use crate::ir::Delays;
-use crate::ir::buffers::Role;
+use crate::ir::buffers::{Owner, Role};
 
 /// Sum lanes 1..n_lanes of `grad` into lane 0, then read the six hyperparameters from `h[at..]`.
 fn reduce_and_hyper(grad: &proc_macro2::Ident, at: usize) -> TokenStream {
@@ -36,6 +37,23 @@ fn reduce_and_hyper(grad: &proc_macro2::Ident, at: usize) -> TokenStream {
 }
 
 /// `k_optimize_<conn>`, or nothing when the connection learns nothing.
+/// Adam's moment updates of synapse `rgenn_k` from its gradient.
+fn adam_moments(one: &TokenStream) -> TokenStream {
+    quote! {
+        let rgenn_gk = rgenn_g[rgenn_k];
+        rgenn_m[rgenn_k] = rgenn_b1 * rgenn_m[rgenn_k] + (#one - rgenn_b1) * rgenn_gk;
+        rgenn_v[rgenn_k] = rgenn_b2 * rgenn_v[rgenn_k] + (#one - rgenn_b2) * rgenn_gk * rgenn_gk;
+    }
+}
+
+/// Adam's step of synapse `rgenn_k` (subtracted from the parameter).
+fn adam_step() -> TokenStream {
+    quote!(
+        rgenn_lr * rgenn_m[rgenn_k] * rgenn_s1
+            / (Scalar::sqrt(rgenn_v[rgenn_k] * rgenn_s2) + rgenn_eps)
+    )
+}
+
 fn optimize(g: &Gen, ci: usize) -> Option<TokenStream> {
     let c = &g.net.connections[ci];
     let learn_delay = c.learn_delay && matches!(c.delays, Delays::PerSynapse { .. });
@@ -46,6 +64,7 @@ fn optimize(g: &Gen, ci: usize) -> Option<TokenStream> {
     let d = doc(&format!("connection \"{}\"", c.name));
     let n = usize_lit(c.n_synapses);
     let one = g.lit(1.0);
+    let (moments, step) = (adam_moments(&one), adam_step());
     let mut body = TokenStream::new();
     if c.learn_weight {
         let (grad, w, m, v) = (
@@ -62,11 +81,8 @@ fn optimize(g: &Gen, ci: usize) -> Option<TokenStream> {
                 let rgenn_m = &mut *rgenn_w.#m;
                 let rgenn_v = &mut *rgenn_w.#v;
                 for rgenn_k in 0..rgenn_n {
-                    let rgenn_gk = rgenn_g[rgenn_k];
-                    rgenn_m[rgenn_k] = rgenn_b1 * rgenn_m[rgenn_k] + (#one - rgenn_b1) * rgenn_gk;
-                    rgenn_v[rgenn_k] = rgenn_b2 * rgenn_v[rgenn_k] + (#one - rgenn_b2) * rgenn_gk * rgenn_gk;
-                    rgenn_x[rgenn_k] -= rgenn_lr * rgenn_m[rgenn_k] * rgenn_s1
-                        / (Scalar::sqrt(rgenn_v[rgenn_k] * rgenn_s2) + rgenn_eps);
+                    #moments
+                    rgenn_x[rgenn_k] -= #step;
                 }
             }
         });
@@ -80,10 +96,7 @@ fn optimize(g: &Gen, ci: usize) -> Option<TokenStream> {
             g.conn_buf(ci, Role::DelayAdamV),
         );
         let steps_type = g.elem(
-            g.net
-                .buffers
-                .iter()
-                .find(|b| steps == b.name)
+            plan::buffer(g.net, Owner::Connection(ci as u32), Role::DelaySteps)
                 .expect("validated: learned delays have step delays")
                 .elem,
         );
@@ -99,11 +112,8 @@ fn optimize(g: &Gen, ci: usize) -> Option<TokenStream> {
                 let rgenn_m = &mut *rgenn_w.#m;
                 let rgenn_v = &mut *rgenn_w.#v;
                 for rgenn_k in 0..rgenn_n {
-                    let rgenn_gk = rgenn_g[rgenn_k];
-                    rgenn_m[rgenn_k] = rgenn_b1 * rgenn_m[rgenn_k] + (#one - rgenn_b1) * rgenn_gk;
-                    rgenn_v[rgenn_k] = rgenn_b2 * rgenn_v[rgenn_k] + (#one - rgenn_b2) * rgenn_gk * rgenn_gk;
-                    let mut rgenn_dk = rgenn_d[rgenn_k] - rgenn_lr * rgenn_m[rgenn_k] * rgenn_s1
-                        / (Scalar::sqrt(rgenn_v[rgenn_k] * rgenn_s2) + rgenn_eps);
+                    #moments
+                    let mut rgenn_dk = rgenn_d[rgenn_k] - #step;
                     rgenn_dk = Scalar::min(Scalar::max(rgenn_dk, #zero), #max_ms);
                     rgenn_d[rgenn_k] = rgenn_dk;
                     rgenn_steps[rgenn_k] = Scalar::min(Scalar::round(rgenn_dk / DT), #max_steps) as #steps_type;

@@ -37,17 +37,7 @@ impl Reserved {
     }
 }
 
-/// The names a model's code refers to.
-pub struct Names<'a> {
-    /// Params.
-    pub params: &'a [String],
-    /// Derived params.
-    pub derived: &'a [String],
-    /// State variables.
-    pub vars: &'a [String],
-    /// Read-only inputs of adjoint code.
-    pub inputs: &'a [String],
-}
+pub use crate::backend::c_print::Names;
 
 /// Prints expressions and statements in one precision.
 pub struct Printer<'a> {
@@ -74,14 +64,10 @@ pub fn literal(v: f64, precision: Precision) -> TokenStream {
             quote!(-Scalar::INFINITY)
         };
     }
-    let (text, suffix) = match precision {
-        Precision::F32 => (format!("{:?}", (v as f32).abs()), "f32"),
-        Precision::F64 => (format!("{:?}", v.abs()), ""),
-    };
-    let text = if text.contains(['.', 'e', 'E']) {
-        text
-    } else {
-        format!("{text}.0")
+    let text = crate::backend::c_print::digits(v.abs(), precision);
+    let suffix = match precision {
+        Precision::F32 => "f32",
+        Precision::F64 => "",
     };
     let lit = syn::LitFloat::new(&format!("{text}{suffix}"), Span::call_site());
     if v.is_sign_negative() {
@@ -253,7 +239,7 @@ impl Printer<'_> {
                 Stmt::Let { local, value } => {
                     let name = self.sym(Sym::Local(*local));
                     let v = self.expr(value);
-                    if assigned.contains(&SymKey::of(Sym::Local(*local))) {
+                    if assigned.contains(&Sym::Local(*local)) {
                         quote!(let mut #name: Scalar = #v;)
                     } else {
                         quote!(let #name: Scalar = #v;)
@@ -292,46 +278,15 @@ fn compound(op: BinaryOp) -> TokenStream {
     }
 }
 
-/// An orderable stand-in for [`Sym`], for sets of symbols.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum SymKey {
-    /// A param.
-    Param(u32),
-    /// A derived param.
-    Derived(u32),
-    /// A state variable.
-    Var(u32),
-    /// A local.
-    Local(u32),
-    /// An adjoint input.
-    Input(u32),
-    /// `dt`.
-    Dt,
-    /// `t`.
-    T,
-}
-
-impl SymKey {
-    /// The key of `s`.
-    pub fn of(s: Sym) -> SymKey {
-        match s {
-            Sym::Param(i) => SymKey::Param(i),
-            Sym::Derived(i) => SymKey::Derived(i),
-            Sym::Var(i) => SymKey::Var(i),
-            Sym::Local(i) => SymKey::Local(i),
-            Sym::Input(i) => SymKey::Input(i),
-            Sym::Dt => SymKey::Dt,
-            Sym::T => SymKey::T,
-        }
-    }
-}
+/// Symbols in sets of what code reads or assigns: [`Sym`] itself, which is ordered.
+pub type SymKey = Sym;
 
 /// Every symbol assigned in `stmts`.
 pub fn assigned_syms(stmts: &[Stmt], out: &mut BTreeSet<SymKey>) {
     for s in stmts {
         match s {
             Stmt::Assign { target, .. } => {
-                out.insert(SymKey::of(*target));
+                out.insert(*target);
             }
             Stmt::Let { .. } => {}
             Stmt::If {
@@ -349,7 +304,7 @@ pub fn read_syms_expr(e: &Expr, out: &mut BTreeSet<SymKey>) {
     match e {
         Expr::Number(_) | Expr::Bool(_) => {}
         Expr::Sym(s) => {
-            out.insert(SymKey::of(*s));
+            out.insert(*s);
         }
         Expr::Unary(_, x) => read_syms_expr(x, out),
         Expr::Binary(_, a, b) => {
@@ -371,7 +326,7 @@ pub fn read_syms(stmts: &[Stmt], out: &mut BTreeSet<SymKey>) {
         match s {
             Stmt::Assign { target, op, value } => {
                 if op.is_some() {
-                    out.insert(SymKey::of(*target));
+                    out.insert(*target);
                 }
                 read_syms_expr(value, out);
             }
@@ -409,12 +364,7 @@ mod tests {
         let reserved = Reserved(["DT".to_string()].into());
         let p = Printer {
             precision,
-            names: Names {
-                params: &[],
-                derived: &[],
-                vars: &vars,
-                inputs: &[],
-            },
+            names: Names::of_vars(&vars),
             locals: &[],
             reserved: &reserved,
         };

@@ -10,9 +10,11 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::ctx::{Gen, doc, usize_lit};
-use crate::backend::shared::{describe, reset_value};
+use crate::backend::plan::reset::{self, ResetValue, Timing};
+use crate::backend::plan::{consts, readout};
+use crate::backend::shared::describe;
+use crate::ir::Delays;
 use crate::ir::buffers::{Buffer, Elem, Owner, Role};
-use crate::ir::{Delays, Readout};
 
 /// True for the buffers of `Shared`: read by forward or backward kernels, written by nobody
 /// while lanes run.
@@ -104,6 +106,7 @@ pub fn prelude(g: &Gen) -> TokenStream {
     } else {
         TokenStream::new()
     };
+    let flag_chunk = usize_lit(u64::from(consts::FLAG_CHUNK));
     quote! {
         use std::cell::UnsafeCell;
         use std::ffi::{c_char, c_void};
@@ -122,7 +125,7 @@ pub fn prelude(g: &Gen) -> TokenStream {
         /// of at most this many bytes, a multiple of 8, whatever the population's size); unused
         /// in networks without spiking populations.
         #[allow(dead_code)]
-        const RGENN_FLAG_CHUNK: usize = 4096;
+        const RGENN_FLAG_CHUNK: usize = #flag_chunk;
         #pops
         /// Profiling phases (nanoseconds per lane, summed while profiling is on).
         const PHASE_DELIVER: usize = 0;
@@ -442,38 +445,20 @@ pub fn state(g: &Gen) -> TokenStream {
 
 /// The value every element of a lane of `b` is reset to, or `None` (see `shared::reset_value`).
 fn reset_tokens(g: &Gen, b: &Buffer) -> Option<TokenStream> {
-    reset_value(g.net, b)?;
-    // As on the CPU: tape entries are read only below the tape count, all written in the same
-    // trial, so resetting the count empties the tape.
-    // Gradients are zeroed when the lane's backward pass begins (`begin_backward`), as on the CPU.
-    // The delay_grad history is reset with the weight_grad history it shares an array with.
-    if matches!(
-        b.role,
-        Role::TapeStep
-            | Role::TapeValue(_)
-            | Role::WeightGrad
-            | Role::DelayGrad
-            | Role::DelayGradRing
-    ) {
+    let value = reset::value(g.net, b)?;
+    // As on the CPU (`plan::reset::timing`); gradients are zeroed in `begin_backward`.
+    if reset::timing(b) != Timing::Trial {
         return None;
     }
-    let zero = match b.elem {
-        Elem::Scalar => g.lit(0.0),
-        Elem::U32 | Elem::U16 => quote!(0),
-    };
-    let Owner::Population(i) = b.owner else {
-        return Some(zero);
-    };
-    let pop = &g.net.populations[i as usize];
-    Some(match b.role {
-        Role::Var(v) => g.lit(pop.var_init[v as usize]),
-        Role::Readout => match pop.readout {
-            Some(Readout::Max) => quote!(-Scalar::INFINITY),
-            Some(Readout::FirstSpike) => quote!(Scalar::INFINITY),
-            _ => zero,
+    Some(match value {
+        ResetValue::Zero => match b.elem {
+            Elem::Scalar => g.lit(0.0),
+            Elem::U32 | Elem::U16 => quote!(0),
         },
-        Role::ReadoutStep => quote!(u32::MAX),
-        _ => zero,
+        ResetValue::Init(v) => g.lit(v),
+        ResetValue::NegInfinity => quote!(-Scalar::INFINITY),
+        ResetValue::Infinity => quote!(Scalar::INFINITY),
+        ResetValue::NoStep => quote!(u32::MAX),
     })
 }
 
@@ -496,10 +481,7 @@ pub fn lane_functions(g: &Gen) -> TokenStream {
         let Owner::Population(i) = b.owner else {
             continue;
         };
-        if matches!(
-            g.net.populations[i as usize].readout,
-            Some(Readout::Mean | Readout::MeanExp)
-        ) {
+        if readout::finishes(&g.net.populations[i as usize]) {
             let name = format_ident!("{}", b.name);
             finish.extend(quote! {
                 for rgenn_x in rgenn_l.#name.iter_mut() {

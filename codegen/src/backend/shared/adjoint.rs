@@ -10,8 +10,9 @@ use serde::Serialize;
 
 use super::{VarCtx, buffer_name, origin_text};
 use crate::backend::c_print::{Names, Printer, literal};
+use crate::backend::plan::Drive;
 use crate::ir::buffers::{Owner, Role};
-use crate::ir::{Adjoint, ModelKind, Network, Population, Precision, Readout};
+use crate::ir::{Adjoint, ModelKind, Network, Population, Precision};
 
 /// One value recorded on the spike tape.
 #[derive(Serialize, Clone, Debug)]
@@ -194,7 +195,7 @@ pub fn adjoint_code(net: &Network, index: usize, pop: &Population) -> Option<Adj
         )
         .block(&adjoint.jump.code);
     }
-    let (drive, spike_loss) = readout_drive(net, pop.readout);
+    let (drive, spike_loss) = readout_drive(net, crate::backend::plan::readout::drive(pop));
     code.drive = drive;
     code.spike_loss = spike_loss;
     Some(code)
@@ -202,7 +203,7 @@ pub fn adjoint_code(net: &Network, index: usize, pop: &Population) -> Option<Adj
 
 /// How a readout's gradient enters the adjoint: `(drive of each reverse step, addition to
 /// dloss_dt at a spike)`.
-fn readout_drive(net: &Network, readout: Option<Readout>) -> (String, String) {
+fn readout_drive(net: &Network, readout: Option<Drive>) -> (String, String) {
     let grad = "rgenn_readout_grad[rgenn_j]";
     let at_step = format!("(rgenn_step == rgenn_readout_step[rgenn_j] ? {grad} : 0)");
     let exp = match net.precision {
@@ -211,20 +212,20 @@ fn readout_drive(net: &Network, readout: Option<Readout>) -> (String, String) {
     };
     match readout {
         None => ("0".to_string(), String::new()),
-        Some(Readout::Sum) => (grad.to_string(), String::new()),
-        Some(Readout::Mean) => (
+        Some(Drive::Each) => (grad.to_string(), String::new()),
+        Some(Drive::EachMean) => (
             format!("{grad} / static_cast<scalar>(N_STEPS)"),
             String::new(),
         ),
-        Some(Readout::MeanExp) => (
+        Some(Drive::EachExpMean) => (
             format!(
                 "{grad} * {exp}(-t / {}) / static_cast<scalar>(N_STEPS)",
                 literal(net.duration_ms, net.precision)
             ),
             String::new(),
         ),
-        Some(Readout::Max) => (at_step, String::new()),
-        Some(Readout::FirstSpike) => ("0".to_string(), format!(" + {at_step}")),
+        Some(Drive::AtStep) => (at_step, String::new()),
+        Some(Drive::SpikeTimeAtStep) => ("0".to_string(), format!(" + {at_step}")),
     }
 }
 
