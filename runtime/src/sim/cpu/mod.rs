@@ -4,6 +4,7 @@ use std::ffi::c_void;
 use std::path::Path;
 
 use rgenn_codegen::backend::Backend;
+use rgenn_codegen::backend::plan::status;
 use rgenn_codegen::ir::{Buffer, Elem, Network, Precision};
 
 mod engine_impl;
@@ -257,12 +258,12 @@ impl Simulator {
                 self.input_counts[lane as usize] = input.units.len() as u64;
                 Ok(())
             }
-            -1 => Err(SimError::Network(format!("lane {lane} out of range"))),
-            -2 => Err(SimError::Network(format!(
+            status::RGENN_ERR_LANE => Err(SimError::Network(format!("lane {lane} out of range"))),
+            status::RGENN_ERR_UNIT => Err(SimError::Network(format!(
                 "an input unit is outside population `{}` (size {})",
                 self.net.populations[pop].name, self.net.populations[pop].size
             ))),
-            -6 => Err(SimError::Network(
+            status::RGENN_ERR_INPUT => Err(SimError::Network(
                 "the input's step starts decrease or exceed its number of spikes".into(),
             )),
             _ => Err(SimError::Network(

@@ -1,6 +1,7 @@
 //! The optimiser step on the CPU: the lanes' gradients summed on the host's threads in lane order,
 //! then the generated Adam step with delay clamping.
 
+use rgenn_codegen::backend::plan::{consts, status};
 use rgenn_codegen::ir::Precision;
 use rgenn_codegen::ir::buffers::{Owner, Role};
 
@@ -19,7 +20,7 @@ impl Simulator {
         let rc = unsafe { (self.lib.optimizer_step)(self.handle, 1, h.as_ptr()) };
         match rc {
             0 => Ok(()),
-            -8 => Err(SimError::Network(
+            status::RGENN_ERR_NO_ADJOINT => Err(SimError::Network(
                 "the simulator has no adjoint pass, so it cannot be trained".into(),
             )),
             _ => Err(SimError::Network(format!(
@@ -71,9 +72,9 @@ impl Simulator {
     }
 }
 
-/// Parameters per block of the lane sum: lane 0's block (128 KiB in f32) stays in cache while
-/// the other lanes are added to it.
-const SUM_BLOCK: usize = 32768;
+/// Parameters per block of the lane sum, the generated optimiser's block: lane 0's block (128 KiB
+/// in f32) stays in cache while the other lanes are added to it.
+const SUM_BLOCK: usize = consts::OPTIMIZER_BLOCK as usize;
 
 /// `lane0[first..end] += lane_k[first..end]` for k = 1, 2, ... in order, where lane k starts `k * n`
 /// elements after `base`.

@@ -78,16 +78,17 @@ impl Api {
 
 /// What a negative status of a CUDA simulator means.
 pub fn explain(rc: i32) -> String {
+    use rgenn_codegen::backend::plan::status::*;
     match rc {
-        -1 => "lane out of range".into(),
-        -2 => "an input unit is outside the spike-source population".into(),
-        -3 => "not a spike-source population".into(),
-        -4 => "no buffer with that index".into(),
-        -5 => "step out of range".into(),
-        -6 => "malformed input spikes (step starts decrease or overrun the units, or a unit fires twice in one step)".into(),
-        -7 => "out of host memory".into(),
-        -8 => "the network has no adjoint pass".into(),
-        rc if rc <= -1000 => explain_cuda(-1000 - rc),
+        RGENN_ERR_LANE => "lane out of range".into(),
+        RGENN_ERR_UNIT => "an input unit is outside the spike-source population".into(),
+        RGENN_ERR_POPULATION => "not a spike-source population".into(),
+        RGENN_ERR_BUFFER => "no buffer with that index".into(),
+        RGENN_ERR_STEP => "step out of range".into(),
+        RGENN_ERR_INPUT => "malformed input spikes (step starts decrease or overrun the units, or a unit fires twice in one step)".into(),
+        RGENN_ERR_HOST_MEMORY => "out of host memory".into(),
+        RGENN_ERR_NO_ADJOINT => "the network has no adjoint pass".into(),
+        rc if rc <= RGENN_ERR_CUDA => explain_cuda(RGENN_ERR_CUDA - rc),
         rc => format!("status {rc}"),
     }
 }
