@@ -121,14 +121,9 @@ pub struct EvalArgs {
 /// `rgenn grad`.
 #[derive(Debug, clap::Args)]
 pub struct GradArgs {
-    /// The network YAML file.
-    pub model: PathBuf,
-    /// Spike dataset with labels (.npz with times, units, offsets, labels).
-    #[arg(long)]
-    pub data: PathBuf,
-    /// Weights and delays (.npz with <conn>.weight, <conn>.delay in ms).
-    #[arg(long)]
-    pub params: Option<PathBuf>,
+    /// The network, its data and parameters (the data with labels).
+    #[command(flatten)]
+    pub input: PassInput,
     /// Output .npz (loss, <conn>.weight_grad, <conn>.delay_grad per ms).
     #[arg(long)]
     pub out: PathBuf,
@@ -150,20 +145,28 @@ pub struct BuildArgs {
 /// `rgenn simulate`.
 #[derive(Debug, clap::Args)]
 pub struct SimulateArgs {
-    /// The network YAML file.
-    pub model: PathBuf,
-    /// Spike dataset (.npz with times, units, offsets[, labels]).
-    #[arg(long)]
-    pub data: PathBuf,
-    /// Weights and delays (.npz with <conn>.weight, <conn>.delay in ms).
-    #[arg(long)]
-    pub params: Option<PathBuf>,
+    /// The network, its data and parameters.
+    #[command(flatten)]
+    pub input: PassInput,
     /// Output .npz (spikes, readouts, recorded traces).
     #[arg(long)]
     pub out: PathBuf,
     /// Where it runs.
     #[command(flatten)]
     pub run: RunOn,
+}
+
+/// What a pass over a dataset reads: the network, the dataset and the parameters.
+#[derive(Debug, clap::Args)]
+pub struct PassInput {
+    /// The network YAML file.
+    pub model: PathBuf,
+    /// Spike dataset (.npz with times, units, offsets; `grad` also needs labels).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Weights and delays (.npz with <conn>.weight, <conn>.delay in ms).
+    #[arg(long)]
+    pub params: Option<PathBuf>,
 }
 
 /// Where a command runs: the backend and the threads for batch lanes.

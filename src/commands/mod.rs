@@ -96,40 +96,41 @@ pub fn print(text: &str) -> Result<(), CliError> {
     }
 }
 
-/// A network opened on its backend with a dataset read: what `simulate` and `grad` start from.
-pub struct Session {
+/// What a timed pass over a dataset produced (`simulate`, `grad`).
+pub struct Timed<T> {
     /// The network.
     pub net: rgenn_codegen::ir::Network,
-    /// Its simulator, parameters uploaded (initial, or from the parameter file).
-    pub sim: Box<dyn rgenn_runtime::sim::engine::Engine>,
-    /// The dataset.
-    pub data: rgenn_runtime::data::SpikeDataset,
-    /// Threads to run lanes on.
-    pub threads: usize,
-    /// How it runs, for the summary line (see [`run_label`]).
+    /// The pass's output.
+    pub out: T,
+    /// Wall seconds of the pass itself.
+    pub seconds: f64,
+    /// How it ran, for the summary line (see [`run_label`]).
     pub how: String,
 }
 
-impl Session {
-    /// Load `model`, open it on `backend` with `params` (or its initial parameters) and read `data`.
-    pub fn open(
-        model: &std::path::Path,
-        params: Option<&std::path::Path>,
-        data: &std::path::Path,
-        backend: crate::cli::BackendArg,
-        threads_arg: Option<usize>,
-    ) -> Result<Session, CliError> {
-        let backend = generate::backend_of(backend);
-        let loaded = rgenn_runtime::load_network(model)?;
-        let (sim, _) = rgenn_runtime::open(&loaded.ir, &loaded.base_dir, backend, params)?;
-        let data = rgenn_runtime::data::SpikeDataset::read(data)?;
-        let threads = threads(threads_arg);
-        Ok(Session {
-            net: loaded.ir,
-            sim,
-            data,
-            threads,
-            how: run_label(backend, threads),
-        })
-    }
+/// Load the input's model, open it where `run` says with its parameters (or the initial ones),
+/// read its dataset and time `pass` over it (given the simulator, the dataset and the threads).
+pub fn timed_pass<T>(
+    input: &crate::cli::PassInput,
+    run: &crate::cli::RunOn,
+    pass: impl FnOnce(
+        &mut dyn rgenn_runtime::sim::engine::Engine,
+        &rgenn_runtime::data::SpikeDataset,
+        usize,
+    ) -> Result<T, rgenn_runtime::SimError>,
+) -> Result<Timed<T>, CliError> {
+    let backend = generate::backend_of(run.backend);
+    let loaded = rgenn_runtime::load_network(&input.model)?;
+    let params = input.params.as_deref();
+    let (mut sim, _) = rgenn_runtime::open(&loaded.ir, &loaded.base_dir, backend, params)?;
+    let dataset = rgenn_runtime::data::SpikeDataset::read(&input.data)?;
+    let threads = threads(run.threads);
+    let start = std::time::Instant::now();
+    let out = pass(sim.as_mut(), &dataset, threads)?;
+    Ok(Timed {
+        net: loaded.ir,
+        out,
+        seconds: start.elapsed().as_secs_f64(),
+        how: run_label(backend, threads),
+    })
 }

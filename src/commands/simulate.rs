@@ -1,36 +1,27 @@
 //! `rgenn simulate MODEL.yaml --data D.npz [--params P.npz] --out OUT.npz [--backend cpu|cuda|rust]`.
 
+use rgenn_runtime::data::SpikeDataset;
 use rgenn_runtime::passes::simulate;
+use rgenn_runtime::sim::engine::Engine;
 
 use crate::cli::SimulateArgs;
 
-use super::{CliError, Session, plural};
+use super::{CliError, plural, timed_pass};
 
 /// Run the command.
 pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
-    let Session {
-        net,
-        mut sim,
-        data,
-        threads,
-        how,
-    } = Session::open(
-        &args.model,
-        args.params.as_deref(),
-        &args.data,
-        args.run.backend,
-        args.run.threads,
-    )?;
-    let start = std::time::Instant::now();
-    let out = simulate::simulate(sim.as_mut(), &data, &args.data, threads)?;
-    let elapsed = start.elapsed();
-    simulate::write_output(&net, &out, &args.out)?;
+    let pass = |sim: &mut dyn Engine, data: &SpikeDataset, threads| {
+        simulate::simulate(sim, data, &args.input.data, threads)
+    };
+    let run = timed_pass(&args.input, &args.run, pass)?;
+    let (net, out, how) = (&run.net, &run.out, &run.how);
+    simulate::write_output(net, out, &args.out)?;
     eprintln!(
         "simulated {} trial{} of {} steps in {:.3} s ({how}); wrote {}",
         out.n_trials,
         plural(out.n_trials),
         net.n_steps,
-        elapsed.as_secs_f64(),
+        run.seconds,
         args.out.display()
     );
     Ok(())

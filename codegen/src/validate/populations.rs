@@ -110,14 +110,13 @@ fn lower_population(cx: &mut Cx, p: &model::Population, dt_ms: f64) -> Lowered {
         };
         ir.derived.push(eval(e, &env));
     }
-    for e in &checked.var_init {
-        let env = Env {
-            params: &ir.params,
-            derived: &ir.derived,
-            dt: dt_ms,
-        };
-        ir.var_init.push(eval(e, &env));
-    }
+    let env = Env {
+        params: &ir.params,
+        derived: &ir.derived,
+        dt: dt_ms,
+    };
+    let var_init: Vec<f64> = checked.var_init.iter().map(|e| eval(e, &env)).collect();
+    ir.var_init.extend(var_init);
     for (name, value) in mdl
         .derived
         .iter()

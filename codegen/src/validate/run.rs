@@ -4,6 +4,7 @@ use crate::diag::Diagnostic;
 use crate::ir::{self, PopId};
 use crate::model::{self, DataSource};
 use crate::rng;
+use crate::span::Spanned;
 
 use super::Cx;
 use super::populations::Lowered;
@@ -39,22 +40,15 @@ pub fn lower_run(cx: &mut Cx, net: &model::Network, pops: &[Lowered]) -> Option<
                     .as_ref()
                     .and_then(|t| super::positive(cx, t, "trials", u32::MAX as i64))
                     .map(u64::from);
-                let seed = match seed {
-                    Some(s) if s.value < 0 => {
-                        cx.error(Diagnostic::new(
-                            "rgenn::validate::bad_seed",
-                            s.span,
-                            "`seed` must be zero or positive",
-                        ));
-                        0
-                    }
-                    Some(s) => s.value as u64,
-                    None => rng::stream_seed(
-                        net.seed.value as u64,
-                        &name.value,
-                        format!("{:?}", split.value).as_str(),
-                    ),
-                };
+                let seed = seed_or(cx, seed.as_ref())
+                    .unwrap_or(Some(0))
+                    .unwrap_or_else(|| {
+                        rng::stream_seed(
+                            net.seed.value as u64,
+                            &name.value,
+                            format!("{:?}", split.value).as_str(),
+                        )
+                    });
                 ir::DataSource::Generator {
                     name: name.value.clone(),
                     trials,
@@ -146,18 +140,14 @@ fn cut_from_training(
                 );
                 ok = false;
             }
-            let seed = match seed {
-                Some(s) if s.value < 0 => {
-                    cx.error(Diagnostic::new(
-                        "rgenn::validate::bad_seed",
-                        s.span,
-                        "`seed` must be zero or positive",
-                    ));
+            let seed = match seed_or(cx, seed.as_ref()) {
+                Some(given) => given.unwrap_or_else(|| {
+                    rng::stream_seed(net.seed.value as u64, "held_out", "validation")
+                }),
+                None => {
                     ok = false;
                     0
                 }
-                Some(s) => s.value as u64,
-                None => rng::stream_seed(net.seed.value as u64, "held_out", "validation"),
             };
             ir::DataSource::HeldOut {
                 fraction: fraction.value,
@@ -380,5 +370,22 @@ fn adam(cx: &mut Cx, o: Option<&model::Optimizer>) -> ir::Adam {
         epsilon: o.epsilon.value,
         decay: o.decay.value,
         ease_in,
+    }
+}
+
+/// A data source's `seed:`: `Some(Some(seed))` when given, `Some(None)` when absent (the caller
+/// derives one), `None` (reported) when negative.
+fn seed_or(cx: &mut Cx, seed: Option<&Spanned<i64>>) -> Option<Option<u64>> {
+    match seed {
+        Some(s) if s.value < 0 => {
+            cx.error(Diagnostic::new(
+                "rgenn::validate::bad_seed",
+                s.span,
+                "`seed` must be zero or positive",
+            ));
+            None
+        }
+        Some(s) => Some(Some(s.value as u64)),
+        None => Some(None),
     }
 }

@@ -121,17 +121,9 @@ pub fn for_epoch(
     let n = data.len();
     let mut all: Vec<(Events, u32)> = (0..n).map(|k| (events(data, k), labels[k])).collect();
     if aug.blend && n > 0 {
-        let count = aug
-            .blend_examples
-            .unwrap_or_else(|| (n as f64 * BLEND_RATIO).round() as u64);
-        let mut by_class: std::collections::BTreeMap<u32, Vec<usize>> = Default::default();
-        for (k, &l) in labels.iter().enumerate() {
-            by_class.entry(l).or_default().push(k);
-        }
-        for _ in 0..count {
-            let a = int_in(&mut rng, 0, n as i64) as usize;
-            let same = &by_class[&labels[a]];
-            let b = same[int_in(&mut rng, 0, same.len() as i64) as usize];
+        let pick = BlendSources::new(aug, labels, n);
+        for _ in 0..pick.count {
+            let (a, b) = pick.draw(&mut rng);
             let ev = blend(&all[a].0, &all[b].0, channels, &mut rng);
             all.push((ev, labels[a]));
         }
@@ -237,18 +229,10 @@ pub fn plan<'a>(
     let mut out_labels = labels[..n].to_vec();
     let mut blends = Vec::new();
     if aug.blend && n > 0 {
-        let count = aug
-            .blend_examples
-            .unwrap_or_else(|| (n as f64 * BLEND_RATIO).round() as u64);
-        let mut by_class: std::collections::BTreeMap<u32, Vec<usize>> = Default::default();
-        for (k, &l) in labels.iter().enumerate() {
-            by_class.entry(l).or_default().push(k);
-        }
+        let pick = BlendSources::new(aug, labels, n);
         let len = |k: usize| (data.offsets[k + 1] - data.offsets[k]) as usize;
-        for _ in 0..count {
-            let a = int_in(&mut rng, 0, n as i64) as usize;
-            let same = &by_class[&labels[a]];
-            let b = same[int_in(&mut rng, 0, same.len() as i64) as usize];
+        for _ in 0..pick.count {
+            let (a, b) = pick.draw(&mut rng);
             blends.push((a, b, rng.clone()));
             // `blend` draws one number per event of either source.
             for _ in 0..len(a) + len(b) {
@@ -272,6 +256,41 @@ pub fn plan<'a>(
         shifts,
         labels: out_labels,
     })
+}
+
+/// How an epoch draws its blends: how many, and a pair of sources of one class per blend.
+struct BlendSources<'l> {
+    count: u64,
+    labels: &'l [u32],
+    n: usize,
+    by_class: std::collections::BTreeMap<u32, Vec<usize>>,
+}
+
+impl<'l> BlendSources<'l> {
+    /// The blends of an epoch over the first `n` of `labels`.
+    fn new(aug: &Augment, labels: &'l [u32], n: usize) -> Self {
+        let count = aug
+            .blend_examples
+            .unwrap_or_else(|| (n as f64 * BLEND_RATIO).round() as u64);
+        let mut by_class: std::collections::BTreeMap<u32, Vec<usize>> = Default::default();
+        for (k, &l) in labels.iter().enumerate() {
+            by_class.entry(l).or_default().push(k);
+        }
+        BlendSources {
+            count,
+            labels,
+            n,
+            by_class,
+        }
+    }
+
+    /// The next blend's two sources: any example, then one of its class (two draws).
+    fn draw(&self, rng: &mut Rng) -> (usize, usize) {
+        let a = int_in(rng, 0, self.n as i64) as usize;
+        let same = &self.by_class[&self.labels[a]];
+        let b = same[int_in(rng, 0, same.len() as i64) as usize];
+        (a, b)
+    }
 }
 
 #[cfg(test)]
