@@ -78,7 +78,7 @@ connections:
 /// `leaky.yaml`: the built-in `li` model without its adjoint.
 fn forward_only_model() -> String {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let li = std::fs::read_to_string(root.join("../models/li.yaml")).expect("models/li.yaml");
+    let li = std::fs::read_to_string(root.join("models/li.yaml")).expect("models/li.yaml");
     let body = li
         .split("\nadjoint:")
         .next()
