@@ -65,47 +65,9 @@ pub fn prelude(g: &Gen) -> TokenStream {
         proc_macro2::Literal::u32_unsuffixed(net.batch_size),
         g.lit(net.dt_ms),
     );
-    let mut pops = TokenStream::new();
-    for (i, p) in net.populations.iter().enumerate() {
-        let size = g.size(i);
-        let n = usize_lit(p.size as u64);
-        let d = doc(&format!(
-            "population \"{}\" ({}) — {}",
-            p.name,
-            g.model(i).name,
-            p.origin
-        ));
-        pops.extend(quote!(#d const #size: usize = #n;));
-        if p.ring_len > 0 {
-            let (len, idx, n) = (g.ring_len(i), g.ring_idx(i), usize_lit(p.ring_len as u64));
-            pops.extend(quote! {
-                const #len: usize = #n;
-                fn #idx(slot: usize, neuron: usize) -> usize {
-                    slot * #size + neuron
-                }
-                const _: () = assert!(#len * #size < 1 << 31, "ring indices of one lane fit in 31 bits");
-            });
-        }
-        let jump = g.model(i).threshold.is_some() && g.model(i).adjoint.is_some();
-        if jump && net.has_backward() {
-            let (cap, n) = (g.tape_capacity(i), usize_lit(p.spike_capacity as u64));
-            pops.extend(quote!(const #cap: usize = #n;));
-        }
-    }
-    // Pairs of the interleaved weight_grad and delay_grad histories, for the kernels that read
-    // them at every synapse of a spike: one bounds check and one load per pair.
-    let pairs = if net.has_backward() && !net.connections.is_empty() {
-        quote! {
-            /// `s` as pairs: the weight_grad and delay_grad of one neuron and step, side by side.
-            fn pairs(s: &[Scalar]) -> &[[Scalar; 2]] {
-                rgenn_note!("SAFETY: [Scalar; 2] is two Scalars without padding, aligned as Scalar, and the");
-                rgenn_note!("len / 2 pairs lie inside `s`, borrowed for as long.");
-                unsafe { std::slice::from_raw_parts(s.as_ptr().cast(), s.len() / 2) }
-            }
-        }
-    } else {
-        TokenStream::new()
-    };
+    let pops = population_consts(g);
+    let pairs = pairs_fn(g);
+    let buf = buf_type();
     let flag_chunk = usize_lit(u64::from(consts::FLAG_CHUNK));
     quote! {
         use std::cell::UnsafeCell;
@@ -134,6 +96,75 @@ pub fn prelude(g: &Gen) -> TokenStream {
         const PHASE_BACK_UPDATE: usize = 3;
         const N_PHASES: usize = 4;
 
+        #buf
+        #pairs
+
+        /// One lane's input spikes of a spike-source population, binned to steps: the units of step
+        /// `n` are `units[step_start[n]..step_start[n + 1]]` (no input at all when empty).
+        #[derive(Default)]
+        struct Input {
+            step_start: Vec<u32>,
+            units: Vec<u32>,
+        }
+    }
+}
+
+/// Per population: its size constant and, where it has them, its ring and spike tape constants.
+fn population_consts(g: &Gen) -> TokenStream {
+    let net = g.net;
+    let mut pops = TokenStream::new();
+    for (i, p) in net.populations.iter().enumerate() {
+        let size = g.size(i);
+        let n = usize_lit(p.size as u64);
+        let d = doc(&format!(
+            "population \"{}\" ({}) — {}",
+            p.name,
+            g.model(i).name,
+            p.origin
+        ));
+        pops.extend(quote!(#d const #size: usize = #n;));
+        if p.ring_len > 0 {
+            let (len, idx, n) = (g.ring_len(i), g.ring_idx(i), usize_lit(p.ring_len as u64));
+            pops.extend(quote! {
+                const #len: usize = #n;
+                fn #idx(slot: usize, neuron: usize) -> usize {
+                    slot * #size + neuron
+                }
+                const _: () = assert!(#len * #size < 1 << 31, "ring indices of one lane fit in 31 bits");
+            });
+        }
+        let jump = g.model(i).threshold.is_some() && g.model(i).adjoint.is_some();
+        if jump && net.has_backward() {
+            let (cap, n) = (g.tape_capacity(i), usize_lit(p.spike_capacity as u64));
+            pops.extend(quote!(const #cap: usize = #n;));
+        }
+    }
+    pops
+}
+
+/// The `pairs` view of interleaved gradient histories, in networks with a backward pass and
+/// connections.
+fn pairs_fn(g: &Gen) -> TokenStream {
+    let net = g.net;
+    // Pairs of the interleaved weight_grad and delay_grad histories, for the kernels that read
+    // them at every synapse of a spike: one bounds check and one load per pair.
+    if net.has_backward() && !net.connections.is_empty() {
+        quote! {
+            /// `s` as pairs: the weight_grad and delay_grad of one neuron and step, side by side.
+            fn pairs(s: &[Scalar]) -> &[[Scalar; 2]] {
+                rgenn_note!("SAFETY: [Scalar; 2] is two Scalars without padding, aligned as Scalar, and the");
+                rgenn_note!("len / 2 pairs lie inside `s`, borrowed for as long.");
+                unsafe { std::slice::from_raw_parts(s.as_ptr().cast(), s.len() / 2) }
+            }
+        }
+    } else {
+        TokenStream::new()
+    }
+}
+
+/// `Buf`: one buffer's allocation, with its part and whole views and its drop.
+fn buf_type() -> TokenStream {
+    quote! {
         /// One buffer: `len` elements in one allocation, reached through a raw pointer so that lanes
         /// running on different threads can each borrow their own part.
         struct Buf<T> {
@@ -193,16 +224,6 @@ pub fn prelude(g: &Gen) -> TokenStream {
                 rgenn_note!("SAFETY: `ptr` and `len` come from the boxed slice made in `new`, freed only here.");
                 drop(unsafe { Box::from_raw(slice) });
             }
-        }
-
-        #pairs
-
-        /// One lane's input spikes of a spike-source population, binned to steps: the units of step
-        /// `n` are `units[step_start[n]..step_start[n + 1]]` (no input at all when empty).
-        #[derive(Default)]
-        struct Input {
-            step_start: Vec<u32>,
-            units: Vec<u32>,
         }
     }
 }
