@@ -287,109 +287,11 @@ pub fn inputs(g: &Gen) -> Vec<(proc_macro2::Ident, usize)> {
 
 /// `State`, its constructor and the view constructors; the view structs.
 pub fn state(g: &Gen) -> TokenStream {
-    let net = g.net;
     let allow = g.allow_case();
-    let mut fields = TokenStream::new();
-    let mut init = TokenStream::new();
-    let mut checks = Vec::new();
-    for b in net.buffers.iter().filter(|b| !shares_storage(b)) {
-        let (name, t) = (format_ident!("{}", b.name), g.elem(b.elem));
-        let total = usize_lit(lane_len(b) * if b.batched { net.batch_size as u64 } else { 1 });
-        let d = if b.role == Role::WeightGradRing {
-            doc(GRAD_RING_NOTE)
-        } else {
-            doc(&format!(
-                "{}{}",
-                describe(b.role),
-                if b.batched { ", per lane" } else { "" }
-            ))
-        };
-        fields.extend(quote!(#d #name: Buf<#t>,));
-        init.extend(quote!(#name: Buf::new(#total),));
-        checks.push(quote!(rgenn_s.#name.ok()));
-    }
-    for pi in next_step_pops(g) {
-        let (name, size) = (next_step_field(g, pi), g.size(pi));
-        let d = doc(&format!(
-            "step of each neuron of \"{}\"'s next unreplayed tape entry (`u32::MAX`: none), per lane",
-            net.populations[pi].name
-        ));
-        fields.extend(quote!(#d #name: Buf<u32>,));
-        init.extend(quote!(#name: Buf::new(BATCH_SIZE as usize * #size),));
-        checks.push(quote!(rgenn_s.#name.ok()));
-    }
-    for (field, pop) in inputs(g) {
-        let d = doc(&format!(
-            "input spikes of \"{}\", per lane",
-            net.populations[pop].name
-        ));
-        fields.extend(quote!(#d #field: Box<[UnsafeCell<Input>]>,));
-        init.extend(quote!(#field: (0..BATCH_SIZE).map(|_| UnsafeCell::default()).collect(),));
-    }
-    let (mut lane_fields, mut lane_init) = (TokenStream::new(), TokenStream::new());
-    for b in net
-        .buffers
-        .iter()
-        .filter(|b| b.batched && !shares_storage(b))
-    {
-        let (name, t, n) = (
-            format_ident!("{}", b.name),
-            g.elem(b.elem),
-            usize_lit(lane_len(b)),
-        );
-        lane_fields.extend(quote!(#name: &'a mut [#t],));
-        let start = if b.len == 1 {
-            quote!(rgenn_b)
-        } else {
-            quote!(rgenn_b * #n)
-        };
-        lane_init.extend(quote!(#name: self.#name.part_mut(#start, #n),));
-    }
-    for pi in next_step_pops(g) {
-        let (name, size) = (next_step_field(g, pi), g.size(pi));
-        lane_fields.extend(quote!(#name: &'a mut [u32],));
-        lane_init.extend(quote!(#name: self.#name.part_mut(rgenn_b * #size, #size),));
-    }
-    for (field, _) in inputs(g) {
-        lane_fields.extend(quote!(#field: &'a mut Input,));
-        lane_init.extend(quote!(#field: &mut *self.#field[rgenn_b].get(),));
-    }
-    let (mut shared_fields, mut shared_init) = (TokenStream::new(), TokenStream::new());
-    for b in net.buffers.iter().filter(|b| is_shared(b)) {
-        let (name, t) = (format_ident!("{}", b.name), g.elem(b.elem));
-        shared_fields.extend(quote!(#name: &'a [#t],));
-        shared_init.extend(quote!(#name: self.#name.all(),));
-    }
-    let (mut whole_fields, mut whole_init) = (TokenStream::new(), TokenStream::new());
-    for b in whole_buffers(g) {
-        let (name, t) = (format_ident!("{}", b.name), g.elem(b.elem));
-        whole_fields.extend(quote!(#name: &'a mut [#t],));
-        whole_init.extend(quote!(#name: self.#name.part_mut(0, self.#name.len),));
-    }
-    let whole = if whole_buffers(g).is_empty() {
-        TokenStream::new()
-    } else {
-        quote! {
-            /// The buffers the optimiser updates, every lane.
-            #allow
-            struct Whole<'a> { #whole_fields }
-        }
-    };
-    let whole_fn = if whole_buffers(g).is_empty() {
-        TokenStream::new()
-    } else {
-        quote! {
-            /// The optimiser's view.
-            ///
-            /// # Safety
-            ///
-            /// Nothing else uses the state while the view lives.
-            unsafe fn whole(&self) -> Whole<'_> {
-                rgenn_note!("SAFETY: each field is a different allocation; exclusive by the contract.");
-                unsafe { Whole { #whole_init } }
-            }
-        }
-    };
+    let (fields, init, checks) = state_fields(g);
+    let (lane_fields, lane_init) = lane_view(g);
+    let (shared_fields, shared_init) = shared_view(g);
+    let (whole, whole_fn) = whole_view(g);
     quote! {
         /// The simulator's state: every buffer of the network, batch lanes one after the other.
         #allow
@@ -462,6 +364,132 @@ pub fn state(g: &Gen) -> TokenStream {
             }
         }
     }
+}
+
+/// The `State` fields of every buffer, next-step array and input, their initialisers in
+/// `State::new` and the allocation checks.
+fn state_fields(g: &Gen) -> (TokenStream, TokenStream, Vec<TokenStream>) {
+    let net = g.net;
+    let mut fields = TokenStream::new();
+    let mut init = TokenStream::new();
+    let mut checks = Vec::new();
+    for b in net.buffers.iter().filter(|b| !shares_storage(b)) {
+        let (name, t) = (format_ident!("{}", b.name), g.elem(b.elem));
+        let total = usize_lit(lane_len(b) * if b.batched { net.batch_size as u64 } else { 1 });
+        let d = if b.role == Role::WeightGradRing {
+            doc(GRAD_RING_NOTE)
+        } else {
+            doc(&format!(
+                "{}{}",
+                describe(b.role),
+                if b.batched { ", per lane" } else { "" }
+            ))
+        };
+        fields.extend(quote!(#d #name: Buf<#t>,));
+        init.extend(quote!(#name: Buf::new(#total),));
+        checks.push(quote!(rgenn_s.#name.ok()));
+    }
+    for pi in next_step_pops(g) {
+        let (name, size) = (next_step_field(g, pi), g.size(pi));
+        let d = doc(&format!(
+            "step of each neuron of \"{}\"'s next unreplayed tape entry (`u32::MAX`: none), per lane",
+            net.populations[pi].name
+        ));
+        fields.extend(quote!(#d #name: Buf<u32>,));
+        init.extend(quote!(#name: Buf::new(BATCH_SIZE as usize * #size),));
+        checks.push(quote!(rgenn_s.#name.ok()));
+    }
+    for (field, pop) in inputs(g) {
+        let d = doc(&format!(
+            "input spikes of \"{}\", per lane",
+            net.populations[pop].name
+        ));
+        fields.extend(quote!(#d #field: Box<[UnsafeCell<Input>]>,));
+        init.extend(quote!(#field: (0..BATCH_SIZE).map(|_| UnsafeCell::default()).collect(),));
+    }
+    (fields, init, checks)
+}
+
+/// The fields of `Lane` and their initialisers in `State::lane`.
+fn lane_view(g: &Gen) -> (TokenStream, TokenStream) {
+    let net = g.net;
+    let (mut lane_fields, mut lane_init) = (TokenStream::new(), TokenStream::new());
+    for b in net
+        .buffers
+        .iter()
+        .filter(|b| b.batched && !shares_storage(b))
+    {
+        let (name, t, n) = (
+            format_ident!("{}", b.name),
+            g.elem(b.elem),
+            usize_lit(lane_len(b)),
+        );
+        lane_fields.extend(quote!(#name: &'a mut [#t],));
+        let start = if b.len == 1 {
+            quote!(rgenn_b)
+        } else {
+            quote!(rgenn_b * #n)
+        };
+        lane_init.extend(quote!(#name: self.#name.part_mut(#start, #n),));
+    }
+    for pi in next_step_pops(g) {
+        let (name, size) = (next_step_field(g, pi), g.size(pi));
+        lane_fields.extend(quote!(#name: &'a mut [u32],));
+        lane_init.extend(quote!(#name: self.#name.part_mut(rgenn_b * #size, #size),));
+    }
+    for (field, _) in inputs(g) {
+        lane_fields.extend(quote!(#field: &'a mut Input,));
+        lane_init.extend(quote!(#field: &mut *self.#field[rgenn_b].get(),));
+    }
+    (lane_fields, lane_init)
+}
+
+/// The fields of `Shared` and their initialisers in `State::shared`.
+fn shared_view(g: &Gen) -> (TokenStream, TokenStream) {
+    let net = g.net;
+    let (mut shared_fields, mut shared_init) = (TokenStream::new(), TokenStream::new());
+    for b in net.buffers.iter().filter(|b| is_shared(b)) {
+        let (name, t) = (format_ident!("{}", b.name), g.elem(b.elem));
+        shared_fields.extend(quote!(#name: &'a [#t],));
+        shared_init.extend(quote!(#name: self.#name.all(),));
+    }
+    (shared_fields, shared_init)
+}
+
+/// The `Whole` struct and `State::whole`, both empty in networks with nothing to learn.
+fn whole_view(g: &Gen) -> (TokenStream, TokenStream) {
+    let allow = g.allow_case();
+    let (mut whole_fields, mut whole_init) = (TokenStream::new(), TokenStream::new());
+    for b in whole_buffers(g) {
+        let (name, t) = (format_ident!("{}", b.name), g.elem(b.elem));
+        whole_fields.extend(quote!(#name: &'a mut [#t],));
+        whole_init.extend(quote!(#name: self.#name.part_mut(0, self.#name.len),));
+    }
+    let whole = if whole_buffers(g).is_empty() {
+        TokenStream::new()
+    } else {
+        quote! {
+            /// The buffers the optimiser updates, every lane.
+            #allow
+            struct Whole<'a> { #whole_fields }
+        }
+    };
+    let whole_fn = if whole_buffers(g).is_empty() {
+        TokenStream::new()
+    } else {
+        quote! {
+            /// The optimiser's view.
+            ///
+            /// # Safety
+            ///
+            /// Nothing else uses the state while the view lives.
+            unsafe fn whole(&self) -> Whole<'_> {
+                rgenn_note!("SAFETY: each field is a different allocation; exclusive by the contract.");
+                unsafe { Whole { #whole_init } }
+            }
+        }
+    };
+    (whole, whole_fn)
 }
 
 /// The value every element of a lane of `b` is reset to, or `None` (see `shared::reset_value`).
