@@ -200,16 +200,16 @@ fn set_input_body(g: &Gen) -> TokenStream {
     }
 }
 
-/// The ABI functions of the generated module.
-pub fn functions(g: &Gen, cache_key: &str) -> TokenStream {
-    let (err_lane, err_no_adjoint) = (
-        status(status::RGENN_ERR_LANE),
-        status(status::RGENN_ERR_NO_ADJOINT),
-    );
-    let net = g.net;
-    let key = std::ffi::CString::new(cache_key).expect("a hex cache key has no NUL");
-    let key = Literal::c_string(&key);
-    let s = state_ref();
+/// The statements that borrow the views a lane entry point runs on: the lane alone, the lane
+/// while nobody writes the shared buffers, and the shared buffers.
+struct Views {
+    lane_only: TokenStream,
+    lane_shared: TokenStream,
+    shared: TokenStream,
+}
+
+/// The [`Views`] statements of the lane entry points.
+fn views() -> Views {
     let lane_view = |what: &str| {
         let n = note(&format!(
             "SAFETY: lane checked; the caller runs nothing else on this lane{what}."
@@ -225,8 +225,82 @@ pub fn functions(g: &Gen, cache_key: &str) -> TokenStream {
         rgenn_note!("SAFETY: nothing writes the shared buffers while lanes run (the caller's contract).");
         let rgenn_g = unsafe { rgenn_s.shared() };
     };
-    let buffers = buffer_arms(g);
-    let backward = net.has_backward();
+    Views {
+        lane_only,
+        lane_shared,
+        shared,
+    }
+}
+
+/// The bodies of `rgenn_reset_lane`, `rgenn_forward_step` and `rgenn_finish_lane`.
+fn forward_bodies(v: &Views) -> Vec<TokenStream> {
+    let s = state_ref();
+    let Views {
+        lane_only,
+        lane_shared,
+        shared,
+    } = v;
+    let (lane_guard, step_guard) = (
+        quote!(if lane >= BATCH_SIZE {
+            return;
+        }),
+        quote!(if lane >= BATCH_SIZE || step >= N_STEPS {
+            return;
+        }),
+    );
+    vec![
+        quote! {
+            #lane_guard
+            #s
+            #lane_only
+            reset_lane(&mut rgenn_l);
+        },
+        quote! {
+            #step_guard
+            #s
+            #lane_shared
+            #shared
+            forward_step(rgenn_s, lane, &mut rgenn_l, &rgenn_g, step);
+        },
+        quote! {
+            #lane_guard
+            #s
+            #lane_only
+            finish_lane(&mut rgenn_l);
+        },
+    ]
+}
+
+/// The body of `rgenn_profile`.
+fn profile_body() -> TokenStream {
+    let s = state_ref();
+    quote! {
+        #s
+        rgenn_s.profiling.store(enable != 0, Ordering::Relaxed);
+        if !out.is_null() {
+            rgenn_note!("SAFETY: `out` points to N_PHASES values (the caller's contract).");
+            let rgenn_out = unsafe { std::slice::from_raw_parts_mut(out, N_PHASES) };
+            for (rgenn_k, rgenn_x) in rgenn_out.iter_mut().enumerate() {
+                *rgenn_x = rgenn_s.profile.iter().map(|p| p[rgenn_k].swap(0, Ordering::Relaxed)).sum();
+            }
+        }
+    }
+}
+
+/// The bodies of `rgenn_begin_backward`, `rgenn_backward_step` and `rgenn_optimizer_step`:
+/// the adjoint pass where the network has one, a status code (or nothing) where it has not.
+fn backward_bodies(g: &Gen, v: &Views) -> Vec<TokenStream> {
+    let (err_lane, err_no_adjoint) = (
+        status(status::RGENN_ERR_LANE),
+        status(status::RGENN_ERR_NO_ADJOINT),
+    );
+    let s = state_ref();
+    let Views {
+        lane_only,
+        lane_shared,
+        shared,
+    } = v;
+    let backward = g.net.has_backward();
     let begin_backward = if backward {
         quote! {
             #s
@@ -263,21 +337,13 @@ pub fn functions(g: &Gen, cache_key: &str) -> TokenStream {
     } else {
         quote!(#err_no_adjoint)
     };
-    let (lane_guard, step_guard, back_guard) = (
-        quote!(if lane >= BATCH_SIZE {
-            return;
-        }),
+    let back_guard = if backward {
         quote!(if lane >= BATCH_SIZE || step >= N_STEPS {
             return;
-        }),
-        if backward {
-            quote!(if lane >= BATCH_SIZE || step >= N_STEPS {
-                return;
-            })
-        } else {
-            quote!(let _ = (sim, lane, step);)
-        },
-    );
+        })
+    } else {
+        quote!(let _ = (sim, lane, step);)
+    };
     let begin_guard = if backward {
         quote!(if lane >= BATCH_SIZE {
             return #err_lane;
@@ -290,8 +356,48 @@ pub fn functions(g: &Gen, cache_key: &str) -> TokenStream {
     } else {
         quote!(let _ = (sim, n_lanes, hyper);)
     };
+    vec![
+        quote! {
+            #begin_guard
+            #begin_backward
+        },
+        quote! {
+            #back_guard
+            #back_step
+        },
+        quote! {
+            #optimizer_guard
+            #optimizer
+        },
+    ]
+}
+
+/// The doc line of each ABI function, in the order of [`entries`].
+const DOCS: [&str; 13] = [
+    "The version of the C ABI this simulator speaks.",
+    "The build-cache key of the generated sources (a NUL-terminated string).",
+    "A new, zeroed state (reset each lane before use), or null when memory runs out.",
+    "Free a state made by `rgenn_create`.",
+    "The first element of buffer `index` (see the list in rgenn.h), or null.",
+    "Input spikes of spike-source population `population` for `lane`: `step_start[N_STEPS + 1]`, `units[n_units]`. Returns 0, or -1 (bad lane or pointers), -2 (unit out of range), -3 (not a spike-source population), -6 (bad step starts): the codes of rgenn.h.",
+    "Reset one lane's state to the start of a trial.",
+    "Forward step `step` of one lane.",
+    "The end of one lane's trial (final readout values).",
+    "Turn per-phase timing on or off; when `out` is not null, it receives the nanoseconds since the last read, summed over lanes (forward delivery, forward update, backward spikes, backward update), and the sums reset.",
+    "Start the adjoint pass of `lane`: 0, -8 without an adjoint, -1 for a bad lane, or 1 + the index of the first population whose spike tape overflowed.",
+    "Reverse step `step` of one lane (call for N_STEPS - 1 down to 0).",
+    "Sum the gradients of lanes 0..n_lanes into lane 0 and take one Adam step (`hyper[12]`, see rgenn.h). Returns 0, -8 without an adjoint pass, -1 for a bad lane count or a null `hyper`.",
+];
+
+/// The ABI functions of the generated module.
+pub fn functions(g: &Gen, cache_key: &str) -> TokenStream {
+    let key = std::ffi::CString::new(cache_key).expect("a hex cache key has no NUL");
+    let key = Literal::c_string(&key);
+    let s = state_ref();
+    let v = views();
+    let buffers = buffer_arms(g);
     let abi_version = Literal::u32_unsuffixed(ABI_VERSION);
-    let bodies: Vec<TokenStream> = vec![
+    let mut bodies: Vec<TokenStream> = vec![
         quote!(#abi_version),
         quote!(#key.as_ptr()),
         quote! {
@@ -314,66 +420,12 @@ pub fn functions(g: &Gen, cache_key: &str) -> TokenStream {
             }
         },
         set_input_body(g),
-        quote! {
-            #lane_guard
-            #s
-            #lane_only
-            reset_lane(&mut rgenn_l);
-        },
-        quote! {
-            #step_guard
-            #s
-            #lane_shared
-            #shared
-            forward_step(rgenn_s, lane, &mut rgenn_l, &rgenn_g, step);
-        },
-        quote! {
-            #lane_guard
-            #s
-            #lane_only
-            finish_lane(&mut rgenn_l);
-        },
-        quote! {
-            #s
-            rgenn_s.profiling.store(enable != 0, Ordering::Relaxed);
-            if !out.is_null() {
-                rgenn_note!("SAFETY: `out` points to N_PHASES values (the caller's contract).");
-                let rgenn_out = unsafe { std::slice::from_raw_parts_mut(out, N_PHASES) };
-                for (rgenn_k, rgenn_x) in rgenn_out.iter_mut().enumerate() {
-                    *rgenn_x = rgenn_s.profile.iter().map(|p| p[rgenn_k].swap(0, Ordering::Relaxed)).sum();
-                }
-            }
-        },
-        quote! {
-            #begin_guard
-            #begin_backward
-        },
-        quote! {
-            #back_guard
-            #back_step
-        },
-        quote! {
-            #optimizer_guard
-            #optimizer
-        },
     ];
-    let docs = [
-        "The version of the C ABI this simulator speaks.",
-        "The build-cache key of the generated sources (a NUL-terminated string).",
-        "A new, zeroed state (reset each lane before use), or null when memory runs out.",
-        "Free a state made by `rgenn_create`.",
-        "The first element of buffer `index` (see the list in rgenn.h), or null.",
-        "Input spikes of spike-source population `population` for `lane`: `step_start[N_STEPS + 1]`, `units[n_units]`. Returns 0, or -1 (bad lane or pointers), -2 (unit out of range), -3 (not a spike-source population), -6 (bad step starts): the codes of rgenn.h.",
-        "Reset one lane's state to the start of a trial.",
-        "Forward step `step` of one lane.",
-        "The end of one lane's trial (final readout values).",
-        "Turn per-phase timing on or off; when `out` is not null, it receives the nanoseconds since the last read, summed over lanes (forward delivery, forward update, backward spikes, backward update), and the sums reset.",
-        "Start the adjoint pass of `lane`: 0, -8 without an adjoint, -1 for a bad lane, or 1 + the index of the first population whose spike tape overflowed.",
-        "Reverse step `step` of one lane (call for N_STEPS - 1 down to 0).",
-        "Sum the gradients of lanes 0..n_lanes into lane 0 and take one Adam step (`hyper[12]`, see rgenn.h). Returns 0, -8 without an adjoint pass, -1 for a bad lane count or a null `hyper`.",
-    ];
+    bodies.extend(forward_bodies(&v));
+    bodies.push(profile_body());
+    bodies.extend(backward_bodies(g, &v));
     let mut out = TokenStream::new();
-    for ((e, body), d) in entries().into_iter().zip(bodies).zip(docs) {
+    for ((e, body), d) in entries().into_iter().zip(bodies).zip(DOCS) {
         let (name, params, ret) = (format_ident!("{}", e.name), e.params, e.ret);
         let d = doc(&format!(
             "{d}\n\n# Safety\n\nSee the calling contract at the top of this file."
