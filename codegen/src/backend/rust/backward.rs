@@ -81,36 +81,13 @@ fn back_conn(g: &Gen, ci: usize) -> TokenStream {
         c.name, g.net.populations[src].name
     ));
     let source_is_input = g.is_source(src);
-    let spikes = if source_is_input {
-        let field = format_ident!("input_{}", g.net.populations[src].name);
-        quote! {
-            let rgenn_input = &*rgenn_l.#field;
-            if rgenn_input.step_start.is_empty() {
-                return;
-            }
-            let rgenn_n = rgenn_step as usize;
-            let rgenn_first = rgenn_input.step_start[rgenn_n] as usize;
-            let rgenn_end = rgenn_input.step_start[rgenn_n + 1] as usize;
-            let rgenn_spikes = &rgenn_input.units[rgenn_first..rgenn_end];
-        }
-    } else {
-        let (list, count, dloss) = (
-            g.pop_buf(src, Role::BackSpikes),
-            g.pop_buf(src, Role::BackSpikeCount),
-            g.pop_buf(src, Role::DlossDt),
-        );
-        quote! {
-            let rgenn_spikes = &rgenn_l.#list[..rgenn_l.#count[0] as usize];
-            let rgenn_dloss_dt = &mut *rgenn_l.#dloss;
-        }
-    };
+    let spikes = spike_list(g, src);
     let (size, ring_len, idx) = (g.size(tgt), g.ring_len(tgt), g.ring_idx(tgt));
     let grad_ring = g.pop_buf(tgt, Role::WeightGradRing);
     let (gw, gd) = (
         g.conn_buf(ci, Role::WeightGrad),
         g.conn_buf(ci, Role::DelayGrad),
     );
-    let w = g.conn_buf(ci, Role::Weight);
     let delivery = Delivery::of(g.net, c);
     let steps = delivery
         .per_synapse_delay()
@@ -130,89 +107,7 @@ fn back_conn(g: &Gen, ci: usize) -> TokenStream {
         }
         Delay::PerSynapse { .. } => TokenStream::new(),
     };
-    // Add to `rgenn_dt_sum` only where someone reads it.
-    let sum = |x: TokenStream| {
-        if source_is_input {
-            TokenStream::new()
-        } else {
-            quote!(rgenn_dt_sum += #x;)
-        }
-    };
-    let body = match delivery.fanout {
-        Fanout::Dense => {
-            let add = sum(quote!(rgenn_gv));
-            let (d_row, at) = match &steps {
-                Some(steps) => (
-                    quote!(let rgenn_d = &rgenn_g.#steps[rgenn_row..][..#size];),
-                    quote! {
-                        let mut rgenn_slot = rgenn_pos_minus_len + rgenn_d[rgenn_post] as i32;
-                        rgenn_slot += if rgenn_slot < 0 { #ring_len as i32 } else { 0 };
-                        let rgenn_at = rgenn_grad_ring[#idx(rgenn_slot as usize, rgenn_post)];
-                        let rgenn_gv = rgenn_w[rgenn_post] * rgenn_at[1];
-                        rgenn_gw_row[rgenn_post] += rgenn_at[0];
-                    },
-                ),
-                None => (
-                    TokenStream::new(),
-                    quote! {
-                        let rgenn_gv = rgenn_w[rgenn_post] * rgenn_grad_row[rgenn_post][1];
-                        rgenn_gw_row[rgenn_post] += rgenn_grad_row[rgenn_post][0];
-                    },
-                ),
-            };
-            quote! {
-                let rgenn_row = rgenn_pre * #size;
-                let rgenn_w = &rgenn_g.#w[rgenn_row..][..#size];
-                let rgenn_gw_row = &mut rgenn_gw[rgenn_row..][..#size];
-                let rgenn_gd_row = &mut rgenn_gd[rgenn_row..][..#size];
-                #d_row
-                for rgenn_post in 0..#size {
-                    #at
-                    rgenn_gd_row[rgenn_post] += rgenn_gv;
-                    #add
-                }
-            }
-        }
-        Fanout::OneToOne => {
-            let add = sum(quote!(rgenn_gv));
-            let slot = match &steps {
-                Some(steps) => wrap_slot(g, tgt, quote!(rgenn_g.#steps[rgenn_pre] as usize)),
-                None => TokenStream::new(),
-            };
-            quote! {
-                #slot
-                let rgenn_at = rgenn_grad_ring[#idx(rgenn_slot, rgenn_pre)];
-                let rgenn_gv = rgenn_g.#w[rgenn_pre] * rgenn_at[1];
-                rgenn_gw[rgenn_pre] += rgenn_at[0];
-                rgenn_gd[rgenn_pre] += rgenn_gv;
-                #add
-            }
-        }
-        Fanout::Sparse { .. } => {
-            let add = sum(quote!(rgenn_gv));
-            let (row_start, post) = (
-                g.conn_buf(ci, Role::RowStart),
-                g.conn_buf(ci, Role::PostIndex),
-            );
-            let slot = match &steps {
-                Some(steps) => wrap_slot(g, tgt, quote!(rgenn_g.#steps[rgenn_syn] as usize)),
-                None => TokenStream::new(),
-            };
-            quote! {
-                let rgenn_start = rgenn_g.#row_start[rgenn_pre] as usize;
-                let rgenn_end = rgenn_g.#row_start[rgenn_pre + 1] as usize;
-                for rgenn_syn in rgenn_start..rgenn_end {
-                    let rgenn_post = rgenn_g.#post[rgenn_syn] as usize;
-                    #slot
-                    let rgenn_at = rgenn_grad_ring[#idx(rgenn_slot, rgenn_post)];
-                    let rgenn_gv = rgenn_g.#w[rgenn_syn] * rgenn_at[1];
-                    rgenn_gw[rgenn_syn] += rgenn_at[0];
-                    rgenn_gd[rgenn_syn] += rgenn_gv;
-                    #add
-                }
-            }
-        }
-    };
+    let body = synapse_body(g, ci, steps.as_ref(), source_is_input);
     let (start_sum, end_sum) = if source_is_input {
         (TokenStream::new(), TokenStream::new())
     } else {
@@ -251,6 +146,132 @@ fn back_conn(g: &Gen, ci: usize) -> TokenStream {
             }
         },
     )
+}
+
+/// The spikes `k_back_<conn>` walks: the input units of step n of a spike-source population,
+/// or the source's reverse-spike list (with its `dloss_dt`).
+fn spike_list(g: &Gen, src: usize) -> TokenStream {
+    if g.is_source(src) {
+        let field = format_ident!("input_{}", g.net.populations[src].name);
+        quote! {
+            let rgenn_input = &*rgenn_l.#field;
+            if rgenn_input.step_start.is_empty() {
+                return;
+            }
+            let rgenn_n = rgenn_step as usize;
+            let rgenn_first = rgenn_input.step_start[rgenn_n] as usize;
+            let rgenn_end = rgenn_input.step_start[rgenn_n + 1] as usize;
+            let rgenn_spikes = &rgenn_input.units[rgenn_first..rgenn_end];
+        }
+    } else {
+        let (list, count, dloss) = (
+            g.pop_buf(src, Role::BackSpikes),
+            g.pop_buf(src, Role::BackSpikeCount),
+            g.pop_buf(src, Role::DlossDt),
+        );
+        quote! {
+            let rgenn_spikes = &rgenn_l.#list[..rgenn_l.#count[0] as usize];
+            let rgenn_dloss_dt = &mut *rgenn_l.#dloss;
+        }
+    }
+}
+
+/// The gradients of one spike's synapses in `k_back_<conn>`, by the connection's fanout;
+/// `steps` is the per-synapse delay buffer, if any.
+fn synapse_body(
+    g: &Gen,
+    ci: usize,
+    steps: Option<&proc_macro2::Ident>,
+    source_is_input: bool,
+) -> TokenStream {
+    let c = &g.net.connections[ci];
+    let tgt = c.target.0 as usize;
+    let (size, ring_len, idx) = (g.size(tgt), g.ring_len(tgt), g.ring_idx(tgt));
+    let w = g.conn_buf(ci, Role::Weight);
+    let delivery = Delivery::of(g.net, c);
+    // Add to `rgenn_dt_sum` only where someone reads it.
+    let sum = |x: TokenStream| {
+        if source_is_input {
+            TokenStream::new()
+        } else {
+            quote!(rgenn_dt_sum += #x;)
+        }
+    };
+    match delivery.fanout {
+        Fanout::Dense => {
+            let add = sum(quote!(rgenn_gv));
+            let (d_row, at) = match steps {
+                Some(steps) => (
+                    quote!(let rgenn_d = &rgenn_g.#steps[rgenn_row..][..#size];),
+                    quote! {
+                        let mut rgenn_slot = rgenn_pos_minus_len + rgenn_d[rgenn_post] as i32;
+                        rgenn_slot += if rgenn_slot < 0 { #ring_len as i32 } else { 0 };
+                        let rgenn_at = rgenn_grad_ring[#idx(rgenn_slot as usize, rgenn_post)];
+                        let rgenn_gv = rgenn_w[rgenn_post] * rgenn_at[1];
+                        rgenn_gw_row[rgenn_post] += rgenn_at[0];
+                    },
+                ),
+                None => (
+                    TokenStream::new(),
+                    quote! {
+                        let rgenn_gv = rgenn_w[rgenn_post] * rgenn_grad_row[rgenn_post][1];
+                        rgenn_gw_row[rgenn_post] += rgenn_grad_row[rgenn_post][0];
+                    },
+                ),
+            };
+            quote! {
+                let rgenn_row = rgenn_pre * #size;
+                let rgenn_w = &rgenn_g.#w[rgenn_row..][..#size];
+                let rgenn_gw_row = &mut rgenn_gw[rgenn_row..][..#size];
+                let rgenn_gd_row = &mut rgenn_gd[rgenn_row..][..#size];
+                #d_row
+                for rgenn_post in 0..#size {
+                    #at
+                    rgenn_gd_row[rgenn_post] += rgenn_gv;
+                    #add
+                }
+            }
+        }
+        Fanout::OneToOne => {
+            let add = sum(quote!(rgenn_gv));
+            let slot = match steps {
+                Some(steps) => wrap_slot(g, tgt, quote!(rgenn_g.#steps[rgenn_pre] as usize)),
+                None => TokenStream::new(),
+            };
+            quote! {
+                #slot
+                let rgenn_at = rgenn_grad_ring[#idx(rgenn_slot, rgenn_pre)];
+                let rgenn_gv = rgenn_g.#w[rgenn_pre] * rgenn_at[1];
+                rgenn_gw[rgenn_pre] += rgenn_at[0];
+                rgenn_gd[rgenn_pre] += rgenn_gv;
+                #add
+            }
+        }
+        Fanout::Sparse { .. } => {
+            let add = sum(quote!(rgenn_gv));
+            let (row_start, post) = (
+                g.conn_buf(ci, Role::RowStart),
+                g.conn_buf(ci, Role::PostIndex),
+            );
+            let slot = match steps {
+                Some(steps) => wrap_slot(g, tgt, quote!(rgenn_g.#steps[rgenn_syn] as usize)),
+                None => TokenStream::new(),
+            };
+            quote! {
+                let rgenn_start = rgenn_g.#row_start[rgenn_pre] as usize;
+                let rgenn_end = rgenn_g.#row_start[rgenn_pre + 1] as usize;
+                for rgenn_syn in rgenn_start..rgenn_end {
+                    let rgenn_post = rgenn_g.#post[rgenn_syn] as usize;
+                    #slot
+                    let rgenn_at = rgenn_grad_ring[#idx(rgenn_slot, rgenn_post)];
+                    let rgenn_gv = rgenn_g.#w[rgenn_syn] * rgenn_at[1];
+                    rgenn_gw[rgenn_syn] += rgenn_at[0];
+                    rgenn_gd[rgenn_syn] += rgenn_gv;
+                    #add
+                }
+            }
+        }
+    }
 }
 
 /// `k_back_update_<pop>`: one reverse step of the adjoint.
