@@ -285,11 +285,8 @@ fn back_update(g: &Gen, pi: usize) -> TokenStream {
         pop.name, m.name
     ));
     let jump = has_jump(g, pi);
-    let jump_inputs = a.jump_inputs();
     let sim_inputs = Adjoint::sim_inputs();
     let sim_printer = g.printer(pi, &a.vars, &sim_inputs, &a.sim.code.locals);
-    let jump_printer = g.printer(pi, &a.vars, &jump_inputs, &a.jump.code.locals);
-    let plain = g.printer(pi, &a.vars, &[], &[]);
     let (mut used, mut jump_used) = (BTreeSet::new(), BTreeSet::new());
     read_syms(&a.sim.code.stmts, &mut used);
     read_syms_expr(&a.weight_grad.code, &mut used);
@@ -341,72 +338,11 @@ fn back_update(g: &Gen, pi: usize) -> TokenStream {
         let l = local(&buf);
         views.extend(quote!(let #l = &rgenn_l.#buf[..#size];));
     }
-    let mut jump_code = TokenStream::new();
-    if jump {
-        let (cap, read, step, dloss, count_grad, list, count) = (
-            g.tape_capacity(pi),
-            g.pop_buf(pi, Role::TapeRead),
-            g.pop_buf(pi, Role::TapeStep),
-            g.pop_buf(pi, Role::DlossDt),
-            g.pop_buf(pi, Role::CountGrad),
-            g.pop_buf(pi, Role::BackSpikes),
-            g.pop_buf(pi, Role::BackSpikeCount),
-        );
-        let next = next_step_field(g, pi);
-        let (mut jload, mut jstore) = (TokenStream::new(), TokenStream::new());
-        for (ident, local, v) in &vars.0 {
-            let key = &SymKey::Var(*v);
-            if jump_assigned.contains(key) {
-                jload.extend(quote!(let mut #ident = #local[rgenn_j];));
-                jstore.extend(quote!(#local[rgenn_j] = #ident;));
-            } else if jump_used.contains(key) {
-                jload.extend(quote!(let #ident = #local[rgenn_j];));
-            }
-        }
-        let mut inputs = TokenStream::new();
-        for (k, tape_name) in a.tape.iter().enumerate() {
-            if jump_used.contains(&SymKey::Input(k as u32)) {
-                let (ident, buf) = (g.ident(tape_name), g.pop_buf(pi, Role::TapeValue(k as u32)));
-                inputs.extend(quote!(let #ident = rgenn_l.#buf[rgenn_e];));
-            }
-        }
-        if jump_used.contains(&SymKey::Input(n_tape as u32)) {
-            let ident = g.ident(Adjoint::DLOSS_DT);
-            inputs.extend(quote!(let #ident = rgenn_l.#dloss[rgenn_j] #spike_loss;));
-        }
-        if jump_used.contains(&SymKey::Input(n_tape as u32 + 1)) {
-            let ident = g.ident(Adjoint::COUNT_GRAD);
-            inputs.extend(quote!(let #ident = rgenn_g.#count_grad[rgenn_j];));
-        }
-        let jump_note = note(&format!("jump — {}", origin_text(&a.jump.origin)));
-        let list_note = note(&format!(
-            "the neurons that spiked in step n (k_back_spikes_{} listed them) first apply their jump",
-            pop.name
-        ));
-        let code = jump_printer.block(&a.jump.code);
-        let zero = g.lit(0.0);
-        let no_entry = note("no tape entry left: only without begin_backward (zeroed next steps)");
-        jump_code = quote! {
-            #list_note
-            for &rgenn_j in &rgenn_l.#list[..rgenn_l.#count[0] as usize] {
-                let rgenn_j = rgenn_j as usize;
-                #jload
-                let rgenn_r = rgenn_l.#read[rgenn_j] as usize;
-                if rgenn_r == 0 {
-                    #no_entry
-                    continue;
-                }
-                let rgenn_e = rgenn_j * #cap + rgenn_r - 1;
-                #inputs
-                #jump_note
-                #code
-                #jstore
-                rgenn_l.#dloss[rgenn_j] = #zero;
-                rgenn_l.#read[rgenn_j] = (rgenn_r - 1) as u32;
-                rgenn_l.#next[rgenn_j] = if rgenn_r > 1 { rgenn_l.#step[rgenn_e - 1] } else { u32::MAX };
-            }
-        };
-    }
+    let jump_code = if jump {
+        jump_block(g, pi, &vars, &jump_used, &jump_assigned, &spike_loss)
+    } else {
+        TokenStream::new()
+    };
     let drive_code = if drive_used {
         let ident = g.ident(Adjoint::DRIVE);
         quote!(let #ident: Scalar = #drive;)
@@ -415,28 +351,7 @@ fn back_update(g: &Gen, pi: usize) -> TokenStream {
     };
     let sim_note = note(&format!("adjoint code — {}", origin_text(&a.sim.origin)));
     let sim = sim_printer.block(&a.sim.code);
-    let (mut pos, mut rings) = (TokenStream::new(), TokenStream::new());
-    if pop.ring_len > 0 {
-        let (ring_len, idx) = (g.ring_len(pi), g.ring_idx(pi));
-        let wg = g.pop_buf(pi, Role::WeightGradRing);
-        let (wge, dge) = (
-            plain.expr(&a.weight_grad.code),
-            plain.expr(&a.delay_grad.code),
-        );
-        let n = note(&format!(
-            "what incoming synapses read at arrival step n — {}",
-            origin_text(&a.weight_grad.origin)
-        ));
-        pos = quote! {
-            let rgenn_pos = rgenn_step as usize % #ring_len;
-            let rgenn_grad_row = &mut rgenn_l.#wg[2 * #idx(rgenn_pos, 0)..][..2 * #size];
-        };
-        rings = quote! {
-            #n
-            rgenn_grad_row[2 * rgenn_j] = #wge;
-            rgenn_grad_row[2 * rgenn_j + 1] = #dge;
-        };
-    }
+    let (pos, rings) = grad_rings(g, pi);
     let g_param = if jump && jump_used.contains(&SymKey::Input(a.tape.len() as u32 + 1)) {
         quote!(rgenn_g: &Shared<'_>)
     } else {
@@ -462,6 +377,126 @@ fn back_update(g: &Gen, pi: usize) -> TokenStream {
             }
         }
     }
+}
+
+/// The jump of the neurons that spiked in step n, in `k_back_update_<pop>`: each reads its tape
+/// entry, applies the adjoint jump and steps its tape back one entry.
+fn jump_block(
+    g: &Gen,
+    pi: usize,
+    vars: &Vars,
+    jump_used: &BTreeSet<SymKey>,
+    jump_assigned: &BTreeSet<SymKey>,
+    spike_loss: &TokenStream,
+) -> TokenStream {
+    let pop = &g.net.populations[pi];
+    let a: &Adjoint = g
+        .model(pi)
+        .adjoint
+        .as_ref()
+        .expect("validated: has_backward");
+    let jump_inputs = a.jump_inputs();
+    let jump_printer = g.printer(pi, &a.vars, &jump_inputs, &a.jump.code.locals);
+    let n_tape = a.tape.len();
+    let (cap, read, step, dloss, count_grad, list, count) = (
+        g.tape_capacity(pi),
+        g.pop_buf(pi, Role::TapeRead),
+        g.pop_buf(pi, Role::TapeStep),
+        g.pop_buf(pi, Role::DlossDt),
+        g.pop_buf(pi, Role::CountGrad),
+        g.pop_buf(pi, Role::BackSpikes),
+        g.pop_buf(pi, Role::BackSpikeCount),
+    );
+    let next = next_step_field(g, pi);
+    let (mut jload, mut jstore) = (TokenStream::new(), TokenStream::new());
+    for (ident, local, v) in &vars.0 {
+        let key = &SymKey::Var(*v);
+        if jump_assigned.contains(key) {
+            jload.extend(quote!(let mut #ident = #local[rgenn_j];));
+            jstore.extend(quote!(#local[rgenn_j] = #ident;));
+        } else if jump_used.contains(key) {
+            jload.extend(quote!(let #ident = #local[rgenn_j];));
+        }
+    }
+    let mut inputs = TokenStream::new();
+    for (k, tape_name) in a.tape.iter().enumerate() {
+        if jump_used.contains(&SymKey::Input(k as u32)) {
+            let (ident, buf) = (g.ident(tape_name), g.pop_buf(pi, Role::TapeValue(k as u32)));
+            inputs.extend(quote!(let #ident = rgenn_l.#buf[rgenn_e];));
+        }
+    }
+    if jump_used.contains(&SymKey::Input(n_tape as u32)) {
+        let ident = g.ident(Adjoint::DLOSS_DT);
+        inputs.extend(quote!(let #ident = rgenn_l.#dloss[rgenn_j] #spike_loss;));
+    }
+    if jump_used.contains(&SymKey::Input(n_tape as u32 + 1)) {
+        let ident = g.ident(Adjoint::COUNT_GRAD);
+        inputs.extend(quote!(let #ident = rgenn_g.#count_grad[rgenn_j];));
+    }
+    let jump_note = note(&format!("jump — {}", origin_text(&a.jump.origin)));
+    let list_note = note(&format!(
+        "the neurons that spiked in step n (k_back_spikes_{} listed them) first apply their jump",
+        pop.name
+    ));
+    let code = jump_printer.block(&a.jump.code);
+    let zero = g.lit(0.0);
+    let no_entry = note("no tape entry left: only without begin_backward (zeroed next steps)");
+    quote! {
+        #list_note
+        for &rgenn_j in &rgenn_l.#list[..rgenn_l.#count[0] as usize] {
+            let rgenn_j = rgenn_j as usize;
+            #jload
+            let rgenn_r = rgenn_l.#read[rgenn_j] as usize;
+            if rgenn_r == 0 {
+                #no_entry
+                continue;
+            }
+            let rgenn_e = rgenn_j * #cap + rgenn_r - 1;
+            #inputs
+            #jump_note
+            #code
+            #jstore
+            rgenn_l.#dloss[rgenn_j] = #zero;
+            rgenn_l.#read[rgenn_j] = (rgenn_r - 1) as u32;
+            rgenn_l.#next[rgenn_j] = if rgenn_r > 1 { rgenn_l.#step[rgenn_e - 1] } else { u32::MAX };
+        }
+    }
+}
+
+/// Where `k_back_update_<pop>` stores each neuron's `weight_grad` and `delay_grad` for step n
+/// (the ring row, and the two stores), empty for a population without rings.
+fn grad_rings(g: &Gen, pi: usize) -> (TokenStream, TokenStream) {
+    let pop = &g.net.populations[pi];
+    let a: &Adjoint = g
+        .model(pi)
+        .adjoint
+        .as_ref()
+        .expect("validated: has_backward");
+    let plain = g.printer(pi, &a.vars, &[], &[]);
+    let size = g.size(pi);
+    if pop.ring_len == 0 {
+        return (TokenStream::new(), TokenStream::new());
+    }
+    let (ring_len, idx) = (g.ring_len(pi), g.ring_idx(pi));
+    let wg = g.pop_buf(pi, Role::WeightGradRing);
+    let (wge, dge) = (
+        plain.expr(&a.weight_grad.code),
+        plain.expr(&a.delay_grad.code),
+    );
+    let n = note(&format!(
+        "what incoming synapses read at arrival step n — {}",
+        origin_text(&a.weight_grad.origin)
+    ));
+    let pos = quote! {
+        let rgenn_pos = rgenn_step as usize % #ring_len;
+        let rgenn_grad_row = &mut rgenn_l.#wg[2 * #idx(rgenn_pos, 0)..][..2 * #size];
+    };
+    let rings = quote! {
+        #n
+        rgenn_grad_row[2 * rgenn_j] = #wge;
+        rgenn_grad_row[2 * rgenn_j + 1] = #dge;
+    };
+    (pos, rings)
 }
 
 /// Every backward kernel, `begin_backward` and `back_step`.
