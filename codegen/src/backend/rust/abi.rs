@@ -295,11 +295,7 @@ fn backward_bodies(g: &Gen, v: &Views) -> Vec<TokenStream> {
         status(status::RGENN_ERR_NO_ADJOINT),
     );
     let s = state_ref();
-    let Views {
-        lane_only,
-        lane_shared,
-        shared,
-    } = v;
+    let (lane_only, lane_shared, shared) = (&v.lane_only, &v.lane_shared, &v.shared);
     let backward = g.net.has_backward();
     let begin_backward = if backward {
         quote! {

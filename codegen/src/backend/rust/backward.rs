@@ -238,17 +238,15 @@ fn synapse_body(
                 Some(steps) => wrap_slot(g, tgt, quote!(rgenn_g.#steps[rgenn_pre] as usize)),
                 None => TokenStream::new(),
             };
+            let accumulate = ring_grads(&idx, &w, quote!(rgenn_pre), quote!(rgenn_pre), add);
             quote! {
                 #slot
-                let rgenn_at = rgenn_grad_ring[#idx(rgenn_slot, rgenn_pre)];
-                let rgenn_gv = rgenn_g.#w[rgenn_pre] * rgenn_at[1];
-                rgenn_gw[rgenn_pre] += rgenn_at[0];
-                rgenn_gd[rgenn_pre] += rgenn_gv;
-                #add
+                #accumulate
             }
         }
         Fanout::Sparse { .. } => {
             let add = sum(quote!(rgenn_gv));
+            let accumulate = ring_grads(&idx, &w, quote!(rgenn_syn), quote!(rgenn_post), add);
             let (row_start, post) = (
                 g.conn_buf(ci, Role::RowStart),
                 g.conn_buf(ci, Role::PostIndex),
@@ -263,14 +261,27 @@ fn synapse_body(
                 for rgenn_syn in rgenn_start..rgenn_end {
                     let rgenn_post = rgenn_g.#post[rgenn_syn] as usize;
                     #slot
-                    let rgenn_at = rgenn_grad_ring[#idx(rgenn_slot, rgenn_post)];
-                    let rgenn_gv = rgenn_g.#w[rgenn_syn] * rgenn_at[1];
-                    rgenn_gw[rgenn_syn] += rgenn_at[0];
-                    rgenn_gd[rgenn_syn] += rgenn_gv;
-                    #add
+                    #accumulate
                 }
             }
         }
+    }
+}
+
+/// Synapse `syn`'s weight and delay gradients from target `post`'s history ring, then `add`.
+fn ring_grads(
+    idx: &proc_macro2::Ident,
+    w: &proc_macro2::Ident,
+    syn: TokenStream,
+    post: TokenStream,
+    add: TokenStream,
+) -> TokenStream {
+    quote! {
+        let rgenn_at = rgenn_grad_ring[#idx(rgenn_slot, #post)];
+        let rgenn_gv = rgenn_g.#w[#syn] * rgenn_at[1];
+        rgenn_gw[#syn] += rgenn_at[0];
+        rgenn_gd[#syn] += rgenn_gv;
+        #add
     }
 }
 
@@ -390,11 +401,7 @@ fn jump_block(
     spike_loss: &TokenStream,
 ) -> TokenStream {
     let pop = &g.net.populations[pi];
-    let a: &Adjoint = g
-        .model(pi)
-        .adjoint
-        .as_ref()
-        .expect("validated: has_backward");
+    let a: &Adjoint = g.adjoint(pi);
     let jump_inputs = a.jump_inputs();
     let jump_printer = g.printer(pi, &a.vars, &jump_inputs, &a.jump.code.locals);
     let n_tape = a.tape.len();
@@ -467,11 +474,7 @@ fn jump_block(
 /// (the ring row, and the two stores), empty for a population without rings.
 fn grad_rings(g: &Gen, pi: usize) -> (TokenStream, TokenStream) {
     let pop = &g.net.populations[pi];
-    let a: &Adjoint = g
-        .model(pi)
-        .adjoint
-        .as_ref()
-        .expect("validated: has_backward");
+    let a: &Adjoint = g.adjoint(pi);
     let plain = g.printer(pi, &a.vars, &[], &[]);
     let size = g.size(pi);
     if pop.ring_len == 0 {

@@ -256,6 +256,14 @@ impl<'a> Gen<'a> {
         self.net.model_of(&self.net.populations[pop])
     }
 
+    /// The adjoint of population `pop`'s model (validated to exist wherever a backward pass runs).
+    pub fn adjoint(&self, pop: usize) -> &'a crate::ir::Adjoint {
+        self.model(pop)
+            .adjoint
+            .as_ref()
+            .expect("validated: has_backward")
+    }
+
     /// True for spike-source populations.
     pub fn is_source(&self, pop: usize) -> bool {
         self.model(pop).kind == ModelKind::SpikeSource
