@@ -9,6 +9,7 @@ pub mod diag;
 pub mod expr;
 pub mod ir;
 pub mod model;
+pub mod ode;
 pub mod rng;
 pub mod span;
 pub mod summary;

@@ -30,6 +30,21 @@ fn network(dt: f64, batch: u32, output: &str, loss: &str) -> Network {
 
 /// [`network`] with the given `delay`/`max_delay`/`learn` lines for `hid_out`.
 fn network_with(dt: f64, batch: u32, output: &str, loss: &str, hid_out: &str) -> Network {
+    network_of(dt, batch, LIF_HIDDEN, output, loss, hid_out)
+}
+
+/// The hidden population of [`network`].
+const LIF_HIDDEN: &str = "{size: 5, model: lif, params: {tau_mem: 10.0, tau_syn: 5.0}}";
+
+/// [`network_with`] with the given hidden population.
+fn network_of(
+    dt: f64,
+    batch: u32,
+    hidden: &str,
+    output: &str,
+    loss: &str,
+    hid_out: &str,
+) -> Network {
     load(&format!(
         r#"
 name: fd
@@ -40,7 +55,7 @@ batch_size: {batch}
 seed: 5
 populations:
   input: {{size: 4, model: spike_input}}
-  hidden: {{size: 5, model: lif, params: {{tau_mem: 10.0, tau_syn: 5.0}}}}
+  hidden: {hidden}
   output: {output}
 connections:
   in_hid:
@@ -204,18 +219,61 @@ fn finite_difference_check(net: &Network) -> (f64, f64, usize) {
 }
 
 fn assert_close_to_finite_differences(output: &str, loss: &str) {
+    assert_model_close_to_finite_differences(LIF_HIDDEN, output, loss);
+}
+
+/// The finite-difference gate on the test network with `hidden` as its recurrent population.
+fn assert_model_close_to_finite_differences(hidden: &str, output: &str, loss: &str) {
     let dt = std::env::var("RGENN_FD_DT")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(0.002);
-    let net = network(dt, 3, output, loss);
+    let hid_out =
+        "delay: {uniform: {min: 0.5, max: 3.0}}\n    max_delay: 4.0\n    learn: [weight, delay]";
+    let net = network_of(dt, 3, hidden, output, loss, hid_out);
     let (cosine, rel, used) = finite_difference_check(&net);
     eprintln!(
-        "{output} / {loss}: cosine {cosine:.5}, relative L2 error {rel:.4} over {used} parameters"
+        "{hidden} -> {output} / {loss}: cosine {cosine:.5}, relative L2 error {rel:.4} over {used} parameters"
     );
     assert!(used >= 60, "only {used} parameters kept their spike counts");
     assert!(cosine >= 0.99, "cosine similarity {cosine}");
     assert!(rel <= 0.05, "relative L2 error {rel}");
+}
+
+#[test]
+fn ode_lif_gradients_match_finite_differences() {
+    assert_model_close_to_finite_differences(
+        "{size: 5, model: lif_ode, params: {tau_mem: 10.0, tau_syn: 5.0}}",
+        &li_output("mean_exp"),
+        "sparse_categorical_crossentropy",
+    );
+}
+
+#[test]
+fn alif_gradients_match_finite_differences() {
+    assert_model_close_to_finite_differences(
+        "{size: 5, model: alif, params: {tau_mem: 10.0, tau_syn: 5.0, tau_adapt: 30.0}}",
+        &li_output("mean_exp"),
+        "sparse_categorical_crossentropy",
+    );
+}
+
+#[test]
+fn alpha_current_lif_gradients_match_finite_differences() {
+    assert_model_close_to_finite_differences(
+        "{size: 5, model: lif_alpha, params: {tau_mem: 10.0, tau_syn: 3.0}}",
+        &li_output("sum"),
+        "sparse_categorical_crossentropy",
+    );
+}
+
+#[test]
+fn alif_first_spike_readout_gradients_match_finite_differences() {
+    assert_model_close_to_finite_differences(
+        "{size: 5, model: alif, params: {tau_mem: 10.0, tau_syn: 5.0, tau_adapt: 30.0}}",
+        "{size: 3, model: alif, params: {tau_mem: 10.0, tau_syn: 5.0, v_thresh: 0.6, tau_adapt: 20.0}, readout: first_spike}",
+        "sparse_categorical_crossentropy",
+    );
 }
 
 #[test]

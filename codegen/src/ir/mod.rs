@@ -115,6 +115,20 @@ pub struct NeuronModel {
     pub readout_var: Option<VarId>,
     /// The EventProp adjoint, for models gradients can flow through.
     pub adjoint: Option<Adjoint>,
+    /// For models written as ODEs: how they are integrated and what was derived.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ode: Option<OdeNote>,
+}
+
+/// What the ODE lowering did to a model written with `ode:`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OdeNote {
+    /// How the equations are integrated.
+    pub method: String,
+    /// Whether the adjoint was derived (false: the model's own `adjoint:` overrides it).
+    pub derived_adjoint: bool,
+    /// The derived code, as model YAML.
+    pub derivation: String,
 }
 
 /// The adjoint of a neuron model (see `models/lif.yaml` for what each part means).

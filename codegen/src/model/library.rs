@@ -16,6 +16,21 @@ pub const BUILTIN_MODELS: &[(&str, &str, &str)] = &[
         include_str!("../../models/lif.yaml"),
     ),
     ("li", "models/li.yaml", include_str!("../../models/li.yaml")),
+    (
+        "lif_ode",
+        "models/lif_ode.yaml",
+        include_str!("../../models/lif_ode.yaml"),
+    ),
+    (
+        "alif",
+        "models/alif.yaml",
+        include_str!("../../models/alif.yaml"),
+    ),
+    (
+        "lif_alpha",
+        "models/lif_alpha.yaml",
+        include_str!("../../models/lif_alpha.yaml"),
+    ),
 ];
 
 /// The file name and text of the built-in model `name`.

@@ -25,6 +25,7 @@ const MODEL_KEYS: &[&str] = &[
     "readouts",
     "readout_var",
     "adjoint",
+    "ode",
 ];
 
 const ADJOINT_KEYS: &[&str] = &["vars", "tape", "jump", "sim", "weight_grad", "delay_grad"];
@@ -68,6 +69,21 @@ pub struct NeuronModel {
     pub readout_var: Option<Spanned<String>>,
     /// `adjoint:` the model's EventProp adjoint, if it can be trained through.
     pub adjoint: Option<AdjointModel>,
+    /// `ode:` the model written as ODEs; `sim`, `threshold` and `reset` are then derived.
+    pub ode: Option<OdeSection>,
+}
+
+/// The ODE form of a model: equations, a threshold function and a reset, as written.
+#[derive(Clone, Debug)]
+pub struct OdeSection {
+    /// The `ode:` mapping.
+    pub node: Node,
+    /// `d(var)/dt` per variable, in file order.
+    pub equations: Vec<(Spanned<String>, CodeString)>,
+    /// `threshold:` a function that a spike crosses upwards.
+    pub threshold: Option<CodeString>,
+    /// `reset:` new values per variable.
+    pub reset: Vec<(Spanned<String>, CodeString)>,
 }
 
 /// The `adjoint:` section of a model: how the loss gradient flows backwards through its neurons.
@@ -132,21 +148,34 @@ pub fn parse_neuron_model(
             .collect(),
         None => Vec::new(),
     };
-    let code_map = |key: &str, map: &mut MapReader, diags: &mut Diagnostics| match map.get(key) {
-        Some(n) => named_entries(n, "variable", diags)
-            .into_iter()
-            .filter_map(|(k, v)| Some((k, code(v, diags)?)))
-            .collect(),
-        None => Vec::new(),
-    };
-    let derived = code_map("derived", &mut map, diags);
-    let vars = code_map("vars", &mut map, diags);
+    let derived = map
+        .get("derived")
+        .map_or_else(Vec::new, |n| code_entries(n, diags));
+    let vars = map
+        .get("vars")
+        .map_or_else(Vec::new, |n| code_entries(n, diags));
     let input = map
         .get("input")
         .and_then(|n| decode::name(n, "variable", diags));
     let sim = map.get("sim").and_then(|n| code(n, diags));
+    let ode_node = map.get("ode");
     let threshold = map.get("threshold").and_then(|n| code(n, diags));
-    let reset = map.get("reset").and_then(|n| code(n, diags));
+    let (reset, ode) = match ode_node {
+        Some(node) => {
+            let reset = map
+                .get("reset")
+                .map_or_else(Vec::new, |n| code_entries(n, diags));
+            let section = OdeSection {
+                node: node.clone(),
+                equations: code_entries(node, diags),
+                threshold: threshold.clone(),
+                reset,
+            };
+            (None, Some(section))
+        }
+        None => (map.get("reset").and_then(|n| code(n, diags)), None),
+    };
+    let threshold = if ode.is_some() { None } else { threshold };
     let readouts = match map.get("readouts") {
         Some(n) => list(n, "readouts", diags)
             .unwrap_or_default()
@@ -179,7 +208,16 @@ pub fn parse_neuron_model(
         readouts,
         readout_var,
         adjoint,
+        ode,
     })
+}
+
+/// A mapping of variable names to code strings.
+fn code_entries(node: &Node, diags: &mut Diagnostics) -> Vec<(Spanned<String>, CodeString)> {
+    named_entries(node, "variable", diags)
+        .into_iter()
+        .filter_map(|(k, v)| Some((k, code(v, diags)?)))
+        .collect()
 }
 
 fn parse_adjoint(key: &Node, node: &Node, diags: &mut Diagnostics) -> Option<AdjointModel> {

@@ -10,6 +10,7 @@ mod adjoint;
 mod connections;
 pub mod duration;
 mod models;
+mod ode;
 mod populations;
 mod run;
 

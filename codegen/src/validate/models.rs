@@ -4,6 +4,7 @@ use crate::diag::Diagnostic;
 use crate::expr::{self, CodeError, Scope, Type};
 use crate::ir::{self, Code, VarId};
 use crate::model::{self, CodeString, NeuronModel, Readout, library};
+use crate::ode::linear::Linear;
 use crate::span::{Span, Spanned};
 use crate::yaml;
 
@@ -119,6 +120,8 @@ pub struct Checked {
     pub derived: Vec<ir::Expr>,
     /// Typed initial-value expressions.
     pub var_init: Vec<ir::Expr>,
+    /// The propagator of a model written as ODEs: it fills the derived params after `derived`.
+    pub propagator: Option<Linear>,
 }
 
 /// Load and check the model a population names; `None` when it failed (reported).
@@ -175,7 +178,13 @@ fn load(cx: &mut Cx, name: &Spanned<String>) -> Option<usize> {
         }
     };
     let decoded = model::parse_neuron_model(&root, source, &mut cx.diags)?;
-    let checked = check(cx, &decoded)?;
+    let checked = match &decoded.ode {
+        Some(section) => {
+            let lowered = super::ode::lower(cx, &decoded, section)?;
+            check(cx, &lowered.model, Some((lowered.linear, lowered.note)))?
+        }
+        None => check(cx, &decoded, None)?,
+    };
     cx.models.push(checked);
     Some(cx.models.len() - 1)
 }
@@ -195,10 +204,14 @@ fn names(list: &[(Spanned<String>, impl Sized)]) -> Vec<String> {
     list.iter().map(|(n, _)| n.value.clone()).collect()
 }
 
-fn check(cx: &mut Cx, m: &NeuronModel) -> Option<Checked> {
+fn check(cx: &mut Cx, m: &NeuronModel, ode: Option<(Linear, ir::OdeNote)>) -> Option<Checked> {
     let before = cx.diags.items.len();
     let params = names(&m.params);
-    let derived_names = names(&m.derived);
+    let mut derived_names = names(&m.derived);
+    let (propagator, ode_note) = ode.unzip();
+    if let Some(p) = &propagator {
+        derived_names.extend(p.names());
+    }
     let vars = names(&m.vars);
     check_names(cx, m);
 
@@ -293,6 +306,7 @@ fn check(cx: &mut Cx, m: &NeuronModel) -> Option<Checked> {
             readouts: m.readouts.iter().map(|r| r.value).collect(),
             readout_var: readout_var.flatten(),
             adjoint,
+            ode: ode_note,
         },
         defaults: m
             .params
@@ -301,6 +315,7 @@ fn check(cx: &mut Cx, m: &NeuronModel) -> Option<Checked> {
             .collect(),
         derived,
         var_init,
+        propagator,
     })
 }
 

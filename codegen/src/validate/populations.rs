@@ -110,6 +110,20 @@ fn lower_population(cx: &mut Cx, p: &model::Population, dt_ms: f64) -> Lowered {
         };
         ir.derived.push(eval(e, &env));
     }
+    if let Some(propagator) = &checked.propagator {
+        let value = |name: &str| -> Option<f64> {
+            if name == "dt" {
+                return Some(dt_ms);
+            }
+            let param = mdl.params.iter().position(|n| n == name);
+            let derived = mdl.derived.iter().position(|n| n == name);
+            param
+                .map(|i| ir.params[i])
+                .or_else(|| derived.and_then(|i| ir.derived.get(i).copied()))
+        };
+        let values = propagator.values(&value, dt_ms);
+        ir.derived.extend(values.unwrap_or_default());
+    }
     let env = Env {
         params: &ir.params,
         derived: &ir.derived,

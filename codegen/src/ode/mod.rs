@@ -1,0 +1,159 @@
+//! Neuron models written as ODEs: rgenn derives the discrete update and the EventProp adjoint.
+//!
+//! A model with an `ode:` section gives `d(var)/dt` per state variable, the variable arriving
+//! spikes add to, a threshold function that a spike crosses upwards and a reset. From these terms
+//! ([`sym`], differentiated by [`diff`]) this module writes the model's `sim`, `threshold` and
+//! `reset` code and its `adjoint:` section as ordinary code strings ([`forward`], [`adjoint`]),
+//! which then go through the same checks as hand-written ones. Systems linear in the state get the
+//! exact propagator ([`linear`], [`expm`]); the derivation is explained in `docs/ode-models.md`.
+
+pub mod adjoint;
+pub mod diff;
+pub mod expm;
+pub mod forward;
+pub mod from_ast;
+pub mod linear;
+pub mod print;
+pub mod render;
+pub mod sym;
+
+use diff::NotDifferentiable;
+use linear::{Linear, NotLinear};
+use sym::Sym;
+
+/// A model's equations as terms, ready for the derivation.
+#[derive(Clone, Debug)]
+pub struct System {
+    /// State variable names, in the model's order.
+    pub vars: Vec<String>,
+    /// `d(var)/dt` per variable (zero for a variable without an equation).
+    pub f: Vec<Sym>,
+    /// The variable arriving spikes add their weight to.
+    pub input: Option<usize>,
+    /// The threshold function: a spike when it crosses zero upwards.
+    pub threshold: Option<Sym>,
+    /// The reset assignments `(var, new value)`, applied together.
+    pub reset: Vec<(usize, Sym)>,
+    /// The variable value readouts read (the loss drive enters its adjoint).
+    pub readout_var: Option<usize>,
+}
+
+/// Which part of the model a problem is in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    /// The equation of a variable (index into [`System::vars`]).
+    Equation(usize),
+    /// The threshold.
+    Threshold,
+    /// A reset assignment (index into [`System::reset`]).
+    Reset(usize),
+}
+
+/// Something the derivation cannot handle.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Problem {
+    /// Where.
+    pub part: Part,
+    /// Stable code.
+    pub code: &'static str,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it.
+    pub help: String,
+}
+
+/// The model's update and adjoint, as code strings.
+#[derive(Clone, Debug)]
+pub struct Derived {
+    /// The linear system and its propagator.
+    pub linear: Linear,
+    /// State variables the generated code adds, with their initial value.
+    pub extra_vars: Vec<(String, String)>,
+    /// The update of one step.
+    pub sim: String,
+    /// The spike condition.
+    pub threshold: Option<String>,
+    /// The reset.
+    pub reset: Option<String>,
+    /// The adjoint.
+    pub adjoint: adjoint::Adjoint,
+    /// How the equations are integrated, for `rgenn check`.
+    pub method: String,
+}
+
+/// Name of the state variable holding the threshold function's value before the step.
+pub const G_PREV: &str = "ode_g_prev";
+
+/// Derive the discrete model and its adjoint.
+pub fn derive(s: &System) -> Result<Derived, Vec<Problem>> {
+    let linear = Linear::of(&s.vars, &s.f).map_err(|e| vec![not_linear(s, e)])?;
+    let mut problems = Vec::new();
+    let threshold = s
+        .threshold
+        .as_ref()
+        .and_then(|g| match adjoint::Spike::of(s, g) {
+            Ok(spike) => Some(spike),
+            Err(p) => {
+                problems.push(p);
+                None
+            }
+        });
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let fwd = forward::write(s, &linear);
+    let adjoint = adjoint::write(s, &linear, threshold.as_ref());
+    let moving: Vec<&str> = (0..s.vars.len())
+        .filter(|&j| linear.moves(j))
+        .map(|j| s.vars[j].as_str())
+        .collect();
+    let method = format!(
+        "linear in ({}): exact propagator exp(A dt), the input added at the step's start",
+        moving.join(", ")
+    );
+    Ok(Derived {
+        linear,
+        extra_vars: fwd.extra_vars,
+        sim: fwd.sim,
+        threshold: fwd.threshold,
+        reset: fwd.reset,
+        adjoint,
+        method,
+    })
+}
+
+fn not_linear(s: &System, e: NotLinear) -> Problem {
+    match e {
+        NotLinear::Coefficient { eq, var, coef } => Problem {
+            part: Part::Equation(eq),
+            code: "rgenn::ode::nonlinear",
+            message: format!(
+                "d({})/dt is not linear in the state: its derivative by `{}` is `{}`",
+                s.vars[eq],
+                s.vars[var],
+                print::code(&coef)
+            ),
+            help: "rgenn derives the update and the adjoint of ODE systems that are linear in \
+                   their state variables; write a nonlinear model with `sim:` and a hand-written \
+                   `adjoint:` section"
+                .to_string(),
+        },
+        NotLinear::Function { eq, err } => not_differentiable(Part::Equation(eq), &err),
+    }
+}
+
+/// A problem for a function with no usable derivative.
+pub fn not_differentiable(part: Part, err: &NotDifferentiable) -> Problem {
+    let name = crate::ir::expr::Func::ALL
+        .iter()
+        .find(|(_, f, _)| *f == err.func)
+        .map_or("?", |(n, _, _)| n);
+    Problem {
+        part,
+        code: "rgenn::ode::not_differentiable",
+        message: format!("`{name}` of a state variable has no derivative the adjoint can use"),
+        help: "floor, ceil, round, min, max and clamp are steps or kinks; write a smooth term \
+               (or a hand-written `sim:` and `adjoint:`)"
+            .to_string(),
+    }
+}

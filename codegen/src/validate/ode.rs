@@ -1,0 +1,251 @@
+//! Models written as ODEs (`ode:`): check the equations, threshold and reset at their positions,
+//! derive the discrete model with `crate::ode`, and hand back an ordinary model whose `sim`,
+//! `threshold`, `reset` and `adjoint` are the derived code strings.
+
+use crate::diag::Diagnostic;
+use crate::expr::{self, CodeError, Scope, Type, ast::At};
+use crate::ir;
+use crate::model::neuron::{AdjointModel, OdeSection};
+use crate::model::{CodeString, NeuronModel};
+use crate::ode::{self, Part, Problem, System, from_ast, linear::Linear, sym::Sym};
+use crate::span::Spanned;
+
+use super::Cx;
+use super::models::code_diag;
+
+/// A model after the ODE lowering, and what the IR says about it.
+pub struct Lowered {
+    /// The model with derived code.
+    pub model: NeuronModel,
+    /// The propagator filling the derived params it adds.
+    pub linear: Linear,
+    /// How it is integrated, and the derived code, for `rgenn check`.
+    pub note: ir::OdeNote,
+}
+
+/// Lower `m`, whose `ode` section is set; `None` after reporting a problem.
+pub fn lower(cx: &mut Cx, m: &NeuronModel, section: &OdeSection) -> Option<Lowered> {
+    let before = cx.diags.items.len();
+    if let Some(sim) = &m.sim {
+        cx.error(
+            Diagnostic::new(
+                "rgenn::ode::sim_and_ode",
+                sim.node.span,
+                "a model written with `ode:` has its update derived; it cannot also have `sim:`",
+            )
+            .help("remove `sim:`, or remove `ode:` and write the update and its adjoint by hand"),
+        );
+    }
+    let params: Vec<String> = m.params.iter().map(|(n, _)| n.value.clone()).collect();
+    let derived: Vec<String> = m.derived.iter().map(|(n, _)| n.value.clone()).collect();
+    let vars: Vec<String> = m.vars.iter().map(|(n, _)| n.value.clone()).collect();
+    let scope = Scope {
+        params: &params,
+        derived: &derived,
+        vars: &vars,
+        inputs: &[],
+        time: false,
+    };
+    let mut f = vec![Sym::zero(); vars.len()];
+    let mut eq_code: Vec<Option<&CodeString>> = vec![None; vars.len()];
+    for (name, code) in &section.equations {
+        let Some(j) = var_index(cx, &vars, name) else {
+            continue;
+        };
+        if let Some(t) = term(cx, code, &scope) {
+            f[j] = t;
+            eq_code[j] = Some(code);
+        }
+    }
+    let threshold = section.threshold.as_ref().and_then(|c| term(cx, c, &scope));
+    let mut reset = Vec::new();
+    let mut reset_code = Vec::new();
+    for (name, code) in &section.reset {
+        let Some(j) = var_index(cx, &vars, name) else {
+            continue;
+        };
+        if let Some(t) = term(cx, code, &scope) {
+            reset.push((j, t));
+            reset_code.push(code);
+        }
+    }
+    if section.threshold.is_none() && !section.reset.is_empty() {
+        cx.error(Diagnostic::new(
+            "rgenn::ode::reset_without_threshold",
+            section.reset[0].0.span,
+            "`reset:` runs after a spike, but this model has no `threshold:`",
+        ));
+    }
+    if cx.diags.items.len() > before {
+        return None;
+    }
+    let position = |n: &Option<Spanned<String>>| {
+        n.as_ref()
+            .and_then(|n| vars.iter().position(|v| *v == n.value))
+    };
+    let system = System {
+        vars: vars.clone(),
+        f,
+        input: position(&m.input),
+        threshold,
+        reset,
+        readout_var: position(&m.readout_var),
+    };
+    let d = match ode::derive(&system) {
+        Ok(d) => d,
+        Err(problems) => {
+            for p in problems {
+                let code = match p.part {
+                    Part::Equation(j) => eq_code[j],
+                    Part::Threshold => section.threshold.as_ref(),
+                    Part::Reset(i) => reset_code.get(i).copied(),
+                };
+                report(cx, p, code, section);
+            }
+            return None;
+        }
+    };
+    check_generated_names(cx, m, &d);
+    if cx.diags.items.len() > before {
+        return None;
+    }
+    Some(build(m, section, d))
+}
+
+fn var_index(cx: &mut Cx, vars: &[String], name: &Spanned<String>) -> Option<usize> {
+    let found = vars.iter().position(|v| *v == name.value);
+    if found.is_none() {
+        cx.error(
+            Diagnostic::new(
+                "rgenn::validate::unknown_var",
+                name.span,
+                format!("`{}` is not a variable of this model", name.value),
+            )
+            .label("declare it under `vars:`")
+            .suggest(&name.value, vars.iter().map(String::as_str)),
+        );
+    }
+    found
+}
+
+/// Parse, check and convert one code string; problems are reported at their position.
+fn term(cx: &mut Cx, code: &CodeString, scope: &Scope) -> Option<Sym> {
+    let ast = match expr::parse_expr(&code.text) {
+        Ok(a) => a,
+        Err(e) => {
+            let d = code_diag(cx, e, code);
+            cx.error(d);
+            return None;
+        }
+    };
+    if let Err(errors) = expr::check_expr(&ast, scope, Type::Scalar) {
+        for e in errors {
+            let d = code_diag(cx, e, code);
+            cx.error(d);
+        }
+        return None;
+    }
+    match from_ast::term(&ast) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            let d = code_diag(cx, e, code);
+            cx.error(d);
+            None
+        }
+    }
+}
+
+fn report(cx: &mut Cx, p: Problem, code: Option<&CodeString>, section: &OdeSection) {
+    let d = match code {
+        Some(code) => {
+            let e = CodeError {
+                code: p.code,
+                message: p.message,
+                at: At {
+                    start: 0,
+                    end: code.text.trim_end().len(),
+                },
+                help: Some(p.help),
+            };
+            code_diag(cx, e, code)
+        }
+        None => Diagnostic::new(p.code, section.node.span, p.message).help(p.help),
+    };
+    cx.error(d);
+}
+
+/// Names the derivation adds must not be the user's.
+fn check_generated_names(cx: &mut Cx, m: &NeuronModel, d: &ode::Derived) {
+    let mut generated: Vec<String> = d.linear.names();
+    generated.extend(d.extra_vars.iter().map(|(n, _)| n.clone()));
+    generated.extend(d.adjoint.vars.iter().cloned());
+    generated.extend(d.adjoint.tape.iter().map(|(n, _)| n.clone()));
+    let user = m
+        .params
+        .iter()
+        .map(|(n, _)| n)
+        .chain(m.derived.iter().map(|(n, _)| n))
+        .chain(m.vars.iter().map(|(n, _)| n));
+    for n in user {
+        let clash = generated.contains(&n.value)
+            || ["old_", "new_", "ode_", "dl_d", "tape_"]
+                .iter()
+                .any(|p| n.value.starts_with(p));
+        if clash {
+            cx.error(
+                Diagnostic::new(
+                    "rgenn::ode::reserved_name",
+                    n.span,
+                    format!(
+                        "`{}` clashes with the names rgenn writes for ODE models",
+                        n.value
+                    ),
+                )
+                .help("names starting with `old_`, `new_`, `ode_`, `dl_d` or `tape_` are taken in ODE models; rename it"),
+            );
+        }
+    }
+}
+
+fn build(m: &NeuronModel, section: &OdeSection, d: ode::Derived) -> Lowered {
+    let node = &section.node;
+    let text = |t: &str| CodeString {
+        text: t.to_string(),
+        node: node.clone(),
+    };
+    let name = |n: &str| Spanned {
+        value: n.to_string(),
+        span: node.span,
+    };
+    let mut model = m.clone();
+    model.ode = None;
+    model
+        .vars
+        .extend(d.extra_vars.iter().map(|(n, init)| (name(n), text(init))));
+    model.sim = Some(text(&d.sim));
+    model.threshold = d.threshold.as_deref().map(text);
+    model.reset = d.reset.as_deref().map(text);
+    let derived_adjoint = m.adjoint.is_none();
+    if derived_adjoint {
+        let a = &d.adjoint;
+        model.adjoint = Some(AdjointModel {
+            vars: a.vars.iter().map(|v| name(v)).collect(),
+            tape: a.tape.iter().map(|(n, e)| (name(n), text(e))).collect(),
+            jump: a.jump.as_deref().map(text),
+            sim: Some(text(&a.sim)),
+            weight_grad: Some(text(&a.weight_grad)),
+            delay_grad: Some(text(&a.delay_grad)),
+            span: node.span,
+        });
+    }
+    let note = ir::OdeNote {
+        method: d.method.clone(),
+        derived_adjoint,
+        derivation: ode::render::derivation(&d, derived_adjoint),
+    };
+    Lowered {
+        model,
+        linear: d.linear,
+        note,
+    }
+}
