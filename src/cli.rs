@@ -185,6 +185,9 @@ pub struct RunOn {
 pub struct CheckArgs {
     /// The network YAML file.
     pub model: PathBuf,
+    /// Also print the update and the adjoint rgenn derived for models written as ODEs.
+    #[arg(long)]
+    pub show_adjoint: bool,
 }
 
 /// Code-generation backends.

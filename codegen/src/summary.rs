@@ -101,6 +101,7 @@ pub fn render(net: &Network) -> String {
             details.join(", ")
         );
     }
+    ode_models(net, &mut s);
     if !net.connections.is_empty() {
         let _ = writeln!(s, "\nconnections");
         let w = net
@@ -170,4 +171,45 @@ pub fn render(net: &Network) -> String {
 
 fn plural(n: u64) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+/// How each model written as ODEs is integrated and where its adjoint comes from.
+fn ode_models(net: &Network, s: &mut String) {
+    let odes: Vec<(&str, &ir::OdeNote)> = net
+        .models
+        .iter()
+        .filter_map(|m| Some((m.name.as_str(), m.ode.as_ref()?)))
+        .collect();
+    if odes.is_empty() {
+        return;
+    }
+    let _ = writeln!(s, "\nmodels written as ODEs");
+    for (name, note) in odes {
+        let adjoint = if note.derived_adjoint {
+            "adjoint derived"
+        } else {
+            "adjoint from the model's own `adjoint:` section"
+        };
+        let _ = writeln!(s, "  {name}: {}; {adjoint}", note.method);
+    }
+    let _ = writeln!(
+        s,
+        "  (`rgenn check --show-adjoint` prints the derived code)"
+    );
+}
+
+/// The code rgenn derived for every model written as ODEs, as model YAML.
+pub fn derivations(net: &Network) -> String {
+    let mut s = String::new();
+    for m in &net.models {
+        if let Some(note) = &m.ode {
+            let _ = writeln!(
+                s,
+                "\n# model `{}` ({}), as rgenn derived it",
+                m.name, m.origin
+            );
+            s.push_str(&note.derivation);
+        }
+    }
+    s
 }

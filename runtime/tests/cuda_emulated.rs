@@ -140,7 +140,7 @@ fn check(net: &Network, base: &Path, data: &SpikeDataset) {
 #[test]
 fn examples_match_the_cpu_in_emulation() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
-    for name in ["recurrent_delays", "sequence_detection"] {
+    for name in ["recurrent_delays", "sequence_detection", "ode_models"] {
         let path: PathBuf = dir.join(format!("{name}.yaml"));
         let text = std::fs::read_to_string(&path).expect("readable");
         let text = text.replacen("precision: f32", "precision: f64", 1);

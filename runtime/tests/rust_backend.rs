@@ -150,7 +150,7 @@ fn check_training(net: &Network, base: &Path, data: &SpikeDataset) {
 #[test]
 fn examples_match_the_cpu_backend_in_f32_and_f64() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
-    for name in ["recurrent_delays", "sequence_detection"] {
+    for name in ["recurrent_delays", "sequence_detection", "ode_models"] {
         let text = std::fs::read_to_string(dir.join(format!("{name}.yaml"))).expect("readable");
         for precision in ["f32", "f64"] {
             let text = text.replacen("precision: f32", &format!("precision: {precision}"), 1);

@@ -1,4 +1,5 @@
-//! `rgenn check MODEL.yaml`: validate and print the summary.
+//! `rgenn check MODEL.yaml [--show-adjoint]`: validate and print the summary (and the code derived
+//! for models written as ODEs).
 
 use crate::cli::CheckArgs;
 
@@ -7,5 +8,14 @@ use super::{CliError, print};
 /// Run the command.
 pub fn run(args: &CheckArgs) -> Result<(), CliError> {
     let loaded = rgenn_runtime::load_network(&args.model)?;
-    print(&rgenn_codegen::summary::render(&loaded.ir))
+    let mut text = rgenn_codegen::summary::render(&loaded.ir);
+    if args.show_adjoint {
+        let derived = rgenn_codegen::summary::derivations(&loaded.ir);
+        if derived.is_empty() {
+            text.push_str("\nno model of this network is written as ODEs: nothing was derived\n");
+        } else {
+            text.push_str(&derived);
+        }
+    }
+    print(&text)
 }

@@ -22,7 +22,7 @@ use super::sym::Sym;
 use super::{G_PREV, Part, Problem, System, not_differentiable};
 
 /// Name of the tape value holding the threshold function's rate at a spike.
-pub const SLOPE: &str = "tape_slope";
+pub const SLOPE: &str = "spike_slope";
 
 /// The threshold and reset, differentiated.
 #[derive(Clone, Debug)]
@@ -273,7 +273,7 @@ fn reverse_step(s: &System, l: &Linear) -> String {
 /// The transition condition at a spike; adds the tape values it reads to `tape`.
 fn jump_code(s: &System, sp: &Spike, tape: &mut Vec<(String, String)>) -> String {
     let n = s.vars.len();
-    let tape_names: Vec<String> = s.vars.iter().map(|v| format!("tape_{v}")).collect();
+    let tape_names: Vec<String> = s.vars.iter().map(|v| format!("spike_{v}")).collect();
     let at_spike = |e: &Sym| e.rename(&s.vars, &tape_names);
     let m: Vec<Sym> = s
         .vars

@@ -3,7 +3,8 @@
 //! `threshold`, `reset` and `adjoint` are the derived code strings.
 
 use crate::diag::Diagnostic;
-use crate::expr::{self, CodeError, Scope, Type, ast::At};
+use crate::expr::ast::{self, At, BinaryOp};
+use crate::expr::{self, CodeError, Scope, Type};
 use crate::ir;
 use crate::model::neuron::{AdjointModel, OdeSection};
 use crate::model::{CodeString, NeuronModel};
@@ -57,7 +58,10 @@ pub fn lower(cx: &mut Cx, m: &NeuronModel, section: &OdeSection) -> Option<Lower
             eq_code[j] = Some(code);
         }
     }
-    let threshold = section.threshold.as_ref().and_then(|c| term(cx, c, &scope));
+    let threshold = section
+        .threshold
+        .as_ref()
+        .and_then(|c| threshold_term(cx, c, &scope));
     let mut reset = Vec::new();
     let mut reset_code = Vec::new();
     for (name, code) in &section.reset {
@@ -138,6 +142,15 @@ fn term(cx: &mut Cx, code: &CodeString, scope: &Scope) -> Option<Sym> {
             return None;
         }
     };
+    // Shape first (a condition is refused with a message about ODE models), then names.
+    let t = match from_ast::term(&ast) {
+        Ok(t) => t,
+        Err(e) => {
+            let d = code_diag(cx, e, code);
+            cx.error(d);
+            return None;
+        }
+    };
     if let Err(errors) = expr::check_expr(&ast, scope, Type::Scalar) {
         for e in errors {
             let d = code_diag(cx, e, code);
@@ -145,14 +158,38 @@ fn term(cx: &mut Cx, code: &CodeString, scope: &Scope) -> Option<Sym> {
         }
         return None;
     }
-    match from_ast::term(&ast) {
-        Ok(t) => Some(t),
-        Err(e) => {
-            let d = code_diag(cx, e, code);
-            cx.error(d);
-            None
-        }
+    Some(t)
+}
+
+/// A threshold written as a condition (`v >= v_thresh`) gets a message saying what to write.
+fn threshold_term(cx: &mut Cx, code: &CodeString, scope: &Scope) -> Option<Sym> {
+    if let Ok(ast::Expr::Binary(op, a, b, at)) = expr::parse_expr(&code.text) {
+        let (high, low) = match op {
+            BinaryOp::Ge | BinaryOp::Gt => (a.at(), b.at()),
+            BinaryOp::Le | BinaryOp::Lt => (b.at(), a.at()),
+            _ => return term(cx, code, scope),
+        };
+        let side = |x: At| code.text.get(x.start..x.end).unwrap_or("?").to_string();
+        let e = CodeError {
+            code: "rgenn::ode::threshold_condition",
+            message: "the threshold of a model written as ODEs is a function that a spike \
+                      crosses upwards, not a condition"
+                .to_string(),
+            at,
+            help: Some(format!(
+                "write `{} - {}`: a spike when it goes from below zero to zero or above",
+                side(high),
+                match side(low) {
+                    l if l.chars().all(|c| c.is_alphanumeric() || "_.".contains(c)) => l,
+                    l => format!("({l})"),
+                }
+            )),
+        };
+        let d = code_diag(cx, e, code);
+        cx.error(d);
+        return None;
     }
+    term(cx, code, scope)
 }
 
 fn report(cx: &mut Cx, p: Problem, code: Option<&CodeString>, section: &OdeSection) {
@@ -188,7 +225,7 @@ fn check_generated_names(cx: &mut Cx, m: &NeuronModel, d: &ode::Derived) {
         .chain(m.vars.iter().map(|(n, _)| n));
     for n in user {
         let clash = generated.contains(&n.value)
-            || ["old_", "new_", "ode_", "dl_d", "tape_"]
+            || ["old_", "new_", "ode_", "dl_d", "spike_"]
                 .iter()
                 .any(|p| n.value.starts_with(p));
         if clash {
@@ -201,7 +238,7 @@ fn check_generated_names(cx: &mut Cx, m: &NeuronModel, d: &ode::Derived) {
                         n.value
                     ),
                 )
-                .help("names starting with `old_`, `new_`, `ode_`, `dl_d` or `tape_` are taken in ODE models; rename it"),
+                .help("names starting with `old_`, `new_`, `ode_`, `dl_d` or `spike_` are taken in ODE models; rename it"),
             );
         }
     }
