@@ -11,7 +11,7 @@ use super::graph::{Array, Graph, Node};
 use crate::sim::init::{Params, sparse_rows};
 
 /// `(pre, post)` of every synapse of `c`, in synapse order.
-fn synapses(net: &Network, c: &Connection) -> Vec<(usize, usize)> {
+pub fn synapses(net: &Network, c: &Connection) -> Vec<(usize, usize)> {
     let (n_pre, n_post) = (
         net.pop(c.source).size as usize,
         net.pop(c.target).size as usize,
@@ -24,10 +24,11 @@ fn synapses(net: &Network, c: &Connection) -> Vec<(usize, usize)> {
         Connectivity::FixedProbability { .. } => {
             let (rows, post) = sparse_rows(net, c).unwrap_or_default();
             let mut out = Vec::with_capacity(post.len());
-            for j in 0..rows.len().saturating_sub(1) {
-                for s in rows[j] as usize..rows[j + 1] as usize {
-                    out.push((j, post[s] as usize));
-                }
+            for (j, row) in rows.windows(2).enumerate() {
+                let cells = post
+                    .get(row[0] as usize..row[1] as usize)
+                    .unwrap_or_default();
+                out.extend(cells.iter().map(|&i| (j, i as usize)));
             }
             out
         }
