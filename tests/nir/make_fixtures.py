@@ -247,9 +247,9 @@ def rejected():
         "multidim": small(extra={"input": nir.Input(np.array([3, 2])), "fc": nir.Linear(np.full((2, 6), 0.01))}),
     }
     for name, g in cases.items():
-        nir.write(OUT / f"reject_{name}.nir", g)
+        nir.write(OUT / f"reject_{name}.nir", g, compression=None)  # small files
     # An unknown node type: nir has no constructor for one, so rename a type in the file.
-    nir.write(OUT / "reject_unknown.nir", small())
+    nir.write(OUT / "reject_unknown.nir", small(), compression=None)
     with h5py.File(OUT / "reject_unknown.nir", "r+") as f:
         del f["node/nodes/lif/type"]
         f["node/nodes/lif"].create_dataset("type", data="Hodgkin", dtype=h5py.string_dtype())

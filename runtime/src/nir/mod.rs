@@ -17,6 +17,9 @@ pub mod import;
 pub mod paths;
 pub mod yaml;
 
+#[cfg(test)]
+mod tests;
+
 use std::path::Path;
 
 use crate::error::DataError;
