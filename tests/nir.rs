@@ -163,3 +163,32 @@ fn lenient_graphs_import_like_the_clean_one() {
         assert_eq!(read(case), base, "{case}");
     }
 }
+
+#[test]
+fn the_example_imports_and_checks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let yaml = tmp.path().join("rsnn.yaml");
+    let nir = root().join("examples/nir/rsnn.nir");
+    run_ok(
+        &[
+            "nir",
+            "import",
+            nir.to_str().unwrap(),
+            "--spike",
+            "step:0.001",
+            "--out",
+            yaml.to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    assert!(
+        tmp.path().join("rsnn.npz").exists(),
+        "large matrices go to a .npz"
+    );
+    let text = std::fs::read_to_string(&yaml).unwrap();
+    assert!(
+        text.contains("step:0.001") && text.contains("rsyn_lif:"),
+        "{text}"
+    );
+    run_ok(&["check", yaml.to_str().unwrap()], tmp.path());
+}

@@ -258,3 +258,45 @@ fn custom_models_are_refused() {
     );
     assert!(!out.exists());
 }
+
+#[test]
+fn export_takes_trained_parameters_from_params() {
+    use rgenn_runtime::data::npz::{OutArray, write};
+    let tmp = tempfile::tempdir().unwrap();
+    let (yaml, params, nir) = (
+        tmp.path().join("rt.yaml"),
+        tmp.path().join("p.npz"),
+        tmp.path().join("rt.nir"),
+    );
+    std::fs::write(&yaml, NET).unwrap();
+    let w: Vec<f64> = (0..21).map(|x| f64::from(x) / 8.0 - 1.0).collect();
+    write(
+        &params,
+        &[(
+            "hid_out.weight".into(),
+            vec![7, 3],
+            OutArray::F64(w.clone()),
+        )],
+    )
+    .unwrap();
+    run_ok(
+        &[
+            "nir",
+            "export",
+            yaml.to_str().unwrap(),
+            "--params",
+            params.to_str().unwrap(),
+            "--out",
+            nir.to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    let g = rgenn_runtime::nir::read(&nir).unwrap();
+    let lin = &g.nodes["hid_out"].fields["weight"];
+    assert_eq!(lin.shape, vec![3, 7]);
+    for j in 0..7 {
+        for i in 0..3 {
+            assert_eq!(lin.values[i * 7 + j], w[j * 3 + i], "[{i}, {j}]");
+        }
+    }
+}
