@@ -146,6 +146,9 @@ impl Reader<'_> {
 /// Read the graph of a `.nir` file.
 pub fn read(path: &Path) -> Result<Graph, DataError> {
     let r = Reader { path };
+    if !path.is_file() {
+        return Err(r.err("no such file"));
+    }
     let file = hdf5::File::open(path).map_err(|e| {
         r.err(format!(
             "cannot open as an HDF5 (.nir) file: {e}; is it a NIR file?"

@@ -478,6 +478,12 @@ pub fn import(graph: &Graph, opts: &ImportOptions) -> Result<Imported, String> {
     let mut bases: Vec<String> = Vec::new();
     for p in &found.paths {
         let (n_pre, n_post) = (sizes[&p.source], sizes[&p.target]);
+        if p.linear.is_none() && n_pre != n_post {
+            return Err(format!(
+                "`{}` ({n_pre} neurons) feeds `{}` ({n_post} neurons) with no Linear between; without weights the signal passes one to one, so the sizes must agree",
+                flat.nodes[p.source].name, flat.nodes[p.target].name
+            ));
+        }
         let (w, d) = path_matrices(&flat, p, n_pre, n_post, &scales[&p.target], ms);
         let (s, t) = (index[&p.source], index[&p.target]);
         let base = base_name(&flat, p, &names);

@@ -93,6 +93,12 @@ pub fn import_file(
             ),
         ));
     }
+    if !(duration_ms > 0.0 && duration_ms.is_finite()) {
+        return Err(invalid(
+            nir,
+            format!("`--duration` is {duration_ms}; it must be a positive number of ms"),
+        ));
+    }
     let g = read(nir)?;
     let net = import::import(&g, opts).map_err(|m| invalid(nir, m))?;
     let stem = out

@@ -8,6 +8,9 @@ use super::flatten::{Flat, Op};
 /// Paths enumerated before giving up (a graph of many diamonds in series).
 const MAX_PATHS: usize = 100_000;
 
+/// Weights, delays and pass-throughs in a row between two populations before giving up.
+const MAX_DEPTH: usize = 1000;
+
 /// One path from a population to a population.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Path {
@@ -128,6 +131,12 @@ impl Walk<'_> {
                 return Err(format!(
                     "the cycle {} has no neuron on it; every cycle must pass through a CubaLIF or CubaLI node",
                     cycle.join(" -> ")
+                ));
+            }
+            if stack.len() >= MAX_DEPTH {
+                return Err(format!(
+                    "node `{}` lies more than {MAX_DEPTH} nodes after a population",
+                    self.name(j)
                 ));
             }
             stack.push(j);

@@ -203,6 +203,42 @@ fn missing_fields_and_non_finite_values_are_named() {
     );
 }
 
+#[test]
+fn a_direct_edge_is_one_to_one_and_needs_equal_sizes() {
+    let mut g = simple(0.005);
+    g.edges = vec![("in".into(), "lif".into())];
+    let net = import(&g, &opts(Spike::Jump, TimeUnit::Seconds)).unwrap();
+    assert_eq!(net.connections[0].name, "in_lif");
+    assert_eq!(net.connections[0].weight, vec![0.5, 0.0, 0.0, 1.0]);
+    g.add(
+        "in",
+        Node::new("Input", vec![("shape", Array::shape_of(&[3]))]),
+    );
+    let e = import(&g, &opts(Spike::Jump, TimeUnit::Seconds)).unwrap_err();
+    assert!(
+        e.contains("`in` (3 neurons)") && e.contains("`lif` (2 neurons)"),
+        "{e}"
+    );
+}
+
+#[test]
+fn an_affine_with_a_zero_bias_is_a_linear() {
+    let mut g = simple(0.005);
+    let w = Array::matrix(2, 2, vec![1.0, 2.0, 3.0, 4.0]);
+    g.add(
+        "fc",
+        Node::new(
+            "Affine",
+            vec![("weight", w), ("bias", Array::vector(vec![0.0, 0.0]))],
+        ),
+    );
+    let a = import(&g, &opts(Spike::Jump, TimeUnit::Seconds)).unwrap();
+    assert_eq!(
+        a,
+        import(&simple(0.005), &opts(Spike::Jump, TimeUnit::Seconds)).unwrap()
+    );
+}
+
 #[cfg(not(feature = "hdf5"))]
 #[test]
 fn without_the_feature_reading_and_writing_say_how_to_enable_it() {
