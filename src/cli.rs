@@ -36,6 +36,8 @@ pub enum Command {
     Bench(BenchArgs),
     /// Check (MD5) and convert datasets: SHD/SSC HDF5 files to spike-dataset .npz.
     Data(crate::commands::data::DataArgs),
+    /// Import NIR graphs (.nir) as network YAML and export networks to NIR.
+    Nir(crate::commands::nir::NirArgs),
 }
 
 /// `rgenn train`.

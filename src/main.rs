@@ -23,6 +23,7 @@ fn main() -> ExitCode {
         cli::Command::Eval(args) => commands::eval::run(&args),
         cli::Command::Bench(args) => commands::bench::run(&args),
         cli::Command::Data(args) => commands::data::run(&args),
+        cli::Command::Nir(args) => commands::nir::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -9,6 +9,7 @@
 //! - [`passes`]: whole-dataset passes written once over a simulator: forward recording
 //!   ([`passes::simulate`]), gradients ([`passes::grad`]) and the losses they use ([`passes::loss`]);
 //! - [`data`]: spike datasets, npz files, splits, augmentation, SHD/SSC files and generators;
+//! - [`nir`]: NIR graphs (`.nir` files) to and from rgenn networks;
 //! - [`train`]: the training loop, its state, metrics, plots and the benchmark;
 //! - [`embed`]: the typed API generated bindings build on.
 
@@ -17,6 +18,7 @@ pub mod data;
 pub mod embed;
 pub mod error;
 pub mod fsutil;
+pub mod nir;
 pub mod passes;
 pub mod sim;
 pub mod train;

@@ -7,6 +7,7 @@ pub mod data;
 pub mod eval;
 pub mod generate;
 pub mod grad;
+pub mod nir;
 pub mod simulate;
 pub mod train;
 
