@@ -132,7 +132,7 @@ impl Spike {
                 if gag.is_zero() {
                     Sym::zero()
                 } else {
-                    Sym::negate(Sym::over(gk.clone(), gag.clone()))
+                    Sym::over(gk.clone(), Sym::negate(gag.clone()))
                 }
             })
             .collect();

@@ -162,6 +162,11 @@ impl Sym {
             return Sym::Num(coef);
         }
         if coef != 1.0 {
+            // A number times a lone sum distributes: `-(a + b)` is `-a - b`.
+            if let [Sym::Add(terms)] = out.as_slice() {
+                let scaled = terms.iter().map(|t| Sym::times(Sym::Num(coef), t.clone()));
+                return Sym::sum(scaled.collect());
+            }
             out.insert(0, Sym::Num(coef));
         }
         if out.len() == 1 {
