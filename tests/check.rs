@@ -50,6 +50,53 @@ fn check_prints_the_summary_of_a_valid_network() {
 }
 
 #[test]
+fn check_shows_how_ode_models_are_integrated_and_their_derived_adjoint() {
+    let out = rgenn(repo(), &["check", "examples/ode_models.yaml"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+    assert!(
+        stdout.contains(
+            "  adaptive_lif: linear in (v, i, a): exact propagator exp(A dt), the input added at \
+             the step's start; adjoint derived"
+        ),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("adjoint:"), "{stdout}");
+
+    let out = rgenn(
+        repo(),
+        &["check", "examples/ode_models.yaml", "--show-adjoint"],
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+    for expected in [
+        "# model `adaptive_lif` (models/adaptive_lif.yaml:4:7), as rgenn derived it",
+        "threshold: ode_g_prev < 0.0 && v - v_thresh - beta_adapt * a >= 0.0",
+        "  vars: [dl_dv, dl_di, dl_da, dl_di_next]",
+        "    dl_da = old_dl_da + beta_adapt * ode_c - beta_adapt * count_grad / (1.0 / tau_mem + \
+         beta_adapt * beta_adapt / tau_adapt);",
+        "  weight_grad: dl_di",
+        "  delay_grad: (dl_di_next - dl_di) / dt",
+        "# model `lif_alpha` (models/lif_alpha.yaml:7:7), as rgenn derived it",
+    ] {
+        assert!(
+            stdout.lines().any(|l| l == expected),
+            "missing {expected:?} in:\n{stdout}"
+        );
+    }
+
+    let out = rgenn(
+        repo(),
+        &[
+            "check",
+            "examples/sequence_detection.yaml",
+            "--show-adjoint",
+        ],
+    );
+    assert!(text(&out.stdout).contains("no model of this network is written as ODEs"));
+}
+
+#[test]
 fn check_reports_a_bad_network_with_its_position_and_a_caret() {
     let dir = tempfile::tempdir().expect("a temporary folder");
     std::fs::write(
