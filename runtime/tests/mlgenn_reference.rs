@@ -1,0 +1,144 @@
+//! rgenn against mlGeNN's own output for one example of the shared benchmark network (700 -> 256
+//! recurrent LIF -> 20 LI, `mean_exp`, delays up to 62 ms, mlGeNN 2.3.1 on GeNN 5.4.0, CPU, f32):
+//! hidden spikes, output voltages, and the direction and scale of every gradient. The files are in
+//! `tests/data/mlgenn/` (from `../shared/bench/mlgenn/`, see its README). A change that moves rgenn's
+//! forward pass or adjoint away from the paper's algorithm fails here.
+
+mod common;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use rgenn_runtime::data::SpikeDataset;
+use rgenn_runtime::data::npz::NpzFile;
+use rgenn_runtime::passes::grad::grad;
+use rgenn_runtime::passes::simulate::simulate;
+use rgenn_runtime::sim::init;
+
+fn dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/mlgenn")
+}
+
+fn array(f: &mut NpzFile, name: &str) -> Vec<f64> {
+    f.floats(name).expect(name).values
+}
+
+fn cosine(a: &[f64], b: &[f64]) -> f64 {
+    let dot: f64 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+    let norm = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>().sqrt();
+    dot / (norm(a) * norm(b))
+}
+
+fn norm_ratio(a: &[f64], b: &[f64]) -> f64 {
+    let norm = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>().sqrt();
+    norm(a) / norm(b)
+}
+
+#[test]
+fn forward_spikes_voltages_and_gradients_agree_with_mlgenn() {
+    let text = std::fs::read_to_string(dir().join("net.yaml")).expect("net.yaml");
+    let net = rgenn_codegen::load_str("net.yaml", &text, &dir())
+        .expect("valid")
+        .ir;
+    let mut sim = common::simulator(&net);
+    let mut params = init::initial_params(&net, &dir()).expect("params");
+    init::read_params(&net, &dir().join("params.npz"), &mut params).expect("params.npz");
+    init::upload(&mut sim, &params).expect("upload");
+    let data_path = dir().join("example0.npz");
+    let data = SpikeDataset::read(&data_path).expect("example0.npz");
+    let mut reference = NpzFile::open(&dir().join("reference.npz")).expect("reference.npz");
+
+    // Forward: hidden spikes as (step, neuron) pairs, and the output voltage trace.
+    let out = simulate(&mut sim, &data, &data_path, 1).expect("simulate");
+    let hidden = out
+        .spikes
+        .iter()
+        .find(|s| s.pop == 1)
+        .expect("hidden spikes");
+    let ours: HashSet<(i64, u32)> = hidden
+        .times
+        .iter()
+        .zip(&hidden.units)
+        .map(|(t, u)| (t.round() as i64, *u))
+        .collect();
+    let theirs: HashSet<(i64, u32)> = array(&mut reference, "hid_spike_times")
+        .iter()
+        .zip(reference.unsigned("hid_spike_ids").expect("ids").values)
+        .map(|(t, u)| (t.round() as i64, u as u32))
+        .collect();
+    let jaccard = ours.intersection(&theirs).count() as f64 / ours.union(&theirs).count() as f64;
+    let (_, _, trace) = out
+        .traces
+        .iter()
+        .find(|(p, _, _)| *p == 2)
+        .expect("output v");
+    let out_v = array(&mut reference, "out_v");
+    let v_error = norm_ratio(
+        &trace
+            .iter()
+            .zip(&out_v)
+            .map(|(a, b)| a - b)
+            .collect::<Vec<_>>(),
+        &out_v,
+    );
+
+    // Backward: rgenn's gradients against mlGeNN's accumulators, connection by connection.
+    let g = grad(&mut sim, &data, &data_path, 1).expect("grad").grads;
+    let pairs = [
+        (
+            "in_hid weight",
+            &g.weight[0],
+            array(&mut reference, "ih_Gradient"),
+        ),
+        (
+            "hid_hid weight",
+            &g.weight[1],
+            array(&mut reference, "hh_Gradient"),
+        ),
+        (
+            "hid_out weight",
+            &g.weight[2],
+            array(&mut reference, "ho_Gradient"),
+        ),
+        (
+            "in_hid delay",
+            &g.delay[0],
+            array(&mut reference, "ih_DelayGradient"),
+        ),
+        (
+            "hid_hid delay",
+            &g.delay[1],
+            array(&mut reference, "hh_DelayGradient"),
+        ),
+    ];
+    let stats: Vec<(&str, f64, f64)> = pairs
+        .iter()
+        .map(|(name, ours, theirs)| (*name, cosine(ours, theirs), norm_ratio(ours, theirs)))
+        .collect();
+    eprintln!(
+        "hidden spikes: rgenn {}, mlGeNN {}, Jaccard {jaccard:.4}; output voltage relative L2 \
+         difference {:.4} %",
+        ours.len(),
+        theirs.len(),
+        100.0 * v_error
+    );
+    for (name, c, r) in &stats {
+        eprintln!("{name}: cosine {c:.4}, norm ratio rgenn / mlGeNN {r:.2}");
+    }
+    // Measured (f32, this machine and mlGeNN's): every spike identical (Jaccard 1.0) and the
+    // voltage identical to print precision; cosines 0.978 / 0.982 / 1.000 for the weights and
+    // 0.881 / 0.935 for the delays, where rgenn deliberately uses the discrete "arrival one step
+    // later" timing gradient (docs/adjoint.md). The bounds leave room for rounding only.
+    assert!(jaccard >= 0.99, "hidden spikes: Jaccard {jaccard}");
+    assert!(
+        v_error <= 1e-3,
+        "output voltage: relative difference {v_error}"
+    );
+    for ((name, c, _), bound) in stats.iter().zip([0.97, 0.975, 0.999, 0.87, 0.92]) {
+        assert!(*c >= bound, "{name}: cosine {c} below {bound}");
+    }
+    // The one scale difference that is understood exactly: rgenn's output-weight gradient is
+    // dL/dw, mlGeNN's is that divided by the output's tau_mem (20 ms).
+    let (_, _, ratio) = stats[2];
+    assert!((ratio - 20.0).abs() <= 0.2, "hid_out weight ratio {ratio}");
+}
