@@ -276,6 +276,20 @@ fn alif_first_spike_readout_gradients_match_finite_differences() {
     );
 }
 
+/// The two alternative spike-jump denominators shipped as model files (docs/adjoint.md).
+#[test]
+fn alternative_jump_denominators_match_finite_differences() {
+    for model in ["lif_raw_current_jump", "lif_secant_jump"] {
+        assert_model_close_to_finite_differences(
+            &format!(
+                "{{size: 5, model: ../examples/models/{model}.yaml, params: {{tau_mem: 10.0, tau_syn: 5.0}}}}"
+            ),
+            &li_output("mean_exp"),
+            "sparse_categorical_crossentropy",
+        );
+    }
+}
+
 #[test]
 fn sum_readout_gradients_match_finite_differences() {
     assert_close_to_finite_differences(&li_output("sum"), "sparse_categorical_crossentropy");
