@@ -44,6 +44,8 @@ pub fn write_plots<E: Engine + ?Sized>(
             train_accuracy: r.train.accuracy,
             valid_loss: r.validation.map(|s| s.loss),
             valid_accuracy: r.validation.map(|s| s.accuracy),
+            test_loss: r.test.map(|s| s.loss),
+            test_accuracy: r.test.map(|s| s.accuracy),
         })
         .collect();
     let path = dir.join(files::CURVES);

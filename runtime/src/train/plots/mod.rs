@@ -44,10 +44,14 @@ pub struct EpochMetrics {
     pub valid_loss: Option<f64>,
     /// Validation accuracy as a fraction in [0, 1], if validation ran this epoch.
     pub valid_accuracy: Option<f64>,
+    /// Mean test loss, if the test split was scored this epoch.
+    pub test_loss: Option<f64>,
+    /// Test accuracy as a fraction in [0, 1], if the test split was scored this epoch.
+    pub test_accuracy: Option<f64>,
 }
 
-/// Loss (left panel) and accuracy in percent (right panel) per epoch, train and validation curves,
-/// with legend. Rows may come in any order; they are plotted by epoch.
+/// Loss (left panel) and accuracy in percent (right panel) per epoch: train, validation and test
+/// curves (those with points), with legend. Rows may come in any order; they are plotted by epoch.
 pub fn learning_curves(path: &Path, title: &str, rows: &[EpochMetrics]) -> io::Result<()> {
     let mut rows: Vec<&EpochMetrics> = rows.iter().collect();
     rows.sort_by_key(|r| r.epoch);
@@ -57,6 +61,7 @@ pub fn learning_curves(path: &Path, title: &str, rows: &[EpochMetrics]) -> io::R
         y_desc: "loss",
         train: curve(&rows, |r| Some(r.train_loss)),
         valid: curve(&rows, |r| r.valid_loss),
+        test: curve(&rows, |r| r.test_loss),
         legend: SeriesLabelPosition::UpperRight,
         percent: false,
     };
@@ -65,6 +70,7 @@ pub fn learning_curves(path: &Path, title: &str, rows: &[EpochMetrics]) -> io::R
         y_desc: "accuracy (%)",
         train: curve(&rows, |r| percent(Some(r.train_accuracy))),
         valid: curve(&rows, |r| percent(r.valid_accuracy)),
+        test: curve(&rows, |r| percent(r.test_accuracy)),
         legend: SeriesLabelPosition::LowerRight,
         percent: true,
     };
@@ -184,6 +190,8 @@ mod tests {
             train_accuracy: acc,
             valid_loss: valid.map(|v| v.0),
             valid_accuracy: valid.map(|v| v.1),
+            test_loss: None,
+            test_accuracy: None,
         }
     }
 
@@ -210,6 +218,35 @@ mod tests {
         learning_curves(&path, "sequence_detection: EventProp", &rows).expect("plot");
         assert_eq!(png_size(&path), CURVES_SIZE_PX);
         assert_eq!(files_in(dir.path()), ["curves.png"]);
+    }
+
+    /// Count of pixels of exactly `rgb` in a PNG written by [`learning_curves`].
+    fn pixels_of(path: &Path, rgb: [u8; 3]) -> usize {
+        let bytes = std::fs::read(path).expect("plot was written");
+        let mut reader = png::Decoder::new(std::io::Cursor::new(&bytes))
+            .read_info()
+            .expect("PNG header decodes");
+        let mut pixels = vec![0; reader.output_buffer_size().expect("buffer size fits")];
+        reader.next_frame(&mut pixels).expect("PNG image data decodes");
+        pixels.chunks(3).filter(|p| *p == rgb).count()
+    }
+
+    /// Without a validation split the held-out curve is the test split's, drawn in its colour.
+    #[test]
+    fn learning_curves_draw_the_test_split() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("curves.png");
+        let mut rows: Vec<EpochMetrics> = (0..10)
+            .map(|e| row(e, 1.0 / (1.0 + f64::from(e)), 0.5, None))
+            .collect();
+        learning_curves(&path, "no test", &rows).expect("plot");
+        assert_eq!(pixels_of(&path, [44, 160, 44]), 0);
+        for (e, r) in rows.iter_mut().enumerate() {
+            r.test_loss = Some(0.9 / (1.0 + e as f64));
+            r.test_accuracy = Some(0.6);
+        }
+        learning_curves(&path, "with test", &rows).expect("plot");
+        assert!(pixels_of(&path, [44, 160, 44]) > 500);
     }
 
     #[test]

@@ -13,6 +13,7 @@ use super::canvas::{
 
 const TRAIN_COLOR: RGBColor = RGBColor(31, 119, 180);
 const VALID_COLOR: RGBColor = RGBColor(255, 127, 14);
+const TEST_COLOR: RGBColor = RGBColor(44, 160, 44);
 const BAR_COLOR: RGBColor = RGBColor(31, 119, 180);
 const HIST_BINS: usize = 30;
 
@@ -30,12 +31,13 @@ pub(super) fn curve(
         .collect()
 }
 
-/// One panel of per-epoch curves: train and validation `(epoch, value)` points.
+/// One panel of per-epoch curves: train, validation and test `(epoch, value)` points.
 pub(super) struct CurvePanel {
     pub(super) caption: &'static str,
     pub(super) y_desc: &'static str,
     pub(super) train: Vec<(i64, f64)>,
     pub(super) valid: Vec<(i64, f64)>,
+    pub(super) test: Vec<(i64, f64)>,
     pub(super) legend: SeriesLabelPosition,
     /// Values are percentages: the axis always shows 0–100 and labels have no decimals.
     pub(super) percent: bool,
@@ -43,7 +45,12 @@ pub(super) struct CurvePanel {
 
 /// Draws one panel of curves, with a legend of the curves that have points.
 pub(super) fn draw_curves(area: &Area, panel: &CurvePanel, epochs: Range<i64>) -> DrawResult {
-    let values = panel.train.iter().chain(&panel.valid).map(|p| p.1);
+    let values = panel
+        .train
+        .iter()
+        .chain(&panel.valid)
+        .chain(&panel.test)
+        .map(|p| p.1);
     let values = if panel.percent {
         value_range(values.chain([0.0, 100.0]), 0.0..100.0)
     } else {
@@ -79,6 +86,7 @@ pub(super) fn draw_curves(area: &Area, panel: &CurvePanel, epochs: Range<i64>) -
     let curves = [
         ("train", TRAIN_COLOR, &panel.train),
         ("validation", VALID_COLOR, &panel.valid),
+        ("test", TEST_COLOR, &panel.test),
     ];
     let mut drawn = 0;
     for (label, color, points) in curves.into_iter().filter(|c| !c.2.is_empty()) {
