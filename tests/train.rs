@@ -385,3 +385,57 @@ fn without_duration_the_trial_length_comes_from_the_data() {
     let ir = std::fs::read_to_string(run.join("model.ir.json")).unwrap();
     assert!(ir.contains("\"n_steps\": 11"), "{ir}");
 }
+
+/// One example far longer than the rest sets the trial length: `check` and `train` name it and warn.
+#[test]
+fn an_outlier_that_sets_the_trial_length_is_named_and_warned_about() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = sequence_with_validation(tmp.path(), "{held_out: 0.25}", "");
+    let text = std::fs::read_to_string(&model).unwrap();
+    let text = text
+        .replace("duration: 25.0           # ms per trial\n", "")
+        .replace("test:  {generator: sequence_detection}\n", "");
+    std::fs::write(&model, text).unwrap();
+    let mut d = rgenn_runtime::data::SpikeDataset::read(&tmp.path().join("train.npz")).unwrap();
+    // Example 5 gets one more spike at 60 ms; every other example ends at 10 ms.
+    let at = d.offsets[6] as usize;
+    d.times.insert(at, 60.0);
+    d.units.insert(at, 0);
+    for o in &mut d.offsets[6..] {
+        *o += 1;
+    }
+    let speakers: Vec<i64> = (0..24).map(|k| 20 + k % 4).collect();
+    rgenn_runtime::data::shd::write_npz(&tmp.path().join("train.npz"), &d, Some(&speakers))
+        .unwrap();
+    let o = rgenn(&["check", model.to_str().unwrap()], tmp.path());
+    ok(&o);
+    let out = String::from_utf8_lossy(&o.stdout);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        out.contains("trial length 61 ms from the data: the latest spike (60 ms) is in example 5 of the train split"),
+        "{out}"
+    );
+    assert!(
+        out.contains("99.9 % of the other 23 examples end by 10 ms"),
+        "{out}"
+    );
+    assert!(
+        err.contains("warning: example 5 of the train split makes every trial 6.0x longer")
+            && err.contains("`duration: 10`"),
+        "{err}"
+    );
+    let o = rgenn(
+        &[
+            "train",
+            model.to_str().unwrap(),
+            "--out",
+            tmp.path().join("run").to_str().unwrap(),
+            "--epochs",
+            "1",
+            "--quiet",
+        ],
+        tmp.path(),
+    );
+    ok(&o);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("warning: example 5 of the train split"));
+}

@@ -9,6 +9,12 @@ use super::{CliError, print};
 pub fn run(args: &CheckArgs) -> Result<(), CliError> {
     let loaded = rgenn_runtime::load_network(&args.model)?;
     let mut text = rgenn_codegen::summary::render(&loaded.ir);
+    if let Some((line, warning)) = super::trial_length_note(&loaded)? {
+        text.push_str(&format!("{line}\n"));
+        if let Some(w) = warning {
+            eprintln!("warning: {w}");
+        }
+    }
     if args.show_adjoint {
         let derived = rgenn_codegen::summary::derivations(&loaded.ir);
         if derived.is_empty() {

@@ -135,3 +135,15 @@ pub fn timed_pass<T>(
         how: run_label(backend, threads),
     })
 }
+
+/// For a network whose trial length came from its data: the line saying which example set it,
+/// and a warning when that example stretches every trial (`rgenn_runtime::data::extent`).
+pub fn trial_length_note(
+    loaded: &rgenn_codegen::Loaded,
+) -> Result<Option<(String, Option<String>)>, CliError> {
+    if !loaded.ir.run.duration_from_data {
+        return Ok(None);
+    }
+    let lengths = rgenn_runtime::data::extent::trial_lengths(&loaded.ir, &loaded.base_dir)?;
+    Ok(lengths.map(|t| (t.describe(loaded.ir.duration_ms), t.warning())))
+}

@@ -13,6 +13,14 @@ use super::{CliError, threads};
 /// Run the command.
 pub fn run(args: &TrainArgs) -> Result<(), CliError> {
     let loaded = rgenn_runtime::load_network(&args.model)?;
+    if let Some((line, warning)) = super::trial_length_note(&loaded)? {
+        if !args.quiet {
+            eprintln!("{line}");
+        }
+        if let Some(w) = warning {
+            eprintln!("warning: {w}");
+        }
+    }
     let backend = backend_of(args.backend);
     let (mut sim, params) = rgenn_runtime::open(
         &loaded.ir,

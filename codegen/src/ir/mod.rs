@@ -320,6 +320,10 @@ pub struct RunConfig {
     pub data: Vec<DataSplit>,
     /// Training settings.
     pub training: Option<Training>,
+    /// True when the YAML has no `duration:` and the trial length came from the data's latest
+    /// spike (`validate/duration.rs`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub duration_from_data: bool,
 }
 
 /// One dataset split and its source.

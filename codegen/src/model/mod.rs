@@ -209,6 +209,17 @@ pub enum Split {
     Test,
 }
 
+impl Split {
+    /// The split's YAML key.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Split::Train => "train",
+            Split::Validation => "validation",
+            Split::Test => "test",
+        }
+    }
+}
+
 /// Where a split's examples come from.
 #[derive(Clone, Debug, PartialEq)]
 pub enum DataSource {

@@ -80,7 +80,11 @@ pub fn lower_run(cx: &mut Cx, net: &model::Network, pops: &[Lowered]) -> Option<
     if cx.diags.items.len() > before {
         return None;
     }
-    Some(ir::RunConfig { data, training })
+    Some(ir::RunConfig {
+        data,
+        training,
+        duration_from_data: net.duration_ms.is_none(),
+    })
 }
 
 /// A validation split cut from the training split: `{held_out: F}` or `{speaker_fold: K}`.

@@ -3,6 +3,7 @@
 //! ([`shd`]) and the built-in generators ([`generators`], [`synthetic`]).
 
 pub mod augment;
+pub mod extent;
 pub mod generators;
 pub mod npz;
 pub mod shd;

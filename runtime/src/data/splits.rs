@@ -49,7 +49,11 @@ fn source(net: &Network, which: Split) -> Option<&DataSource> {
 }
 
 /// Read one file or generator source (not a cut).
-fn read(source: &DataSource, base_dir: &Path, which: Split) -> Result<LoadedSplit, DataError> {
+pub(crate) fn read(
+    source: &DataSource,
+    base_dir: &Path,
+    which: Split,
+) -> Result<LoadedSplit, DataError> {
     Ok(match source {
         DataSource::Generator { name, trials, seed } => {
             let path = PathBuf::from(format!("generator:{name}"));

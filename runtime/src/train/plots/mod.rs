@@ -227,7 +227,9 @@ mod tests {
             .read_info()
             .expect("PNG header decodes");
         let mut pixels = vec![0; reader.output_buffer_size().expect("buffer size fits")];
-        reader.next_frame(&mut pixels).expect("PNG image data decodes");
+        reader
+            .next_frame(&mut pixels)
+            .expect("PNG image data decodes");
         pixels.chunks(3).filter(|p| *p == rgb).count()
     }
 
