@@ -1,6 +1,6 @@
 //! Evaluate typed constant expressions (derived params, initial values) at generation time, in f64.
 
-use crate::ir::expr::{BinaryOp, Expr, Func, Sym, UnaryOp};
+use crate::ir::expr::{BinaryOp, Expr, Sym, UnaryOp};
 
 /// Values of the names a constant expression may use.
 pub struct Env<'a> {
@@ -43,23 +43,7 @@ pub fn eval(e: &Expr, env: &Env) -> f64 {
         }
         Expr::Call(f, args) => {
             let a: Vec<f64> = args.iter().map(|x| eval(x, env)).collect();
-            match f {
-                Func::Exp => a[0].exp(),
-                Func::Ln => a[0].ln(),
-                Func::Log10 => a[0].log10(),
-                Func::Sqrt => a[0].sqrt(),
-                Func::Abs => a[0].abs(),
-                Func::Min => a[0].min(a[1]),
-                Func::Max => a[0].max(a[1]),
-                Func::Powf => a[0].powf(a[1]),
-                Func::Sin => a[0].sin(),
-                Func::Cos => a[0].cos(),
-                Func::Tanh => a[0].tanh(),
-                Func::Floor => a[0].floor(),
-                Func::Ceil => a[0].ceil(),
-                Func::Round => a[0].round(),
-                Func::Clamp => a[0].max(a[1]).min(a[2]),
-            }
+            f.apply(&a)
         }
         Expr::Select(c, x, y) => {
             if eval(c, env) != 0.0 {

@@ -115,6 +115,27 @@ pub enum Func {
 }
 
 impl Func {
+    /// The function's value at `a` (as many arguments as it takes), in f64.
+    pub fn apply(self, a: &[f64]) -> f64 {
+        match self {
+            Func::Exp => a[0].exp(),
+            Func::Ln => a[0].ln(),
+            Func::Log10 => a[0].log10(),
+            Func::Sqrt => a[0].sqrt(),
+            Func::Abs => a[0].abs(),
+            Func::Min => a[0].min(a[1]),
+            Func::Max => a[0].max(a[1]),
+            Func::Powf => a[0].powf(a[1]),
+            Func::Sin => a[0].sin(),
+            Func::Cos => a[0].cos(),
+            Func::Tanh => a[0].tanh(),
+            Func::Floor => a[0].floor(),
+            Func::Ceil => a[0].ceil(),
+            Func::Round => a[0].round(),
+            Func::Clamp => a[0].max(a[1]).min(a[2]),
+        }
+    }
+
     /// Every function: name as written in code strings, value, number of arguments.
     pub const ALL: [(&'static str, Func, usize); 15] = [
         ("exp", Func::Exp, 1),

@@ -5,7 +5,7 @@
 //! as products, negative powers as divisions. Numbers print in Rust's shortest round-trip form,
 //! so a printed term evaluates to exactly the value of the term.
 
-use super::sym::{Sym, apply};
+use super::sym::Sym;
 use crate::ir::expr::Func;
 
 /// The term as a code string.
@@ -177,7 +177,7 @@ pub fn value(e: &Sym, names: &dyn Fn(&str) -> Option<f64>) -> Option<f64> {
                 .iter()
                 .map(|t| value(t, names))
                 .collect::<Option<_>>()?;
-            apply(*f, &a)
+            f.apply(&a)
         }
     })
 }

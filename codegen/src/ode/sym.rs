@@ -191,7 +191,7 @@ impl Sym {
     /// A function call, folded when every argument is a number.
     pub fn call(f: Func, args: Vec<Sym>) -> Sym {
         if let Some(values) = args.iter().map(Sym::as_num).collect::<Option<Vec<f64>>>() {
-            let v = apply(f, &values);
+            let v = f.apply(&values);
             if v.is_finite() {
                 return Sym::Num(v);
             }
@@ -297,27 +297,6 @@ impl Sym {
                 .position(|f| f == n)
                 .map(|i| Sym::Name(to[i].clone()))
         })
-    }
-}
-
-/// The value of a maths function.
-pub fn apply(f: Func, a: &[f64]) -> f64 {
-    match f {
-        Func::Exp => a[0].exp(),
-        Func::Ln => a[0].ln(),
-        Func::Log10 => a[0].log10(),
-        Func::Sqrt => a[0].sqrt(),
-        Func::Abs => a[0].abs(),
-        Func::Min => a[0].min(a[1]),
-        Func::Max => a[0].max(a[1]),
-        Func::Powf => a[0].powf(a[1]),
-        Func::Sin => a[0].sin(),
-        Func::Cos => a[0].cos(),
-        Func::Tanh => a[0].tanh(),
-        Func::Floor => a[0].floor(),
-        Func::Ceil => a[0].ceil(),
-        Func::Round => a[0].round(),
-        Func::Clamp => a[0].max(a[1]).min(a[2]),
     }
 }
 
