@@ -171,6 +171,9 @@ pub enum SimError {
         /// The status, explained.
         message: String,
     },
+    /// The caller asked the run to stop ([`crate::train::Observer::interrupted`]).
+    #[error("interrupted")]
+    Interrupted,
     /// Writing an output failed.
     #[error("writing `{path}`: {source}")]
     Write {

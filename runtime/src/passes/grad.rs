@@ -121,6 +121,14 @@ pub fn grad<E: Engine + ?Sized>(
 /// Write `loss` and every connection's `weight_grad` and `delay_grad` (per ms), shaped like the
 /// parameters, as an `.npz` (atomically).
 pub fn write_output(net: &Network, out: &GradOutput, path: &Path) -> Result<(), SimError> {
+    npz::write(path, &output_arrays(net, out)).map_err(|source| SimError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// The arrays of the `grad` output `.npz`, by name, with their shapes, in the file's order.
+pub fn output_arrays(net: &Network, out: &GradOutput) -> Vec<(String, Vec<u64>, OutArray)> {
     let float = |v: &[f64]| match net.precision {
         Precision::F32 => OutArray::F32(v.iter().map(|&x| x as f32).collect()),
         Precision::F64 => OutArray::F64(v.to_vec()),
@@ -139,8 +147,5 @@ pub fn write_output(net: &Network, out: &GradOutput, path: &Path) -> Result<(), 
             float(&out.grads.delay[i]),
         ));
     }
-    npz::write(path, &arrays).map_err(|source| SimError::Write {
-        path: path.to_path_buf(),
-        source,
-    })
+    arrays
 }

@@ -114,6 +114,14 @@ fn plan(net: &Network, n_trials: usize) -> (Recording, SimOutput) {
 
 /// Write `out` as the `simulate` output `.npz` (atomically).
 pub fn write_output(net: &Network, out: &SimOutput, path: &Path) -> Result<(), SimError> {
+    npz::write(path, &output_arrays(net, out)).map_err(|source| SimError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// The arrays of the `simulate` output `.npz`, by name, with their shapes, in the file's order.
+pub fn output_arrays(net: &Network, out: &SimOutput) -> Vec<(String, Vec<u64>, OutArray)> {
     let float = |v: &[f64]| match net.precision {
         Precision::F32 => OutArray::F32(v.iter().map(|&x| x as f32).collect()),
         Precision::F64 => OutArray::F64(v.to_vec()),
@@ -152,8 +160,5 @@ pub fn write_output(net: &Network, out: &SimOutput, path: &Path) -> Result<(), S
         let shape = vec![out.n_trials as u64, net.n_steps as u64, p.size as u64];
         arrays.push((format!("{}.{var_name}", p.name), shape, float(values)));
     }
-    npz::write(path, &arrays).map_err(|source| SimError::Write {
-        path: path.to_path_buf(),
-        source,
-    })
+    arrays
 }
