@@ -75,7 +75,7 @@ class SpikeDataset:
     times: np.ndarray
     units: np.ndarray
     offsets: np.ndarray
-    labels: Optional[np.ndarray]
+    labels: np.ndarray | None
 
     def __init__(
         self,
@@ -111,7 +111,7 @@ class SpikeDataset:
     def from_events(
         cls,
         events: Sequence[np.ndarray],
-        labels: Optional[Sequence[int]] = None,
+        labels: Sequence[int] | None = None,
         time_unit: str = "us",
         channel_field: str = "x",
     ) -> SpikeDataset:
@@ -163,7 +163,7 @@ class SpikeDataset:
         return f"SpikeDataset({len(self)} trials, {len(self.times)} spikes, {labelled})"
 
 
-def _dataset(data: Union[SpikeDataset, PathLike]) -> _rgenn.Dataset:
+def _dataset(data: SpikeDataset | PathLike) -> _rgenn.Dataset:
     if isinstance(data, SpikeDataset):
         return data._native
     if isinstance(data, (str, os.PathLike)):
@@ -227,10 +227,10 @@ class Network:
 
     def simulate(
         self,
-        data: Union[SpikeDataset, PathLike],
+        data: SpikeDataset | PathLike,
         params: Params = None,
         backend: str = "cpu",
-        threads: Optional[int] = None,
+        threads: int | None = None,
     ) -> dict[str, np.ndarray]:
         """Run every trial of ``data`` forward; returns the arrays ``rgenn simulate`` writes:
         ``<pop>.times`` / ``.units`` / ``.offsets`` (spikes), ``<pop>.readout`` and recorded
@@ -241,10 +241,10 @@ class Network:
 
     def grad(
         self,
-        data: Union[SpikeDataset, PathLike],
+        data: SpikeDataset | PathLike,
         params: Params = None,
         backend: str = "cpu",
-        threads: Optional[int] = None,
+        threads: int | None = None,
     ) -> dict[str, np.ndarray]:
         """Forward and backward over every (labelled) trial of ``data``: the mean ``loss`` and
         ``<conn>.weight_grad``, ``<conn>.delay_grad`` (per ms), as ``rgenn grad`` writes them."""
@@ -264,17 +264,17 @@ class Network:
 
     def train(
         self,
-        train: Optional[SpikeDataset] = None,
-        test: Optional[SpikeDataset] = None,
+        train: SpikeDataset | None = None,
+        test: SpikeDataset | None = None,
         *,
-        validation: Optional[SpikeDataset] = None,
-        epochs: Optional[int] = None,
+        validation: SpikeDataset | None = None,
+        epochs: int | None = None,
         out: PathLike = "run",
         resume: bool = False,
         backend: str = "cpu",
-        threads: Optional[int] = None,
-        on_epoch: Optional[Callable[[dict[str, Any]], None]] = None,
-        on_batch: Optional[Callable[[dict[str, Any]], None]] = None,
+        threads: int | None = None,
+        on_epoch: Callable[[dict[str, Any]], None] | None = None,
+        on_batch: Callable[[dict[str, Any]], None] | None = None,
     ) -> dict[str, Any]:
         """Train with the YAML's ``training:`` settings and write the run folder ``out`` as
         ``rgenn train`` does (params.npz, params_last.npz, metrics.csv, checkpoint.npz,

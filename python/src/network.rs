@@ -46,7 +46,8 @@ impl State {
     ) -> Result<&mut (dyn Engine + Send), SimError> {
         if self.opened.as_ref().is_none_or(|o| o.backend != backend) {
             self.opened = None;
-            let (mut engine, _) = rgenn_runtime::open(&self.ir, &self.base_dir, backend, None)?;
+            let (mut engine, _) = rgenn_runtime::open(&self.ir, &self.base_dir, backend, None)
+                .map_err(|e| unavailable(backend, e))?;
             engine.upload(&self.params)?;
             self.opened = Some(Opened { backend, engine });
         }
@@ -74,6 +75,22 @@ impl State {
             sim.upload(&own)?;
         }
         out
+    }
+}
+
+/// A CUDA simulator that built but could not be loaded or created (no CUDA runtime, driver or
+/// GPU) as a device error, which Python sees as `BackendError`.
+pub(crate) fn unavailable(backend: Backend, e: SimError) -> SimError {
+    match e {
+        SimError::Build(rgenn_runtime::BuildError::Load { path, message })
+            if backend == Backend::Cuda =>
+        {
+            SimError::Device {
+                what: format!("loading the CUDA simulator `{}`", path.display()),
+                message,
+            }
+        }
+        e => e,
     }
 }
 

@@ -192,7 +192,9 @@ pub(crate) fn train<'py>(
         let (path, base_dir, initial) = (st.path.clone(), st.base_dir.clone(), st.params.clone());
         let mut own;
         let sim = if custom {
-            own = rgenn_runtime::open(&ir, &base_dir, run.backend, None)?.0;
+            own = rgenn_runtime::open(&ir, &base_dir, run.backend, None)
+                .map_err(|e| crate::network::unavailable(run.backend, e))?
+                .0;
             own.as_mut()
         } else {
             st.engine(run.backend)?
