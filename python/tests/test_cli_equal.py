@@ -4,9 +4,9 @@ import csv
 
 import numpy as np
 import pytest
-from conftest import ROOT, run_cli
 
 import rgenn
+from conftest import ROOT, run_cli
 
 MODEL = "examples/sequence_detection.yaml"
 DATA = "examples/data/sequence_detection.npz"

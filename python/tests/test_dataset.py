@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
-from conftest import ROOT
 
 import rgenn
+from conftest import ROOT
 
 # tonic's audio datasets (SHD, SSC) give events of this dtype: `int` fields, `t` in microseconds.
 TONIC = np.dtype([("t", "<i8"), ("x", "<i8"), ("p", "<i8")])

@@ -5,9 +5,9 @@ import os
 
 import numpy as np
 import pytest
-from conftest import ROOT, run_cli
 
 import rgenn
+from conftest import ROOT, run_cli
 
 BAD = """name: net
 dt: 1.0

@@ -7,9 +7,9 @@ import sys
 import textwrap
 
 import numpy as np
-from conftest import ROOT
 
 import rgenn
+from conftest import ROOT
 
 TRAIN = textwrap.dedent(
     """
