@@ -81,3 +81,18 @@ def test_cuda_without_nvcc_is_a_backend_error(monkeypatch):
         net.simulate(data, backend="cuda")
     # the network still runs on the CPU afterwards
     assert "output.readout" in net.simulate(data)
+
+
+def test_a_callback_exception_stops_training(tmp_path):
+    net = rgenn.Network(ROOT / "examples/sequence_detection.yaml")
+    batches = []
+
+    def on_epoch(m):
+        raise ValueError(f"stop at {m['epoch']}")
+
+    with pytest.raises(ValueError, match="stop at 1"):
+        net.train(epochs=5, out=tmp_path / "run", on_epoch=on_epoch, on_batch=batches.append)
+    # no callback runs after the exception; epoch 1 is on disk
+    assert [b["epoch"] for b in batches] == [1, 1]
+    assert batches[1]["seen"] == 2 and batches[1]["examples"] == 2
+    assert len((tmp_path / "run" / "metrics.csv").read_text().strip().splitlines()) == 2
