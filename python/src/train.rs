@@ -45,14 +45,23 @@ impl Callbacks {
             self.error = Some(e);
         }
     }
+
+    /// Call `callback` (when given) with the dict `make` builds.
+    fn send(
+        &mut self,
+        callback: &Option<Py<PyAny>>,
+        make: impl FnOnce(Python<'_>) -> PyResult<Bound<'_, PyDict>>,
+    ) {
+        if let Some(f) = callback {
+            self.call(|py| f.call1(py, (make(py)?,)).map(drop));
+        }
+    }
 }
 
 impl Observer for Callbacks {
     fn on_batch(&mut self, b: &BatchProgress) {
-        let Some(f) = self.on_batch.as_ref().map(|f| f.clone_ref_unattached()) else {
-            return;
-        };
-        self.call(|py| {
+        let callback = self.on_batch.take();
+        self.send(&callback, |py| {
             let d = PyDict::new(py);
             d.set_item("epoch", b.epoch)?;
             d.set_item("epochs", b.epochs)?;
@@ -61,37 +70,24 @@ impl Observer for Callbacks {
             d.set_item("elapsed_s", b.elapsed_s)?;
             d.set_item("loss", b.loss)?;
             d.set_item("accuracy", b.accuracy)?;
-            f.call1(py, (d,)).map(drop)
+            Ok(d)
         });
+        self.on_batch = callback;
     }
 
     fn on_epoch(&mut self, r: &EpochRecord, epochs: u32) {
-        let Some(f) = self.on_epoch.as_ref().map(|f| f.clone_ref_unattached()) else {
-            return;
-        };
-        self.call(|py| {
+        let callback = self.on_epoch.take();
+        self.send(&callback, |py| {
             let d = record(py, r)?;
             d.set_item("epochs", epochs)?;
-            f.call1(py, (d,)).map(drop)
+            Ok(d)
         });
+        self.on_epoch = callback;
     }
 
     fn interrupted(&mut self) -> bool {
-        if self.error.is_none() {
-            self.call(|py| py.check_signals());
-        }
+        self.call(|py| py.check_signals());
         self.error.is_some()
-    }
-}
-
-/// Cloning a `Py` without the GIL: the callbacks are only called with it attached.
-trait CloneUnattached {
-    fn clone_ref_unattached(&self) -> Py<PyAny>;
-}
-
-impl CloneUnattached for Py<PyAny> {
-    fn clone_ref_unattached(&self) -> Py<PyAny> {
-        Python::attach(|py| self.clone_ref(py))
     }
 }
 
