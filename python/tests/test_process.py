@@ -77,3 +77,30 @@ def test_repeated_simulate_keeps_memory_flat():
         del out
     grown = rss_kib() - before
     assert grown < 4096, f"RSS grew by {grown} KiB over 100 calls"
+
+
+def test_simulate_releases_the_gil():
+    import threading
+    import time
+
+    net = rgenn.Network(ROOT / "examples/yin_yang.yaml")
+    n = 20000
+    rng = np.random.default_rng(1)
+    data = rgenn.SpikeDataset(
+        times=rng.uniform(0, 20, 5 * n),
+        units=np.tile(np.arange(5), n),
+        offsets=np.arange(0, 5 * n + 1, 5),
+    )
+    net.simulate(data, threads=1)  # built before timing
+    done = threading.Event()
+    worker = threading.Thread(target=lambda: (net.simulate(data, threads=1), done.set()))
+    ticks = 0
+    start = time.perf_counter()
+    worker.start()
+    while not done.is_set():
+        ticks += 1
+        time.sleep(0.001)
+    worker.join()
+    elapsed = time.perf_counter() - start
+    # with the GIL held during the call, this thread would not run until it returned
+    assert elapsed < 0.05 or ticks > 10, (elapsed, ticks)
