@@ -88,3 +88,17 @@ def test_train_equals_cli(cli, tmp_path):
     for name in ["params.npz", "params_last.npz", "checkpoint.npz"]:
         assert (given / name).read_bytes() == (theirs / name).read_bytes(), name
     assert net2.params()["in_out.delay"].tobytes() == net.params()["in_out.delay"].tobytes()
+
+
+def test_float64_network_equals_cli(cli, tmp_path):
+    model = tmp_path / "seq64.yaml"
+    model.write_text((ROOT / MODEL).read_text().replace("precision: f32", "precision: f64"))
+    net = rgenn.Network(model)
+    assert net.precision == "float64"
+    data = rgenn.SpikeDataset.load(ROOT / DATA)
+    for command, ours in [("simulate", net.simulate(data)), ("grad", net.grad(data))]:
+        out = tmp_path / f"{command}.npz"
+        r = run_cli(cli, command, str(model), "--data", DATA, "--out", str(out))
+        assert r.returncode == 0, r.stderr
+        same_arrays(ours, out)
+    assert net.params()["in_out.delay"].dtype == np.float64
