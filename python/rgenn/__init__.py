@@ -2,7 +2,7 @@
 
 The simulators are the ones the ``rgenn`` command line builds (C++, Rust or CUDA kernels generated
 from the network); every result equals the command line's bit for bit. Long calls release the GIL;
-Ctrl-C stops a training run between batches with ``KeyboardInterrupt``.
+Ctrl-C stops a pass or a training run between batches with ``KeyboardInterrupt``.
 
 >>> import rgenn
 >>> net = rgenn.Network("examples/sequence_detection.yaml")

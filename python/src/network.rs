@@ -114,6 +114,25 @@ impl Model {
     }
 }
 
+/// True once a signal (Ctrl-C) is pending, keeping the exception its handler raised in `pending`;
+/// called between batches with the GIL released.
+fn signalled(pending: &mut Option<PyErr>) -> bool {
+    if pending.is_none()
+        && let Err(e) = Python::attach(|py| py.check_signals())
+    {
+        *pending = Some(e);
+    }
+    pending.is_some()
+}
+
+/// A pass's error as a Python exception: the pending signal's when it stopped the pass.
+fn pass_error(e: SimError, pending: Option<PyErr>) -> PyErr {
+    match (e, pending) {
+        (SimError::Interrupted, Some(err)) => err,
+        (e, _) => sim_error(e),
+    }
+}
+
 /// The parameters of a call: the model's, replaced by those of a dict or a parameter file.
 fn call_params(
     st: &State,
@@ -201,13 +220,15 @@ impl Model {
         let p = call_params(&guard, params, params_file.as_deref())?;
         let st: &mut State = &mut guard;
         let d: &Dataset = &data;
+        let mut pending = None;
         let out = py
             .detach(|| {
                 st.with_params(backend, p.as_ref(), |sim| {
-                    simulate::simulate(sim, &d.data, &d.origin, threads)
+                    let mut stop = || signalled(&mut pending);
+                    simulate::simulate_until(sim, &d.data, &d.origin, threads, &mut stop)
                 })
             })
-            .map_err(sim_error)?;
+            .map_err(|e| pass_error(e, pending.take()))?;
         arrays::to_dict(py, simulate::output_arrays(&st.ir, &out))
     }
 
@@ -227,13 +248,15 @@ impl Model {
         let p = call_params(&guard, params, params_file.as_deref())?;
         let st: &mut State = &mut guard;
         let d: &Dataset = &data;
+        let mut pending = None;
         let out = py
             .detach(|| {
                 st.with_params(backend, p.as_ref(), |sim| {
-                    grad::grad(sim, &d.data, &d.origin, threads)
+                    let mut stop = || signalled(&mut pending);
+                    grad::grad_until(sim, &d.data, &d.origin, threads, &mut stop)
                 })
             })
-            .map_err(sim_error)?;
+            .map_err(|e| pass_error(e, pending.take()))?;
         let dict = arrays::to_dict(py, grad::output_arrays(&st.ir, &out))?;
         Ok((dict, out.accuracy))
     }

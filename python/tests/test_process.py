@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 
 import numpy as np
 
@@ -48,6 +49,46 @@ def test_sigint_stops_training_and_keeps_the_checkpoint(tmp_path):
         epochs=epochs + 1, out=out, resume=True
     )
     assert res["epoch"] == epochs + 1
+
+
+GRAD = textwrap.dedent(
+    """
+    import sys, numpy as np, rgenn
+    net = rgenn.Network(sys.argv[1])
+    n = 1_000_000  # tens of seconds of forward and backward passes
+    rng = np.random.default_rng(0)
+    data = rgenn.SpikeDataset(
+        times=rng.uniform(0, 20, 5 * n),
+        units=np.tile(np.arange(5), n),
+        offsets=np.arange(0, 5 * n + 1, 5),
+        labels=rng.integers(0, 3, n),
+    )
+    net.grad(rgenn.SpikeDataset(times=[1.0], units=[0], offsets=[0, 1], labels=[0]))
+    print("start", flush=True)
+    try:
+        net.grad(data, threads=1)
+    except KeyboardInterrupt:
+        print("interrupted", flush=True)
+        sys.exit(3)
+    """
+)
+
+
+def test_sigint_stops_a_long_pass():
+    child = subprocess.Popen(
+        [sys.executable, "-c", GRAD, str(ROOT / "examples/yin_yang.yaml")],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout.readline().strip() == "start"
+        time.sleep(0.5)
+        child.send_signal(signal.SIGINT)
+        # the pass stops at its next batch, long before it would end
+        rest, _ = child.communicate(timeout=5)
+    finally:
+        child.kill()
+    assert child.returncode == 3 and rest.strip() == "interrupted"
 
 
 def rss_kib() -> int:

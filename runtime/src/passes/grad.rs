@@ -85,6 +85,18 @@ pub fn grad<E: Engine + ?Sized>(
     data_path: &Path,
     threads: usize,
 ) -> Result<GradOutput, SimError> {
+    grad_until(sim, data, data_path, threads, &mut || false)
+}
+
+/// [`grad`], asking `stop` before each batch: `true` ends the pass with
+/// [`SimError::Interrupted`] (e.g. on Ctrl-C).
+pub fn grad_until<E: Engine + ?Sized>(
+    sim: &mut E,
+    data: &SpikeDataset,
+    data_path: &Path,
+    threads: usize,
+    stop: &mut dyn FnMut() -> bool,
+) -> Result<GradOutput, SimError> {
     let net = sim.network().clone();
     let spec = LossSpec::of(&net)?;
     let labels = labels(data, data_path, spec.classes)?;
@@ -103,6 +115,9 @@ pub fn grad<E: Engine + ?Sized>(
     };
     let mut correct = 0usize;
     for trials in batches(data.len(), net.batch_size as usize) {
+        if stop() {
+            return Err(SimError::Interrupted);
+        }
         let batch_labels = &labels[trials.clone()];
         let inputs = bin_trials(&net, input, data, data_path, trials)?;
         let backward = Passes::ForwardBackward(None);

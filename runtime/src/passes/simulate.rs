@@ -47,10 +47,25 @@ pub fn simulate<E: Engine + ?Sized>(
     data_path: &Path,
     threads: usize,
 ) -> Result<SimOutput, SimError> {
+    simulate_until(sim, data, data_path, threads, &mut || false)
+}
+
+/// [`simulate`], asking `stop` before each batch: `true` ends the pass with
+/// [`SimError::Interrupted`] (e.g. on Ctrl-C).
+pub fn simulate_until<E: Engine + ?Sized>(
+    sim: &mut E,
+    data: &SpikeDataset,
+    data_path: &Path,
+    threads: usize,
+    stop: &mut dyn FnMut() -> bool,
+) -> Result<SimOutput, SimError> {
     let net = sim.network().clone();
     let input = input_of(sim)?;
     let (recording, mut out) = plan(&net, data.len());
     for trials in batches(data.len(), net.batch_size as usize) {
+        if stop() {
+            return Err(SimError::Interrupted);
+        }
         let inputs = bin_trials(&net, input, data, data_path, trials)?;
         let records = sim.run_recorded(&inputs, &recording, threads)?;
         for rec in records {
