@@ -171,6 +171,10 @@ pub enum SimError {
         /// The status, explained.
         message: String,
     },
+    /// The caller asked the run or pass to stop ([`crate::train::Observer::interrupted`],
+    /// the `stop` of [`crate::passes::simulate::simulate_until`] and [`crate::passes::grad::grad_until`]).
+    #[error("interrupted")]
+    Interrupted,
     /// Writing an output failed.
     #[error("writing `{path}`: {source}")]
     Write {

@@ -135,3 +135,45 @@ fn without_progress_only_profiles_are_reported() {
         assert_eq!(*total_s, record.seconds);
     }
 }
+
+/// Asks to stop at the given batch (counting from 1).
+struct StopAt {
+    batch: usize,
+    asked: usize,
+}
+
+impl Observer for StopAt {
+    fn interrupted(&mut self) -> bool {
+        self.asked += 1;
+        self.asked == self.batch
+    }
+}
+
+#[test]
+fn an_interrupted_run_stops_at_that_batch_and_keeps_the_last_epochs_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("obs.yaml");
+    std::fs::write(&model, NET).unwrap();
+    let net = rgenn_codegen::load_file(&model).unwrap().ir;
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("rgenn-cache");
+    let built = cache::build_in(&net, rgenn_codegen::backend::Backend::Cpu, &root).unwrap();
+    let mut sim = Simulator::load(&net, &built.library, &built.cache_key).unwrap();
+    let params = init::initial_params(&net, dir.path()).unwrap();
+    let out = dir.path().join("stopped");
+    let opts = TrainOptions {
+        epochs: None,
+        threads: 1,
+        out_dir: out.clone(),
+        resume: false,
+        progress: false,
+        profile: false,
+    };
+    // 3 batches per epoch: the 5th is the second of epoch 2, asked even without progress.
+    let mut stop = StopAt { batch: 5, asked: 0 };
+    let err = train_with(&mut sim, &model, dir.path(), params, &opts, &mut stop).unwrap_err();
+    assert!(matches!(err, rgenn_runtime::SimError::Interrupted), "{err}");
+    assert_eq!(stop.asked, 5);
+    let rows = rgenn_runtime::train::metrics::read(&out.join("metrics.csv")).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert!(out.join("checkpoint.npz").is_file());
+}

@@ -85,6 +85,18 @@ pub fn grad<E: Engine + ?Sized>(
     data_path: &Path,
     threads: usize,
 ) -> Result<GradOutput, SimError> {
+    grad_until(sim, data, data_path, threads, &mut || false)
+}
+
+/// [`grad`], asking `stop` before each batch: `true` ends the pass with
+/// [`SimError::Interrupted`] (e.g. on Ctrl-C).
+pub fn grad_until<E: Engine + ?Sized>(
+    sim: &mut E,
+    data: &SpikeDataset,
+    data_path: &Path,
+    threads: usize,
+    stop: &mut dyn FnMut() -> bool,
+) -> Result<GradOutput, SimError> {
     let net = sim.network().clone();
     let spec = LossSpec::of(&net)?;
     let labels = labels(data, data_path, spec.classes)?;
@@ -103,6 +115,9 @@ pub fn grad<E: Engine + ?Sized>(
     };
     let mut correct = 0usize;
     for trials in batches(data.len(), net.batch_size as usize) {
+        if stop() {
+            return Err(SimError::Interrupted);
+        }
         let batch_labels = &labels[trials.clone()];
         let inputs = bin_trials(&net, input, data, data_path, trials)?;
         let backward = Passes::ForwardBackward(None);
@@ -121,6 +136,14 @@ pub fn grad<E: Engine + ?Sized>(
 /// Write `loss` and every connection's `weight_grad` and `delay_grad` (per ms), shaped like the
 /// parameters, as an `.npz` (atomically).
 pub fn write_output(net: &Network, out: &GradOutput, path: &Path) -> Result<(), SimError> {
+    npz::write(path, &output_arrays(net, out)).map_err(|source| SimError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// The arrays of the `grad` output `.npz`, by name, with their shapes, in the file's order.
+pub fn output_arrays(net: &Network, out: &GradOutput) -> Vec<(String, Vec<u64>, OutArray)> {
     let float = |v: &[f64]| match net.precision {
         Precision::F32 => OutArray::F32(v.iter().map(|&x| x as f32).collect()),
         Precision::F64 => OutArray::F64(v.to_vec()),
@@ -139,8 +162,5 @@ pub fn write_output(net: &Network, out: &GradOutput, path: &Path) -> Result<(), 
             float(&out.grads.delay[i]),
         ));
     }
-    npz::write(path, &arrays).map_err(|source| SimError::Write {
-        path: path.to_path_buf(),
-        source,
-    })
+    arrays
 }

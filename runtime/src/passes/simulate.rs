@@ -47,10 +47,25 @@ pub fn simulate<E: Engine + ?Sized>(
     data_path: &Path,
     threads: usize,
 ) -> Result<SimOutput, SimError> {
+    simulate_until(sim, data, data_path, threads, &mut || false)
+}
+
+/// [`simulate`], asking `stop` before each batch: `true` ends the pass with
+/// [`SimError::Interrupted`] (e.g. on Ctrl-C).
+pub fn simulate_until<E: Engine + ?Sized>(
+    sim: &mut E,
+    data: &SpikeDataset,
+    data_path: &Path,
+    threads: usize,
+    stop: &mut dyn FnMut() -> bool,
+) -> Result<SimOutput, SimError> {
     let net = sim.network().clone();
     let input = input_of(sim)?;
     let (recording, mut out) = plan(&net, data.len());
     for trials in batches(data.len(), net.batch_size as usize) {
+        if stop() {
+            return Err(SimError::Interrupted);
+        }
         let inputs = bin_trials(&net, input, data, data_path, trials)?;
         let records = sim.run_recorded(&inputs, &recording, threads)?;
         for rec in records {
@@ -114,6 +129,14 @@ fn plan(net: &Network, n_trials: usize) -> (Recording, SimOutput) {
 
 /// Write `out` as the `simulate` output `.npz` (atomically).
 pub fn write_output(net: &Network, out: &SimOutput, path: &Path) -> Result<(), SimError> {
+    npz::write(path, &output_arrays(net, out)).map_err(|source| SimError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// The arrays of the `simulate` output `.npz`, by name, with their shapes, in the file's order.
+pub fn output_arrays(net: &Network, out: &SimOutput) -> Vec<(String, Vec<u64>, OutArray)> {
     let float = |v: &[f64]| match net.precision {
         Precision::F32 => OutArray::F32(v.iter().map(|&x| x as f32).collect()),
         Precision::F64 => OutArray::F64(v.to_vec()),
@@ -152,8 +175,5 @@ pub fn write_output(net: &Network, out: &SimOutput, path: &Path) -> Result<(), S
         let shape = vec![out.n_trials as u64, net.n_steps as u64, p.size as u64];
         arrays.push((format!("{}.{var_name}", p.name), shape, float(values)));
     }
-    npz::write(path, &arrays).map_err(|source| SimError::Write {
-        path: path.to_path_buf(),
-        source,
-    })
+    arrays
 }

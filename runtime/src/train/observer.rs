@@ -92,6 +92,13 @@ pub trait Observer {
 
     /// When early stopping ends the run (after that epoch's [`Observer::on_epoch`]).
     fn on_early_stop(&mut self, _stop: &EarlyStop) {}
+
+    /// Asked after every training batch, whatever [`super::TrainOptions::progress`] says: `true`
+    /// ends the run there with [`crate::SimError::Interrupted`] (e.g. on Ctrl-C). The run folder
+    /// keeps the files of the last finished epoch, its checkpoint included.
+    fn interrupted(&mut self) -> bool {
+        false
+    }
 }
 
 /// An observer that ignores every event.

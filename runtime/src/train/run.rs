@@ -310,6 +310,9 @@ fn train_epoch<E: Engine + ?Sized>(
                 accuracy: correct as f64 / seen as f64,
             });
         }
+        if observer.interrupted() {
+            return Err(SimError::Interrupted);
+        }
         Ok(())
     })?;
     let seconds = start.elapsed().as_secs_f64();
