@@ -155,7 +155,7 @@ pub enum SimError {
     Network(String),
     /// More spikes than the spike tape holds.
     #[error(
-        "population `{population}` fired more than {capacity} spikes in one neuron and trial, more than its spike tape holds; raise `spike_capacity:` on that population"
+        "population `{population}` fired more than {capacity} spikes in one neuron and trial, more than its fixed spike tape holds; raise `spike_capacity:` on that population, or set it to `auto` to let the tape grow"
     )]
     TapeOverflow {
         /// The population.

@@ -68,7 +68,7 @@ pub struct Population {
     pub readout: Option<Spanned<Readout>>,
     /// `record:` variable names.
     pub record: Vec<Spanned<String>>,
-    /// `spike_capacity:` spikes per neuron and trial kept for the adjoint pass.
+    /// `spike_capacity:` spikes per neuron and trial kept for the adjoint pass (`None`: `auto`).
     pub spike_capacity: Option<Spanned<i64>>,
     /// The whole entry.
     pub span: Span,

@@ -134,7 +134,11 @@ fn parse_population(
             .collect(),
         None => Vec::new(),
     };
-    let spike_capacity = map.get("spike_capacity").and_then(|n| integer(n, diags));
+    // `auto` (the default) leaves the capacity to grow at run time: no fixed number.
+    let spike_capacity = map
+        .get("spike_capacity")
+        .filter(|n| n.as_scalar().is_none_or(|s| s.text != "auto"))
+        .and_then(|n| integer(n, diags));
     map.finish(POP_KEYS, diags);
     Some(Population {
         name,

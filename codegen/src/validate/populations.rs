@@ -50,6 +50,7 @@ fn lower_population(cx: &mut Cx, p: &model::Population, dt_ms: f64) -> Lowered {
         readout: p.readout.as_ref().map(|r| r.value),
         record: Vec::new(),
         spike_capacity: DEFAULT_SPIKE_CAPACITY,
+        spike_capacity_fixed: p.spike_capacity.is_some(),
         incoming: Vec::new(),
         outgoing: Vec::new(),
         origin: cx.origin(p.name.span),

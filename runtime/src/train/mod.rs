@@ -222,5 +222,9 @@ pub fn describe(r: &EpochRecord, epochs: u32) -> String {
         "  {:.0} examples/s  ({:.2} s)",
         r.examples_per_second, r.seconds
     ));
+    if !r.tape_growths.is_empty() {
+        let grown = metrics::growths_text(&r.tape_growths);
+        s.push_str(&format!("  spike tape grew: {grown}"));
+    }
     s
 }

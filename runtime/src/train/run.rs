@@ -17,6 +17,7 @@ use crate::data::splits;
 use crate::error::SimError;
 use crate::passes::loss::LossSpec;
 use crate::sim::engine::Engine;
+use crate::sim::grow::TapeGrowth;
 use crate::sim::init::Params;
 use crate::sim::profile::Profile;
 
@@ -41,6 +42,7 @@ struct Trained {
     lr_delay: f64,
     seconds: f64,
     examples: usize,
+    tape_growths: Vec<TapeGrowth>,
 }
 
 fn training(net: &Network) -> Result<&Training, SimError> {
@@ -271,6 +273,7 @@ fn train_epoch<E: Engine + ?Sized>(
         Ok((inputs, clock.elapsed()))
     };
     let mut made_s = 0.0;
+    let mut tape_growths = Vec::new();
     let waited = loader::ahead(&jobs, make, |trials, (inputs, made_in)| {
         let labels: Vec<u32> = trials.iter().map(|&k| examples.labels()[k]).collect();
         let step = BatchStep {
@@ -299,6 +302,10 @@ fn train_epoch<E: Engine + ?Sized>(
             correct += usize::from(o.prediction == l);
         }
         seen += trials.len();
+        for g in sim.take_growths() {
+            observer.on_tape_growth(epoch + 1, &g);
+            tape_growths.push(g);
+        }
         if opts.progress {
             observer.on_batch(&BatchProgress {
                 epoch: epoch + 1,
@@ -332,6 +339,7 @@ fn train_epoch<E: Engine + ?Sized>(
         lr_delay: lr_d,
         seconds,
         examples: n_train,
+        tape_growths,
     })
 }
 
@@ -363,6 +371,7 @@ fn finish_epoch<E: Engine + ?Sized>(
         lr_delay: trained.lr_delay,
         seconds: trained.seconds,
         examples_per_second: trained.examples as f64 / trained.seconds.max(1e-9),
+        tape_growths: trained.tape_growths,
     };
     let chosen = match s.selection {
         Some(Split::Validation) => validation.map_or(f64::NAN, |s| s.accuracy),
