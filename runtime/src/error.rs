@@ -163,6 +163,24 @@ pub enum SimError {
         /// Its capacity.
         capacity: u32,
     },
+    /// A loss, gradient or parameter became NaN or infinite during training.
+    #[error(
+        "epoch {epoch}, batch {batch}: {what} (buffer `{buffer}`) holds {value} at element {index}; training stopped and the run folder still holds the last good epoch's checkpoint. Lower the learning rate (or clip the inputs), then continue with --resume"
+    )]
+    NonFinite {
+        /// Epoch, from 1.
+        epoch: u32,
+        /// Batch within the epoch, from 1.
+        batch: usize,
+        /// What the buffer holds, in words ("the weight gradient of `in_hid`").
+        what: String,
+        /// The buffer's name in generated code (or `loss`).
+        buffer: String,
+        /// The first non-finite element.
+        index: usize,
+        /// Its value.
+        value: f64,
+    },
     /// The GPU or the CUDA runtime reported an error.
     #[error("{what}: {message}")]
     Device {

@@ -7,6 +7,7 @@ use std::time::Instant;
 use rgenn_codegen::ir::{Network, Split, Training};
 
 use super::evaluate::{Ready, evaluate, ready, ready_split};
+use super::finite;
 use super::metrics::{self, EpochRecord, Score};
 use super::observer::{BatchProgress, EarlyStop, EpochProfile, Observer, RunStart, Silent};
 use super::state::{self, Moments, Progress};
@@ -274,6 +275,7 @@ fn train_epoch<E: Engine + ?Sized>(
     };
     let mut made_s = 0.0;
     let mut tape_growths = Vec::new();
+    let mut batch = 0usize;
     let waited = loader::ahead(&jobs, make, |trials, (inputs, made_in)| {
         let labels: Vec<u32> = trials.iter().map(|&k| examples.labels()[k]).collect();
         let step = BatchStep {
@@ -297,6 +299,12 @@ fn train_epoch<E: Engine + ?Sized>(
             &mut progress.steps,
             profile.as_deref_mut(),
         )?;
+        batch += 1;
+        let at = finite::At {
+            epoch: epoch + 1,
+            batch,
+        };
+        finite::check_step(sim, &out, at)?;
         for (o, &l) in out.iter().zip(&labels) {
             loss_sum += o.loss;
             correct += usize::from(o.prediction == l);
