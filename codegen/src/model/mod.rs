@@ -5,6 +5,7 @@
 //! is a known word. Meaning (does the target exist? is the delay within `max_delay`?) is checked
 //! when the model is lowered to the IR (`crate::validate`).
 
+pub mod constraints;
 pub mod decode;
 pub mod library;
 pub mod network;

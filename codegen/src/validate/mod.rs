@@ -10,6 +10,7 @@ mod adjoint;
 mod connections;
 pub mod duration;
 mod models;
+mod params;
 mod populations;
 mod run;
 

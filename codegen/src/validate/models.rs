@@ -119,6 +119,8 @@ pub struct Checked {
     pub derived: Vec<ir::Expr>,
     /// Typed initial-value expressions.
     pub var_init: Vec<ir::Expr>,
+    /// The params' ranges and the model's constraints.
+    pub rules: super::params::Rules,
 }
 
 /// Load and check the model a population names; `None` when it failed (reported).
@@ -271,6 +273,7 @@ fn check(cx: &mut Cx, m: &NeuronModel) -> Option<Checked> {
         .map(String::as_str)
         .collect();
     let adjoint = super::adjoint::check(cx, m, &scope, &taken);
+    let rules = super::params::check_model(cx, m, &params, &derived_names);
     if cx.diags.items.len() > before {
         return None;
     }
@@ -301,6 +304,7 @@ fn check(cx: &mut Cx, m: &NeuronModel) -> Option<Checked> {
             .collect(),
         derived,
         var_init,
+        rules,
     })
 }
 

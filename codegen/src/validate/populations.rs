@@ -116,6 +116,7 @@ fn lower_population(cx: &mut Cx, p: &model::Population, dt_ms: f64) -> Lowered {
         derived: &ir.derived,
         dt: dt_ms,
     };
+    let valid = super::params::check_population(cx, p, mdl, &checked.rules, &env);
     let var_init: Vec<f64> = checked.var_init.iter().map(|e| eval(e, &env)).collect();
     ir.var_init.extend(var_init);
     for (name, value) in mdl
@@ -124,7 +125,7 @@ fn lower_population(cx: &mut Cx, p: &model::Population, dt_ms: f64) -> Lowered {
         .zip(&ir.derived)
         .chain(mdl.vars.iter().zip(&ir.var_init))
     {
-        if !value.is_finite() {
+        if valid && !value.is_finite() {
             cx.error(Diagnostic::new(
                 "rgenn::validate::not_finite",
                 p.name.span,
