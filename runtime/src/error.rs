@@ -58,6 +58,16 @@ pub enum BuildError {
     /// Rendering the sources failed (a bug in rgenn).
     #[error(transparent)]
     Render(#[from] rgenn_codegen::backend::RenderError),
+    /// The build cache folder cannot be created or written.
+    #[error(
+        "cannot write the build cache `{path}`: {source}; set RGENN_CACHE_DIR to a writable folder (e.g. `export RGENN_CACHE_DIR=/tmp/rgenn-cache`)"
+    )]
+    CacheUnwritable {
+        /// The folder.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
     /// A file operation in the cache failed.
     #[error("{what} `{path}`: {source}")]
     Io {
