@@ -65,6 +65,9 @@ fn four_processes_building_at_once_all_succeed_with_one_entry() {
     assert!(libs[0].is_file());
 }
 
+/// A name and a way of damaging a cache entry.
+type Damage<'a> = (&'static str, Box<dyn Fn() + 'a>);
+
 #[test]
 fn a_damaged_or_foreign_entry_is_rebuilt_and_never_loaded() {
     let tmp = tempfile::tempdir().unwrap();
@@ -72,7 +75,7 @@ fn a_damaged_or_foreign_entry_is_rebuilt_and_never_loaded() {
     let lib = library(&build(&cache));
     let good = std::fs::read(&lib).unwrap();
     let stamp = lib.parent().unwrap().join("entry.stamp");
-    let damages: [(&str, Box<dyn Fn()>); 4] = [
+    let damages: [Damage; 4] = [
         (
             "truncated",
             Box::new(|| std::fs::write(&lib, &good[..good.len() / 2]).unwrap()),
