@@ -100,7 +100,9 @@ pub enum BuildError {
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
     /// The file could not be opened or parsed as `.npz`.
-    #[error("cannot read `{path}` as .npz: {message}")]
+    #[error(
+        "cannot read `{path}` as .npz: {message}; the file is damaged or not a NumPy .npz archive (write one with numpy.savez)"
+    )]
     Read {
         /// The file.
         path: PathBuf,
