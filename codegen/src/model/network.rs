@@ -138,7 +138,13 @@ fn parse_population(
     let spike_capacity = map
         .get("spike_capacity")
         .filter(|n| n.as_scalar().is_none_or(|s| s.text != "auto"))
-        .and_then(|n| integer(n, diags));
+        .and_then(|n| {
+            let c = integer(n, diags);
+            if let (None, Some(d)) = (&c, diags.items.last_mut()) {
+                d.help = Some("write a whole number, or `auto` to let the tape grow".into());
+            }
+            c
+        });
     map.finish(POP_KEYS, diags);
     Some(Population {
         name,

@@ -125,7 +125,9 @@ fn lower_population(cx: &mut Cx, p: &model::Population, dt_ms: f64) -> Lowered {
         .zip(&ir.derived)
         .chain(mdl.vars.iter().zip(&ir.var_init))
     {
-        if valid && !value.is_finite() {
+        // a `dt` that is not positive (lowered as the smallest positive number) is reported on
+        // its own; every derived value would follow from it
+        if valid && dt_ms > f64::MIN_POSITIVE && !value.is_finite() {
             cx.error(Diagnostic::new(
                 "rgenn::validate::not_finite",
                 p.name.span,
