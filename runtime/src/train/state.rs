@@ -179,6 +179,11 @@ pub fn write_checkpoint(
         }
     }
     arrays.push((
+        NETWORK_KEY.into(),
+        vec![1],
+        OutArray::U64(vec![network_key(net)]),
+    ));
+    arrays.push((
         "progress".into(),
         vec![4],
         OutArray::F64(vec![
@@ -194,15 +199,42 @@ pub fn write_checkpoint(
     })
 }
 
+/// The checkpoint array that names the network it was written for.
+const NETWORK_KEY: &str = "network_key";
+
+/// 64 bits of the hash of everything in `net` that a checkpoint's values depend on: populations,
+/// models, params, connections. Run settings (data, training) and spike-tape capacities are left
+/// out, so a resumed run may change its learning rate or let its tapes grow.
+pub fn network_key(net: &Network) -> u64 {
+    let mut shaped = net.clone();
+    shaped.buffers.clear();
+    for p in &mut shaped.populations {
+        p.spike_capacity = 0;
+        p.spike_capacity_fixed = false;
+    }
+    let hex = rgenn_codegen::ir::hash::cache_key(&shaped, &["checkpoint"]);
+    u64::from_str_radix(&hex[..16], 16).unwrap_or(0)
+}
+
 /// Read a checkpoint written by [`write_checkpoint`] into `params` (which holds the initial
-/// values for anything not stored).
+/// values for anything not stored). A checkpoint written for another network (its
+/// [`network_key`] differs) is refused.
 pub fn read_checkpoint(
     net: &Network,
     path: &Path,
     params: &mut Params,
 ) -> Result<(Moments, Progress), DataError> {
-    crate::sim::init::read_params(net, path, params)?;
     let mut f = NpzFile::open(path)?;
+    if f.has(NETWORK_KEY) && f.unsigned(NETWORK_KEY)?.values != [network_key(net)] {
+        return Err(DataError::Invalid {
+            path: path.to_path_buf(),
+            message: format!(
+                "this checkpoint was written for another version of network `{}` (its populations, models, params or connections changed since); resume with the network it was trained with (the run folder keeps it as model.yaml), or start a new run with another --out",
+                net.name
+            ),
+        });
+    }
+    crate::sim::init::read_params(net, path, params)?;
     let mut m = Moments::default();
     for c in &net.connections {
         for kind in ["weight", "delay"] {
