@@ -167,8 +167,15 @@ fn fuzz(name: &str, inputs: impl Iterator<Item = String>, check: impl Fn(&str)) 
     let crashes = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fuzz-crashes");
     let mut found = Vec::new();
     let mut count = 0usize;
+    // With RGENN_FUZZ_TRACE set, each input is on disk before it runs, so one that aborts the
+    // process (an allocation failure) is still there to see.
+    let trace = std::env::var_os("RGENN_FUZZ_TRACE")
+        .map(|_| crashes.with_file_name(format!("fuzz-current-{name}.yaml")));
     for input in inputs {
         count += 1;
+        if let Some(t) = &trace {
+            std::fs::write(t, &input).unwrap();
+        }
         if catch_unwind(AssertUnwindSafe(|| check(&input))).is_err() {
             std::fs::create_dir_all(&crashes).unwrap();
             let p = crashes.join(format!("{name}-{}.yaml", found.len()));
