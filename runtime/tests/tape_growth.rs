@@ -14,8 +14,9 @@ use rgenn_runtime::passes::loss::LossSpec;
 use rgenn_runtime::sim::engine::Engine;
 use rgenn_runtime::sim::grow::{self, Growing, TapeGrowth};
 use rgenn_runtime::sim::init;
-use rgenn_runtime::train::BatchStep;
+use rgenn_runtime::train::observer::Observer;
 use rgenn_runtime::train::state;
+use rgenn_runtime::train::{BatchStep, TrainOptions, describe, metrics::EpochRecord, train_with};
 
 fn yaml(capacity: &str) -> String {
     format!(
@@ -142,6 +143,8 @@ fn a_grown_tape_trains_exactly_like_a_large_one_and_a_fixed_one_still_overflows(
     assert_eq!(grown.params, large.params, "weights bit for bit");
     assert_eq!(grown.moments, large.moments, "Adam moments");
 
+    growths_reach_the_observer_the_epoch_line_and_metrics_csv();
+
     let fixed = common::load(&yaml("1"));
     assert!(fixed.populations[1].spike_capacity_fixed);
     match train(&fixed) {
@@ -152,4 +155,67 @@ fn a_grown_tape_trains_exactly_like_a_large_one_and_a_fixed_one_still_overflows(
         Err(e) => panic!("expected a tape overflow, got {e}"),
         Ok(_) => panic!("expected a tape overflow"),
     }
+}
+
+#[derive(Default)]
+struct Seen {
+    growths: Vec<(u32, TapeGrowth)>,
+    epochs: Vec<EpochRecord>,
+}
+
+impl Observer for Seen {
+    fn on_tape_growth(&mut self, epoch: u32, growth: &TapeGrowth) {
+        self.growths.push((epoch, growth.clone()));
+    }
+    fn on_epoch(&mut self, record: &EpochRecord, _epochs: u32) {
+        self.epochs.push(record.clone());
+    }
+}
+
+/// A whole training run whose hidden tape starts at 1: the growths are reported as they happen,
+/// in the epoch's record and line, and in `metrics.csv`.
+fn growths_reach_the_observer_the_epoch_line_and_metrics_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/yin_yang.yaml"),
+    )
+    .unwrap()
+    .replace("size: 64", "size: 8")
+    .replace("mean: 1.5, sd: 1.5", "mean: 6.0, sd: 1.0")
+    .replace("{generator: yin_yang}", "{generator: yin_yang, trials: 40}");
+    let model = dir.path().join("yy.yaml");
+    std::fs::write(&model, text).unwrap();
+    let net = with_capacity(rgenn_runtime::load_network(&model).unwrap().ir, 1);
+    let mut sim = Growing::new(grow::build(&net, Backend::Cpu).unwrap(), Backend::Cpu);
+    let params = init::initial_params(&net, dir.path()).unwrap();
+    let opts = TrainOptions {
+        epochs: Some(2),
+        threads: 2,
+        out_dir: dir.path().join("run"),
+        resume: false,
+        progress: true,
+        profile: false,
+    };
+    let mut seen = Seen::default();
+    let summary = train_with(&mut sim, &model, dir.path(), params, &opts, &mut seen).unwrap();
+    let first = &summary.records[0];
+    assert_eq!(
+        first.tape_growths.first().map(|g| (g.from, g.to)),
+        Some((1, 2))
+    );
+    let reported: Vec<&TapeGrowth> = seen.growths.iter().map(|(_, g)| g).collect();
+    let recorded: Vec<&TapeGrowth> = summary
+        .records
+        .iter()
+        .flat_map(|r| &r.tape_growths)
+        .collect();
+    assert_eq!(reported, recorded);
+    assert_eq!(seen.epochs, summary.records);
+    assert!(describe(first, 2).contains("spike tape grew: hidden 1->2"));
+    let csv = std::fs::read_to_string(dir.path().join("run/metrics.csv")).unwrap();
+    assert!(csv.lines().next().unwrap().ends_with(",spike_tape_growths"));
+    assert!(
+        csv.lines().nth(1).unwrap().contains(",hidden 1->2"),
+        "{csv}"
+    );
 }
