@@ -204,12 +204,10 @@ fn mutated_networks_never_panic() {
         .map(|p| std::fs::read_to_string(p).unwrap());
     let mut rng = Rng::new(seed());
     let n = iterations();
-    let mutated: Vec<String> = (0..n)
-        .map(|_| {
-            let s = &pool[below(&mut rng, pool.len())];
-            mutate(&mut rng, s)
-        })
-        .collect();
+    let mutated = (0..n).map(|_| {
+        let s = &pool[below(&mut rng, pool.len())];
+        mutate(&mut rng, s)
+    });
     let crashes = fuzz("network", fixed.chain(mutated), |t| load_network(t, &base));
     assert!(crashes.is_empty(), "panics, inputs saved: {crashes:?}");
 }

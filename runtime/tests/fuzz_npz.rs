@@ -67,6 +67,9 @@ fn mutate(rng: &mut Rng, bytes: &[u8]) -> Vec<u8> {
     let mut b = bytes.to_vec();
     for _ in 0..1 + below(rng, 3) {
         let n = b.len();
+        if n == 0 {
+            break;
+        }
         let at = below(rng, n);
         match below(rng, 5) {
             0 => {
@@ -106,15 +109,13 @@ fn mutated_npz_files_never_panic() {
         .filter(|p| p.extension().is_some_and(|x| x == "npz"))
         .collect();
     regressions.sort();
-    let mut inputs: Vec<Vec<u8>> = regressions
-        .iter()
-        .map(|p| std::fs::read(p).unwrap())
-        .collect();
+    let fixed = regressions.iter().map(|p| std::fs::read(p).unwrap());
     let mut rng = Rng::new(env_or("RGENN_FUZZ_SEED", 1));
-    for _ in 0..env_or("RGENN_FUZZ_ITERS", 1500) {
+    let mutated = (0..env_or("RGENN_FUZZ_ITERS", 1500)).map(|_| {
         let s = &pool[below(&mut rng, pool.len())];
-        inputs.push(mutate(&mut rng, s));
-    }
+        mutate(&mut rng, s)
+    });
+    let mut count = 0usize;
     let crashes = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fuzz-crashes");
     let file = dir.path().join("input.npz");
     let net = rgenn_codegen::load_file(&root.join("../examples/sequence_detection.yaml"))
@@ -123,8 +124,9 @@ fn mutated_npz_files_never_panic() {
     let initial =
         rgenn_runtime::sim::init::initial_params(&net, &root.join("../examples")).unwrap();
     let (mut found, mut ok) = (Vec::new(), 0usize);
-    for (k, input) in inputs.iter().enumerate() {
-        std::fs::write(&file, input).unwrap();
+    for (k, input) in fixed.chain(mutated).enumerate() {
+        count += 1;
+        std::fs::write(&file, &input).unwrap();
         let run = catch_unwind(AssertUnwindSafe(|| {
             let read = SpikeDataset::read(&file);
             let mut p = initial.clone();
@@ -142,14 +144,14 @@ fn mutated_npz_files_never_panic() {
             Err(_) => {
                 std::fs::create_dir_all(&crashes).unwrap();
                 let p = crashes.join(format!("npz-{k}.npz"));
-                std::fs::write(&p, input).unwrap();
+                std::fs::write(&p, &input).unwrap();
                 found.push(p);
             }
         }
     }
     eprintln!(
         "npz: {} inputs, {ok} read as datasets, {} panics",
-        inputs.len(),
+        count,
         found.len()
     );
     assert!(found.is_empty(), "panics, inputs saved: {found:?}");
