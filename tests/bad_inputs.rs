@@ -110,10 +110,20 @@ type Case = (
     &'static [(&'static str, &'static str)],
 );
 
+use Input::{Data, Labels, Params};
+
 fn cases() -> Vec<Case> {
-    use Input::*;
-    let f32a = |v: Vec<f32>| (vec![v.len() as u64], OutArray::F32(v));
     let mut c: Vec<Case> = Vec::new();
+    data_cases(&mut c);
+    label_cases(&mut c);
+    archive_cases(&mut c);
+    param_cases(&mut c);
+    c
+}
+
+/// Spike datasets with one array wrong.
+fn data_cases(c: &mut Vec<Case>) {
+    let f32a = |v: Vec<f32>| (vec![v.len() as u64], OutArray::F32(v));
     let mut data = |name, change: Box<dyn FnOnce(&mut Vec<_>)>| {
         c.push((name, Data, dataset(change), &[]));
     };
@@ -196,6 +206,10 @@ fn cases() -> Vec<Case> {
             )
         }),
     );
+}
+
+/// Datasets whose labels are wrong (run through `grad`).
+fn label_cases(c: &mut Vec<Case>) {
     let mut labels = |name, change: Box<dyn FnOnce(&mut Vec<_>)>| {
         c.push((name, Labels, dataset(change), &[]));
     };
@@ -216,7 +230,10 @@ fn cases() -> Vec<Case> {
         Box::new(|a| set(a, "labels", vec![2], OutArray::F32(vec![0.0, 1.0]))),
     );
     labels("no_labels", Box::new(|a| drop_array(a, "labels")));
+}
 
+/// Damaged, foreign and lying archives.
+fn archive_cases(c: &mut Vec<Case>) {
     let good = dataset(|_| {});
     c.push(("truncated_zip", Data, good[..good.len() / 2].to_vec(), &[]));
     c.push(("zip_tail_cut", Data, good[..good.len() - 30].to_vec(), &[]));
@@ -258,7 +275,10 @@ fn cases() -> Vec<Case> {
     let object = npy("|O", "(4,)", &[0u8; 32]);
     let entries = [("times", object), ("units", units), ("offsets", offsets)];
     c.push(("times_objects", Data, zip_of(&entries, false), &[]));
+}
 
+/// Parameter files with a wrong array.
+fn param_cases(c: &mut Vec<Case>) {
     let mut params = |name, a: Vec<(&str, Vec<u64>, OutArray)>| {
         c.push((name, Params, npz_bytes(&arrays(a)), &[]));
     };
@@ -307,7 +327,6 @@ fn cases() -> Vec<Case> {
         vec![("in_out.delay", vec![4], OutArray::F32(vec![0.0; 4]))],
     );
     c.push(("params_not_a_zip", Params, b"weights".to_vec(), &[]));
-    c
 }
 
 /// Run one case; returns the exit code and stderr with the temporary folder's path replaced.

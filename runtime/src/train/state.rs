@@ -203,17 +203,32 @@ pub fn write_checkpoint(
 const NETWORK_KEY: &str = "network_key";
 
 /// 64 bits of the hash of everything in `net` that a checkpoint's values depend on: populations,
-/// models, params, connections. Run settings (data, training) and spike-tape capacities are left
-/// out, so a resumed run may change its learning rate or let its tapes grow.
+/// models, params, connections. Run settings (data, training), spike-tape capacities and source
+/// positions are left out, so a resumed run may change its learning rate, let its tapes grow, or
+/// come from a renamed or re-commented file.
 pub fn network_key(net: &Network) -> u64 {
+    use sha2::{Digest, Sha256};
+    fn strip(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(m) => {
+                m.remove("origin");
+                m.values_mut().for_each(strip);
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
     let mut shaped = net.clone();
+    shaped.run = Default::default();
     shaped.buffers.clear();
     for p in &mut shaped.populations {
         p.spike_capacity = 0;
         p.spike_capacity_fixed = false;
     }
-    let hex = rgenn_codegen::ir::hash::cache_key(&shaped, &["checkpoint"]);
-    u64::from_str_radix(&hex[..16], 16).unwrap_or(0)
+    let mut value = serde_json::to_value(&shaped).unwrap_or_default();
+    strip(&mut value);
+    let digest = Sha256::digest(value.to_string().as_bytes());
+    u64::from_le_bytes(digest[..8].try_into().unwrap_or([0; 8]))
 }
 
 /// Read a checkpoint written by [`write_checkpoint`] into `params` (which holds the initial
