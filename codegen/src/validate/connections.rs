@@ -166,7 +166,8 @@ fn lower_connectivity(
                     .label("not a probability"),
                 );
                 (ir::Connectivity::Dense, 0)
-            } else if n_pre as u64 * n_post as u64 > MAX_DRAWN_PAIRS {
+            } else if n_pre.max(1) as u64 * n_post.max(1) as u64 > MAX_DRAWN_PAIRS {
+                // (a size of 0 is reported on its own, but the other side is still walked)
                 cx.error(
                     Diagnostic::new(
                         "rgenn::validate::too_many_pairs",
