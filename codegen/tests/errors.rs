@@ -94,7 +94,7 @@ fn corpus_is_large_and_every_model_file_is_used() {
         }
     }
     assert!(
-        networks.len() >= 36,
+        networks.len() >= 75,
         "the corpus holds {} files",
         networks.len()
     );

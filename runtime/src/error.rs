@@ -58,6 +58,16 @@ pub enum BuildError {
     /// Rendering the sources failed (a bug in rgenn).
     #[error(transparent)]
     Render(#[from] rgenn_codegen::backend::RenderError),
+    /// The build cache folder cannot be created or written.
+    #[error(
+        "cannot write the build cache `{path}`: {source}; set RGENN_CACHE_DIR to a writable folder (e.g. `export RGENN_CACHE_DIR=/tmp/rgenn-cache`)"
+    )]
+    CacheUnwritable {
+        /// The folder.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
     /// A file operation in the cache failed.
     #[error("{what} `{path}`: {source}")]
     Io {
@@ -90,7 +100,9 @@ pub enum BuildError {
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
     /// The file could not be opened or parsed as `.npz`.
-    #[error("cannot read `{path}` as .npz: {message}")]
+    #[error(
+        "cannot read `{path}` as .npz: {message}; the file is damaged or not a NumPy .npz archive (write one with numpy.savez)"
+    )]
     Read {
         /// The file.
         path: PathBuf,
@@ -155,13 +167,31 @@ pub enum SimError {
     Network(String),
     /// More spikes than the spike tape holds.
     #[error(
-        "population `{population}` fired more than {capacity} spikes in one neuron and trial, more than its spike tape holds; raise `spike_capacity:` on that population"
+        "population `{population}` fired more than {capacity} spikes in one neuron and trial, more than its fixed spike tape holds; raise `spike_capacity:` on that population, or set it to `auto` to let the tape grow"
     )]
     TapeOverflow {
         /// The population.
         population: String,
         /// Its capacity.
         capacity: u32,
+    },
+    /// A loss, gradient or parameter became NaN or infinite during training.
+    #[error(
+        "epoch {epoch}, batch {batch}: {what} (buffer `{buffer}`) holds {value} at element {index}; training stopped and the run folder still holds the last good epoch's checkpoint. Lower the learning rate (or clip the inputs), then continue with --resume"
+    )]
+    NonFinite {
+        /// Epoch, from 1.
+        epoch: u32,
+        /// Batch within the epoch, from 1.
+        batch: usize,
+        /// What the buffer holds, in words ("the weight gradient of `in_hid`").
+        what: String,
+        /// The buffer's name in generated code (or `loss`).
+        buffer: String,
+        /// The first non-finite element.
+        index: usize,
+        /// Its value.
+        value: f64,
     },
     /// The GPU or the CUDA runtime reported an error.
     #[error("{what}: {message}")]

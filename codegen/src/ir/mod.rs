@@ -212,6 +212,10 @@ pub struct Population {
     pub record: Vec<VarId>,
     /// Spikes per neuron and trial the adjoint pass can store (spiking populations).
     pub spike_capacity: u32,
+    /// True when `spike_capacity:` was a number: the tape never grows and overflowing it is an
+    /// error. False (`auto`, the default): the runtime grows the tape and re-runs the batch.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub spike_capacity_fixed: bool,
     /// Connections into this population.
     pub incoming: Vec<ConnId>,
     /// Connections out of this population.

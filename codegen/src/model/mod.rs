@@ -5,6 +5,7 @@
 //! is a known word. Meaning (does the target exist? is the delay within `max_delay`?) is checked
 //! when the model is lowered to the IR (`crate::validate`).
 
+pub mod constraints;
 pub mod decode;
 pub mod library;
 pub mod network;
@@ -68,7 +69,7 @@ pub struct Population {
     pub readout: Option<Spanned<Readout>>,
     /// `record:` variable names.
     pub record: Vec<Spanned<String>>,
-    /// `spike_capacity:` spikes per neuron and trial kept for the adjoint pass.
+    /// `spike_capacity:` spikes per neuron and trial kept for the adjoint pass (`None`: `auto`).
     pub spike_capacity: Option<Spanned<i64>>,
     /// The whole entry.
     pub span: Span,

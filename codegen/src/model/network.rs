@@ -134,7 +134,17 @@ fn parse_population(
             .collect(),
         None => Vec::new(),
     };
-    let spike_capacity = map.get("spike_capacity").and_then(|n| integer(n, diags));
+    // `auto` (the default) leaves the capacity to grow at run time: no fixed number.
+    let spike_capacity = map
+        .get("spike_capacity")
+        .filter(|n| n.as_scalar().is_none_or(|s| s.text != "auto"))
+        .and_then(|n| {
+            let c = integer(n, diags);
+            if let (None, Some(d)) = (&c, diags.items.last_mut()) {
+                d.help = Some("write a whole number, or `auto` to let the tape grow".into());
+            }
+            c
+        });
     map.finish(POP_KEYS, diags);
     Some(Population {
         name,

@@ -5,7 +5,7 @@
 //! code strings. Code strings are kept as text with their YAML node; `crate::expr` parses and
 //! checks them when the network is lowered.
 
-use super::decode::{self, MapReader, keyword, list, named_entries, number};
+use super::decode::{self, MapReader, keyword, list, named_entries};
 use super::{CodeString, Readout};
 use crate::diag::Diagnostics;
 use crate::span::{SourceId, Spanned};
@@ -16,6 +16,7 @@ const MODEL_KEYS: &[&str] = &[
     "description",
     "kind",
     "params",
+    "constraints",
     "derived",
     "vars",
     "input",
@@ -51,6 +52,8 @@ pub struct NeuronModel {
     pub kind: ModelKind,
     /// `params:` with their defaults (`None`: the network must set it).
     pub params: Vec<(Spanned<String>, Option<Spanned<f64>>)>,
+    /// The params' `range:`s and the model's `constraints:` (`super::constraints`).
+    pub valid: super::constraints::Valid,
     /// `derived:` params computed from params and `dt`.
     pub derived: Vec<(Spanned<String>, CodeString)>,
     /// `vars:` with their initial-value expressions.
@@ -141,13 +144,8 @@ pub fn parse_neuron_model(
         .map(|k| k.value),
         None => Some(ModelKind::Neuron),
     };
-    let params = match map.get("params") {
-        Some(n) => named_entries(n, "param", diags)
-            .into_iter()
-            .map(|(k, v)| (k, (!v.is_null()).then(|| number(v, diags)).flatten()))
-            .collect(),
-        None => Vec::new(),
-    };
+    let (params, valid) =
+        super::constraints::decode(map.get("params"), map.get("constraints"), diags);
     let derived = map
         .get("derived")
         .map_or_else(Vec::new, |n| code_entries(n, diags));
@@ -199,6 +197,7 @@ pub fn parse_neuron_model(
         name: name?,
         kind: kind?,
         params,
+        valid,
         derived,
         vars,
         input,

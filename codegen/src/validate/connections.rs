@@ -166,6 +166,23 @@ fn lower_connectivity(
                     .label("not a probability"),
                 );
                 (ir::Connectivity::Dense, 0)
+            } else if n_pre.max(1) as u64 * n_post.max(1) as u64 > MAX_DRAWN_PAIRS {
+                // (a size of 0 is reported on its own, but the other side is still walked)
+                cx.error(
+                    Diagnostic::new(
+                        "rgenn::validate::too_many_pairs",
+                        c.connectivity.span,
+                        format!(
+                            "fixed-probability connectivity is drawn pair by pair when the network is loaded, and `{}` -> `{}` has {} pairs, more than {MAX_DRAWN_PAIRS}",
+                            pre.name,
+                            post.name,
+                            n_pre as u64 * n_post as u64
+                        ),
+                    )
+                    .label("too many pairs to draw")
+                    .help("use smaller populations, or dense connectivity"),
+                );
+                (ir::Connectivity::Dense, 0)
             } else {
                 let (rows, posts) = rng::fixed_probability(n_pre, n_post, p.value, conn_seed);
                 let max_row = rows.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0);
@@ -180,6 +197,10 @@ fn lower_connectivity(
         }
     }
 }
+
+/// The most pre/post pairs a fixed-probability connection may draw (2^30): its synapse list is
+/// realised when the network is loaded.
+pub const MAX_DRAWN_PAIRS: u64 = 1 << 30;
 
 /// Whether `c` learns its weights and its delays (each listed at most once).
 fn learn_flags(cx: &mut Cx, c: &model::Connection) -> (bool, bool) {

@@ -20,6 +20,10 @@ use super::Cx;
 /// or a message saying why it cannot.
 pub type DataExtent = fn(&[ir::DataSplit], &Path) -> Result<f64, String>;
 
+/// The most steps a trial length taken from the data may have: a latest spike beyond it is
+/// almost always a unit mistake (times in µs), and would allocate per-step buffers without end.
+pub const MAX_DATA_STEPS: f64 = 10_000_000.0;
+
 /// Steps for a latest spike at `t_max_ms`: the fewest that keep it.
 pub fn steps_for(t_max_ms: f64, dt_ms: f64) -> f64 {
     (t_max_ms.max(0.0) / dt_ms + 1e-9).floor() + 1.0
@@ -57,9 +61,16 @@ pub(crate) fn from_data(
         return None;
     };
     match reader(&run.data, &cx.base_dir) {
-        Ok(t_max) if t_max.is_finite() => {
+        Ok(t_max) if t_max.is_finite() && steps_for(t_max, dt_ms) <= MAX_DATA_STEPS => {
             let n = steps_for(t_max, dt_ms);
             Some((n * dt_ms, n))
+        }
+        Ok(t_max) if t_max.is_finite() => {
+            cx.error(missing(&format!(
+                "the latest spike is at {t_max} ms, which makes {} steps of {dt_ms} ms, more than {MAX_DATA_STEPS}; spike times are in ms (convert seconds or microseconds), or add `duration: MS` to cut the trials",
+                steps_for(t_max, dt_ms)
+            )));
+            None
         }
         Ok(t_max) => {
             cx.error(missing(&format!(

@@ -11,6 +11,7 @@ mod connections;
 pub mod duration;
 mod models;
 mod ode;
+mod params;
 mod populations;
 mod run;
 
@@ -89,6 +90,10 @@ pub fn load_str_with(
         }
     };
     let ir = net.and_then(|net| lower(&mut cx, &net));
+    // The code-string parser (syn) records every text it parses in a per-thread source map that
+    // proc-macro2 never frees on its own; no span outlives lowering, so release them (each load
+    // would otherwise keep its code strings, ~14 kB, for the life of the thread).
+    proc_macro2::extra::invalidate_current_thread_spans();
     match ir {
         Some(ir) if cx.diags.is_empty() => Ok(Loaded {
             ir,

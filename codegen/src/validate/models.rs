@@ -122,6 +122,8 @@ pub struct Checked {
     pub var_init: Vec<ir::Expr>,
     /// The propagator of a model written as ODEs: it fills the derived params after `derived`.
     pub propagator: Option<Linear>,
+    /// The params' ranges and the model's constraints.
+    pub rules: super::params::Rules,
 }
 
 /// Load and check the model a population names; `None` when it failed (reported).
@@ -284,6 +286,7 @@ fn check(cx: &mut Cx, m: &NeuronModel, ode: Option<(Linear, ir::OdeNote)>) -> Op
         .map(String::as_str)
         .collect();
     let adjoint = super::adjoint::check(cx, m, &scope, &taken);
+    let rules = super::params::check_model(cx, m, &params, &derived_names);
     if cx.diags.items.len() > before {
         return None;
     }
@@ -316,6 +319,7 @@ fn check(cx: &mut Cx, m: &NeuronModel, ode: Option<(Linear, ir::OdeNote)>) -> Op
         derived,
         var_init,
         propagator,
+        rules,
     })
 }
 

@@ -50,6 +50,7 @@ fn lower_population(cx: &mut Cx, p: &model::Population, dt_ms: f64) -> Lowered {
         readout: p.readout.as_ref().map(|r| r.value),
         record: Vec::new(),
         spike_capacity: DEFAULT_SPIKE_CAPACITY,
+        spike_capacity_fixed: p.spike_capacity.is_some(),
         incoming: Vec::new(),
         outgoing: Vec::new(),
         origin: cx.origin(p.name.span),
@@ -129,6 +130,7 @@ fn lower_population(cx: &mut Cx, p: &model::Population, dt_ms: f64) -> Lowered {
         derived: &ir.derived,
         dt: dt_ms,
     };
+    let valid = super::params::check_population(cx, p, mdl, &checked.rules, &env);
     let var_init: Vec<f64> = checked.var_init.iter().map(|e| eval(e, &env)).collect();
     ir.var_init.extend(var_init);
     for (name, value) in mdl
@@ -137,7 +139,9 @@ fn lower_population(cx: &mut Cx, p: &model::Population, dt_ms: f64) -> Lowered {
         .zip(&ir.derived)
         .chain(mdl.vars.iter().zip(&ir.var_init))
     {
-        if !value.is_finite() {
+        // a `dt` that is not positive (lowered as the smallest positive number) is reported on
+        // its own; every derived value would follow from it
+        if valid && dt_ms > f64::MIN_POSITIVE && !value.is_finite() {
             cx.error(Diagnostic::new(
                 "rgenn::validate::not_finite",
                 p.name.span,

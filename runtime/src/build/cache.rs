@@ -1,14 +1,17 @@
 //! The content-addressed build cache: one folder per (IR, backend, generated sources, compiler),
 //! holding the generated sources, the compiler log and the library. A folder appears complete or
-//! not at all: it is built under a temporary name and renamed. Each backend has its compiler: the
-//! C++ compiler for `cpu`, nvcc for `cuda` (`compile::find`).
+//! not at all: it is built under a temporary name, sealed (`entry.rs`: rgenn version, key, the
+//! library's SHA-256) and renamed. Processes building the same entry at once each build their own
+//! copy and the first rename wins; the others use it. An entry whose seal does not match (a
+//! truncated or corrupted library, another rgenn version) is removed and rebuilt, never loaded.
+//! Each backend has its compiler: the C++ compiler for `cpu`, nvcc for `cuda` (`compile::find`).
 
 use std::path::{Path, PathBuf};
 
 use rgenn_codegen::backend::{self, Backend};
 use rgenn_codegen::ir::Network;
 
-use crate::build::compile;
+use crate::build::{compile, entry};
 use crate::error::BuildError;
 
 /// File name of the library inside a cache entry.
@@ -68,7 +71,7 @@ pub fn build_in(net: &Network, backend: Backend, root: &Path) -> Result<Built, B
         &entry_key[..16]
     ));
     let library = dir.join(LIBRARY_FILE);
-    if library.is_file() {
+    if entry::intact(&dir, &library, &entry_key) {
         return Ok(Built {
             library,
             dir,
@@ -76,7 +79,14 @@ pub fn build_in(net: &Network, backend: Backend, root: &Path) -> Result<Built, B
             cache_key,
         });
     }
-    std::fs::create_dir_all(root).map_err(io("creating", root))?;
+    if dir.exists() {
+        entry::discard(&dir, root);
+    }
+    let unwritable = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| BuildError::CacheUnwritable { path, source }
+    };
+    std::fs::create_dir_all(root).map_err(unwritable(root))?;
     // Unique per process and per call: threads of one process may build the same network at once.
     static BUILDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = BUILDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -86,7 +96,7 @@ pub fn build_in(net: &Network, backend: Backend, root: &Path) -> Result<Built, B
         &entry_key[..16]
     ));
     let _ = std::fs::remove_dir_all(&tmp);
-    std::fs::create_dir_all(&tmp).map_err(io("creating", &tmp))?;
+    std::fs::create_dir_all(&tmp).map_err(unwritable(root))?;
     let result = (|| {
         for f in backend::render(net, backend)? {
             let path = tmp.join(&f.name);
@@ -96,7 +106,9 @@ pub fn build_in(net: &Network, backend: Backend, root: &Path) -> Result<Built, B
             &tmp.join(source),
             &tmp.join(LIBRARY_FILE),
             &tmp.join("build.log"),
-        )
+        )?;
+        let lib = tmp.join(LIBRARY_FILE);
+        entry::seal(&tmp, &lib, &entry_key).map_err(io("sealing", &lib))
     })();
     if let Err(e) = result {
         // Keep the failed build's sources and log for the report, under a stable name.
@@ -113,14 +125,20 @@ pub fn build_in(net: &Network, backend: Backend, root: &Path) -> Result<Built, B
         });
     }
     if std::fs::rename(&tmp, &dir).is_err() {
-        // Another process finished the same build first: use its copy.
-        let _ = std::fs::remove_dir_all(&tmp);
-        if !library.is_file() {
-            return Err(BuildError::Io {
-                what: "installing the build into",
-                path: dir,
-                source: std::io::Error::other("rename failed"),
-            });
+        if entry::intact(&dir, &library, &entry_key) {
+            // Another process finished the same build first: use its copy.
+            let _ = std::fs::remove_dir_all(&tmp);
+        } else {
+            // Whatever holds the name is not a sound entry: replace it.
+            entry::discard(&dir, root);
+            if let Err(source) = std::fs::rename(&tmp, &dir) {
+                let _ = std::fs::remove_dir_all(&tmp);
+                return Err(BuildError::Io {
+                    what: "installing the build into",
+                    path: dir,
+                    source,
+                });
+            }
         }
     }
     Ok(Built {

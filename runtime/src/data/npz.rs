@@ -1,4 +1,9 @@
 //! Reading and writing NumPy `.npz` archives: arrays by name with dtype and shape checks.
+//!
+//! Reading never trusts the file: an array's declared shape must fit in the bytes its zip entry
+//! holds (a truncated file or a header that lies is an error before anything is allocated), and
+//! no array may expand past [`max_array_bytes`] (`RGENN_MAX_ARRAY_BYTES`, default 16 GiB), so a
+//! zip bomb is an error, never an out-of-memory.
 
 use std::path::{Path, PathBuf};
 
@@ -48,11 +53,12 @@ impl NpzFile {
     }
 
     fn missing(&self, name: &str) -> DataError {
-        let names: Vec<String> = self
+        let mut names: Vec<String> = self
             .archive
             .array_names()
             .map(|n| format!("`{n}`"))
             .collect();
+        names.sort();
         let hint = if names.is_empty() {
             String::new()
         } else {
@@ -65,14 +71,48 @@ impl NpzFile {
         }
     }
 
-    /// The array `name`, ready to read.
+    /// The array `name`, ready to read, its declared size checked against its zip entry and the
+    /// limit.
     fn array(&mut self, name: &str) -> Result<npyz::NpyFile<zip::read::ZipFile<'_>>, DataError> {
         if !self.has(name) {
             return Err(self.missing(name));
         }
         let path = self.path.clone();
+        let invalid = |message: String| DataError::Invalid {
+            path: path.clone(),
+            message,
+        };
+        let entry = npyz::npz::file_name_from_array_name(name);
+        let stored = match self.archive.zip_archive().by_name(&entry) {
+            Ok(f) => {
+                let size = f.size();
+                check_header(f, size).map_err(|m| invalid(format!("array `{name}`: {m}")))?;
+                size
+            }
+            Err(e) => {
+                return Err(read_error(
+                    &path,
+                    name,
+                    std::io::Error::other(e.to_string()),
+                ));
+            }
+        };
+        let limit = max_array_bytes();
+        if stored > limit {
+            return Err(invalid(too_large(name, stored, limit)));
+        }
         match self.archive.by_name(name) {
-            Ok(Some(f)) => Ok(f),
+            Ok(Some(f)) => {
+                let elem = type_of(&f.dtype()).map_or(1, |(_, b)| b.max(1));
+                let declared = f.shape().iter().try_fold(elem, |n, &d| n.checked_mul(d));
+                match declared {
+                    Some(bytes) if bytes <= stored => Ok(f),
+                    _ => Err(invalid(format!(
+                        "array `{name}` declares shape {:?}, more data than its {stored} stored bytes hold: the file is truncated or damaged",
+                        f.shape()
+                    ))),
+                }
+            }
             Ok(None) => Err(DataError::MissingArray {
                 path,
                 name: name.into(),
@@ -97,7 +137,7 @@ impl NpzFile {
             Some((TypeChar::Float, 8)) => file.into_vec::<f64>(),
             _ => return Err(wrong_dtype(&path, name, "float32 or float64", &file)),
         }
-        .map_err(|e| read_error(&path, e))?;
+        .map_err(|e| read_error(&path, name, e))?;
         Ok(Array { values, shape })
     }
 
@@ -134,7 +174,7 @@ impl NpzFile {
                         .map(|v| v.into_iter().map(i64::from).collect()),
                     _ => file.into_vec::<i64>(),
                 };
-                let v = v.map_err(|e| read_error(&path, e))?;
+                let v = v.map_err(|e| read_error(&path, name, e))?;
                 if let Some(&neg) = v.iter().find(|&&x| x < 0) {
                     return Err(bad(neg));
                 }
@@ -142,7 +182,7 @@ impl NpzFile {
             }
             _ => return Err(wrong_dtype(&path, name, "an integer type", &file)),
         }
-        .map_err(|e| read_error(&path, e))?;
+        .map_err(|e| read_error(&path, name, e))?;
         Ok(Array { values, shape })
     }
 
@@ -150,6 +190,69 @@ impl NpzFile {
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+/// Check an `.npy` header before it is parsed: its length within the entry's `size` and its
+/// shape's element count within 64 bits. Anything else odd is left for the parser to report.
+fn check_header(mut r: impl std::io::Read, size: u64) -> Result<(), String> {
+    let mut head = [0u8; 12];
+    if r.read_exact(&mut head[..10]).is_err() || &head[..6] != b"\x93NUMPY" {
+        return Ok(());
+    }
+    let (len, start) = match head[6] {
+        1 => (u64::from(u16::from_le_bytes([head[8], head[9]])), 10),
+        _ => {
+            if r.read_exact(&mut head[10..]).is_err() {
+                return Ok(());
+            }
+            let len = u32::from_le_bytes([head[8], head[9], head[10], head[11]]);
+            (u64::from(len), 12)
+        }
+    };
+    if start + len > size {
+        return Err(format!(
+            "its header claims {len} bytes, more than the {size} bytes stored: the file is truncated or damaged"
+        ));
+    }
+    let mut text = vec![0u8; len as usize];
+    if r.read_exact(&mut text).is_err() {
+        return Ok(());
+    }
+    let text = String::from_utf8_lossy(&text);
+    let Some(shape) = text
+        .split_once("'shape'")
+        .and_then(|(_, rest)| rest.split_once('('))
+        .and_then(|(_, rest)| rest.split_once(')'))
+        .map(|(dims, _)| dims)
+    else {
+        return Ok(());
+    };
+    let dims: Option<Vec<u64>> = shape
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .map(|d| d.parse().ok())
+        .collect();
+    match dims.map(|d| d.iter().try_fold(1u64, |n, &x| n.checked_mul(x))) {
+        Some(None) => Err(format!(
+            "its shape ({shape}) has more elements than 64 bits count: the file is damaged"
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The most bytes one array may expand to: `RGENN_MAX_ARRAY_BYTES`, default 16 GiB.
+pub fn max_array_bytes() -> u64 {
+    std::env::var("RGENN_MAX_ARRAY_BYTES")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(16 << 30)
+}
+
+fn too_large(name: &str, bytes: u64, limit: u64) -> String {
+    format!(
+        "array `{name}` expands to {bytes} bytes, more than the limit of {limit} (a zip bomb, or a dataset larger than memory); raise RGENN_MAX_ARRAY_BYTES if the file is genuine"
+    )
 }
 
 /// One array to write.
@@ -215,9 +318,9 @@ fn wrong_dtype<R: std::io::Read>(
 }
 
 /// Reading an array's values failed.
-fn read_error(path: &Path, e: std::io::Error) -> DataError {
+fn read_error(path: &Path, name: &str, e: std::io::Error) -> DataError {
     DataError::Read {
         path: path.to_path_buf(),
-        message: e.to_string(),
+        message: format!("array `{name}`: {e}"),
     }
 }

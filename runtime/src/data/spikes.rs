@@ -33,23 +33,32 @@ impl SpikeDataset {
     /// Read and check a spike-dataset `.npz`.
     pub fn read(path: &Path) -> Result<SpikeDataset, DataError> {
         let mut f = NpzFile::open(path)?;
-        let times = f.floats("times")?.values;
-        let units = f.unsigned("units")?.values;
-        let offsets = f.unsigned("offsets")?.values;
-        let labels = if f.has("labels") {
-            Some(
-                f.unsigned("labels")?
-                    .values
-                    .into_iter()
-                    .map(|v| v as i64)
-                    .collect::<Vec<i64>>(),
-            )
-        } else {
-            None
-        };
         let invalid = |message: String| DataError::Invalid {
             path: path.to_path_buf(),
             message,
+        };
+        let flat = |name: &str, shape: &[u64]| {
+            if shape.len() == 1 {
+                Ok(())
+            } else {
+                Err(invalid(format!(
+                    "`{name}` has shape {shape:?}; it must be one-dimensional"
+                )))
+            }
+        };
+        let times = f.floats("times")?;
+        flat("times", &times.shape)?;
+        let units = f.unsigned("units")?;
+        flat("units", &units.shape)?;
+        let offsets = f.unsigned("offsets")?;
+        flat("offsets", &offsets.shape)?;
+        let (times, units, offsets) = (times.values, units.values, offsets.values);
+        let labels = if f.has("labels") {
+            let l = f.unsigned("labels")?;
+            flat("labels", &l.shape)?;
+            Some(l.values.into_iter().map(|v| v as i64).collect::<Vec<i64>>())
+        } else {
+            None
         };
         if times.len() != units.len() {
             return Err(invalid(format!(
@@ -76,13 +85,23 @@ impl SpikeDataset {
                 offsets.len() - 1
             )));
         }
-        if let Some(t) = times.iter().find(|t| !t.is_finite()) {
-            return Err(invalid(format!("`times` holds the non-finite value {t}")));
+        // Times may come in any order within a trial (binning sorts them); they must be finite
+        // and not negative.
+        if let Some(i) = times.iter().position(|t| !t.is_finite() || *t < 0.0) {
+            let trial = offsets
+                .partition_point(|&o| o <= i as u64)
+                .saturating_sub(1);
+            return Err(invalid(format!(
+                "`times[{i}]` (trial {trial}) is {}; spike times must be finite and at least 0 ms",
+                times[i]
+            )));
         }
         let units = units
             .into_iter()
             .map(|u| {
-                u32::try_from(u).map_err(|_| invalid(format!("unit {u} does not fit in 32 bits")))
+                u32::try_from(u).map_err(|_| {
+                    invalid(format!("`units` holds {u}, which does not fit in 32 bits"))
+                })
             })
             .collect::<Result<_, _>>()?;
         Ok(SpikeDataset {
@@ -151,7 +170,8 @@ pub fn bin_spikes(
             return Err(DataError::Invalid {
                 path: path.to_path_buf(),
                 message: format!(
-                    "trial {k} has a spike of unit {u}, but the input population has {n_units} neurons"
+                    "`units`: trial {k} has a spike of unit {u}, but the input population has {n_units} neurons (units 0..{})",
+                    n_units.saturating_sub(1)
                 ),
             });
         }

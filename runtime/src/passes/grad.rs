@@ -58,7 +58,7 @@ pub fn labels(data: &SpikeDataset, path: &Path, classes: u32) -> Result<Vec<u32>
                 .ok_or_else(|| DataError::Invalid {
                     path: path.to_path_buf(),
                     message: format!(
-                        "trial {k} has label {l}, but the output population has {classes} neurons (labels 0..{})",
+                        "`labels`: trial {k} has label {l}, but the output population has {classes} neurons (labels 0..{})",
                         classes - 1
                     ),
                 })

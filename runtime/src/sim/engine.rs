@@ -86,6 +86,12 @@ pub trait Engine {
     fn forward_events(&mut self, _n_lanes: u32) -> u64 {
         0
     }
+
+    /// The spike tapes grown since the last call (see [`crate::sim::grow`]; none for a simulator
+    /// whose tapes do not grow).
+    fn take_growths(&mut self) -> Vec<crate::sim::grow::TapeGrowth> {
+        Vec::new()
+    }
 }
 
 /// The 12 optimiser values the generated `rgenn_optimizer_step` reads: for weights then delays,

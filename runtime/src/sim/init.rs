@@ -119,6 +119,19 @@ pub fn read_params(net: &Network, path: &Path, params: &mut Params) -> Result<()
                     found: a.shape,
                 });
             }
+            if let Some(k) = a
+                .values
+                .iter()
+                .position(|v| !v.is_finite() || (suffix == "delay" && *v < 0.0))
+            {
+                return Err(DataError::Invalid {
+                    path: path.to_path_buf(),
+                    message: format!(
+                        "`{name}[{k}]` is {}; weights must be finite and delays finite and at least 0 ms",
+                        a.values[k]
+                    ),
+                });
+            }
             *target = a.values;
         }
     }

@@ -1,10 +1,15 @@
 //! Per-epoch metrics of a training run and their CSV file.
+//!
+//! The last column, `spike_tape_growths`, lists the spike tapes that grew during the epoch's
+//! training (`hidden 500->1000`, several separated by `; `; empty when none did). A file written
+//! before that column existed is still read (to resume a run), with no growths.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::error::{DataError, SimError};
 use crate::fsutil::write_atomic;
+use crate::sim::grow::TapeGrowth;
 
 /// Loss and accuracy over one split.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -34,9 +39,38 @@ pub struct EpochRecord {
     pub seconds: f64,
     /// Training examples per second.
     pub examples_per_second: f64,
+    /// Spike tapes grown during the epoch's training (`spike_capacity: auto`).
+    pub tape_growths: Vec<TapeGrowth>,
 }
 
-const HEADER: &str = "epoch,train_loss,train_accuracy,validation_loss,validation_accuracy,test_loss,test_accuracy,lr_weight,lr_delay,seconds,examples_per_second";
+const OLD_HEADER: &str = "epoch,train_loss,train_accuracy,validation_loss,validation_accuracy,test_loss,test_accuracy,lr_weight,lr_delay,seconds,examples_per_second";
+const HEADER: &str = "epoch,train_loss,train_accuracy,validation_loss,validation_accuracy,test_loss,test_accuracy,lr_weight,lr_delay,seconds,examples_per_second,spike_tape_growths";
+
+/// `hidden 500->1000; out 500->1000`: the growths in words (empty for none).
+pub fn growths_text(growths: &[TapeGrowth]) -> String {
+    let each: Vec<String> = growths
+        .iter()
+        .map(|g| format!("{} {}->{}", g.population, g.from, g.to))
+        .collect();
+    each.join("; ")
+}
+
+fn parse_growths(text: &str) -> Option<Vec<TapeGrowth>> {
+    if text.is_empty() {
+        return Some(Vec::new());
+    }
+    text.split("; ")
+        .map(|g| {
+            let (population, range) = g.split_once(' ')?;
+            let (from, to) = range.split_once("->")?;
+            Some(TapeGrowth {
+                population: population.to_string(),
+                from: from.parse().ok()?,
+                to: to.parse().ok()?,
+            })
+        })
+        .collect()
+}
 
 fn opt(s: Option<Score>) -> (String, String) {
     match s {
@@ -53,14 +87,15 @@ pub fn csv(rows: &[EpochRecord]) -> String {
         let (tl, ta) = opt(r.test);
         let _ = writeln!(
             s,
-            "{},{},{},{vl},{va},{tl},{ta},{},{},{:.3},{:.1}",
+            "{},{},{},{vl},{va},{tl},{ta},{},{},{:.3},{:.1},{}",
             r.epoch,
             r.train.loss,
             r.train.accuracy,
             r.lr_weight,
             r.lr_delay,
             r.seconds,
-            r.examples_per_second
+            r.examples_per_second,
+            growths_text(&r.tape_growths)
         );
     }
     s
@@ -82,7 +117,7 @@ pub fn read(path: &Path) -> Result<Vec<EpochRecord>, DataError> {
     };
     let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
     let mut lines = text.lines();
-    if lines.next() != Some(HEADER) {
+    if !matches!(lines.next(), Some(HEADER | OLD_HEADER)) {
         return Err(bad("not a metrics file written by rgenn train".into()));
     }
     lines
@@ -115,6 +150,8 @@ pub fn read(path: &Path) -> Result<Vec<EpochRecord>, DataError> {
                 lr_delay: num(8)?,
                 seconds: num(9)?,
                 examples_per_second: num(10)?,
+                tape_growths: parse_growths(f.get(11).copied().unwrap_or(""))
+                    .ok_or_else(|| bad(format!("line {}: field 12 is not a growth list", i + 2)))?,
             })
         })
         .collect()
@@ -141,6 +178,18 @@ mod tests {
             lr_delay: 0.1,
             seconds: 1.5,
             examples_per_second: 100.0,
+            tape_growths: vec![
+                TapeGrowth {
+                    population: "hidden".into(),
+                    from: 500,
+                    to: 1000,
+                },
+                TapeGrowth {
+                    population: "out".into(),
+                    from: 2,
+                    to: 4,
+                },
+            ],
         }];
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("m.csv");

@@ -5,13 +5,15 @@
 //! A run is deterministic: shuffling uses a stream seeded from the network's seed and the epoch,
 //! learning rates depend only on the step and epoch counters, lane gradients are summed in lane
 //! order, and a checkpoint holds everything else (parameters, Adam moments in f64, counters), so a
-//! resumed run continues exactly as an uninterrupted one.
+//! resumed run continues exactly as an uninterrupted one. A NaN or infinity stops the run at the
+//! batch where it appeared ([`finite`]), before the epoch's files are written.
 //!
 //! Nothing here prints: a run reports its progress as typed events to an [`Observer`]
 //! ([`train_with`]); [`train`] reports to none.
 
 pub mod bench;
 mod evaluate;
+pub mod finite;
 pub mod loader;
 pub mod metrics;
 pub mod observer;
@@ -222,5 +224,9 @@ pub fn describe(r: &EpochRecord, epochs: u32) -> String {
         "  {:.0} examples/s  ({:.2} s)",
         r.examples_per_second, r.seconds
     ));
+    if !r.tape_growths.is_empty() {
+        let grown = metrics::growths_text(&r.tape_growths);
+        s.push_str(&format!("  spike tape grew: {grown}"));
+    }
     s
 }

@@ -1,7 +1,8 @@
 //! What a training run reports while it runs: typed events sent to an [`Observer`].
 //!
 //! The runtime never prints. [`super::train_with`] calls the observer's methods as the run goes
-//! (start, each batch, each epoch's time profile, each epoch's metrics, an early stop); a program
+//! (start, each batch, each epoch's time profile, each epoch's metrics, an early stop, a spike
+//! tape that grew); a program
 //! decides what to show (the `rgenn` CLI prints them to stderr, a binding may log them or drive a
 //! progress bar). Every method has an empty default, so an observer implements only what it
 //! needs. [`Silent`] ignores everything.
@@ -13,6 +14,7 @@
 use rgenn_codegen::ir::Split;
 
 use super::metrics::EpochRecord;
+use crate::sim::grow::TapeGrowth;
 use crate::sim::profile::Profile;
 
 /// The run is about to train its first epoch.
@@ -99,6 +101,10 @@ pub trait Observer {
     fn interrupted(&mut self) -> bool {
         false
     }
+
+    /// When a `spike_capacity: auto` tape overflowed in a training batch of `epoch` (from 1) and
+    /// grew; the batch was re-run (always sent, with or without progress).
+    fn on_tape_growth(&mut self, _epoch: u32, _growth: &TapeGrowth) {}
 }
 
 /// An observer that ignores every event.

@@ -140,6 +140,7 @@ mod tests {
             lr_delay: 0.0,
             seconds: 1.0,
             examples_per_second: 1.0,
+            tape_growths: Vec::new(),
         }
     }
 

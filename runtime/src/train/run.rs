@@ -7,6 +7,7 @@ use std::time::Instant;
 use rgenn_codegen::ir::{Network, Split, Training};
 
 use super::evaluate::{Ready, evaluate, ready, ready_split};
+use super::finite;
 use super::metrics::{self, EpochRecord, Score};
 use super::observer::{BatchProgress, EarlyStop, EpochProfile, Observer, RunStart, Silent};
 use super::state::{self, Moments, Progress};
@@ -17,6 +18,7 @@ use crate::data::splits;
 use crate::error::SimError;
 use crate::passes::loss::LossSpec;
 use crate::sim::engine::Engine;
+use crate::sim::grow::TapeGrowth;
 use crate::sim::init::Params;
 use crate::sim::profile::Profile;
 
@@ -41,6 +43,7 @@ struct Trained {
     lr_delay: f64,
     seconds: f64,
     examples: usize,
+    tape_growths: Vec<TapeGrowth>,
 }
 
 fn training(net: &Network) -> Result<&Training, SimError> {
@@ -271,6 +274,8 @@ fn train_epoch<E: Engine + ?Sized>(
         Ok((inputs, clock.elapsed()))
     };
     let mut made_s = 0.0;
+    let mut tape_growths = Vec::new();
+    let mut batch = 0usize;
     let waited = loader::ahead(&jobs, make, |trials, (inputs, made_in)| {
         let labels: Vec<u32> = trials.iter().map(|&k| examples.labels()[k]).collect();
         let step = BatchStep {
@@ -294,11 +299,21 @@ fn train_epoch<E: Engine + ?Sized>(
             &mut progress.steps,
             profile.as_deref_mut(),
         )?;
+        batch += 1;
+        let at = finite::At {
+            epoch: epoch + 1,
+            batch,
+        };
+        finite::check_step(sim, &out, at)?;
         for (o, &l) in out.iter().zip(&labels) {
             loss_sum += o.loss;
             correct += usize::from(o.prediction == l);
         }
         seen += trials.len();
+        for g in sim.take_growths() {
+            observer.on_tape_growth(epoch + 1, &g);
+            tape_growths.push(g);
+        }
         if opts.progress {
             observer.on_batch(&BatchProgress {
                 epoch: epoch + 1,
@@ -335,6 +350,7 @@ fn train_epoch<E: Engine + ?Sized>(
         lr_delay: lr_d,
         seconds,
         examples: n_train,
+        tape_growths,
     })
 }
 
@@ -366,6 +382,7 @@ fn finish_epoch<E: Engine + ?Sized>(
         lr_delay: trained.lr_delay,
         seconds: trained.seconds,
         examples_per_second: trained.examples as f64 / trained.seconds.max(1e-9),
+        tape_growths: trained.tape_growths,
     };
     let chosen = match s.selection {
         Some(Split::Validation) => validation.map_or(f64::NAN, |s| s.accuracy),

@@ -179,6 +179,11 @@ pub fn write_checkpoint(
         }
     }
     arrays.push((
+        NETWORK_KEY.into(),
+        vec![1],
+        OutArray::U64(vec![network_key(net)]),
+    ));
+    arrays.push((
         "progress".into(),
         vec![4],
         OutArray::F64(vec![
@@ -194,15 +199,57 @@ pub fn write_checkpoint(
     })
 }
 
+/// The checkpoint array that names the network it was written for.
+const NETWORK_KEY: &str = "network_key";
+
+/// 64 bits of the hash of everything in `net` that a checkpoint's values depend on: populations,
+/// models, params, connections. Run settings (data, training), spike-tape capacities and source
+/// positions are left out, so a resumed run may change its learning rate, let its tapes grow, or
+/// come from a renamed or re-commented file.
+pub fn network_key(net: &Network) -> u64 {
+    use sha2::{Digest, Sha256};
+    fn strip(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(m) => {
+                m.remove("origin");
+                m.values_mut().for_each(strip);
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    let mut shaped = net.clone();
+    shaped.run = Default::default();
+    shaped.buffers.clear();
+    for p in &mut shaped.populations {
+        p.spike_capacity = 0;
+        p.spike_capacity_fixed = false;
+    }
+    let mut value = serde_json::to_value(&shaped).unwrap_or_default();
+    strip(&mut value);
+    let digest = Sha256::digest(value.to_string().as_bytes());
+    u64::from_le_bytes(digest[..8].try_into().unwrap_or([0; 8]))
+}
+
 /// Read a checkpoint written by [`write_checkpoint`] into `params` (which holds the initial
-/// values for anything not stored).
+/// values for anything not stored). A checkpoint written for another network (its
+/// [`network_key`] differs) is refused.
 pub fn read_checkpoint(
     net: &Network,
     path: &Path,
     params: &mut Params,
 ) -> Result<(Moments, Progress), DataError> {
-    crate::sim::init::read_params(net, path, params)?;
     let mut f = NpzFile::open(path)?;
+    if f.has(NETWORK_KEY) && f.unsigned(NETWORK_KEY)?.values != [network_key(net)] {
+        return Err(DataError::Invalid {
+            path: path.to_path_buf(),
+            message: format!(
+                "this checkpoint was written for another version of network `{}` (its populations, models, params or connections changed since); resume with the network it was trained with (the run folder keeps it as model.yaml), or start a new run with another --out",
+                net.name
+            ),
+        });
+    }
+    crate::sim::init::read_params(net, path, params)?;
     let mut m = Moments::default();
     for c in &net.connections {
         for kind in ["weight", "delay"] {

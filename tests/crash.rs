@@ -1,0 +1,188 @@
+//! Crash safety: `rgenn train` killed with SIGKILL at arbitrary points (inside an epoch, between
+//! an epoch's files, while the checkpoint is written) and continued with `--resume` ends with the
+//! same files, byte for byte, as a run that was never interrupted; a checkpoint of a different
+//! network is refused.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::{rgenn, root, stderr};
+
+const EPOCHS: &str = "6";
+
+/// A Yin-Yang network big enough that an epoch takes a noticeable time.
+fn model(dir: &Path, hidden: &str) -> PathBuf {
+    let text = std::fs::read_to_string(root().join("examples/yin_yang.yaml"))
+        .unwrap()
+        .replace("size: 64", &format!("size: {hidden}"))
+        .replace(
+            "train:      {generator: yin_yang}",
+            "train:      {generator: yin_yang, trials: 3000}",
+        )
+        .replace(
+            "validation: {generator: yin_yang}",
+            "validation: {generator: yin_yang, trials: 300}",
+        )
+        .replace(
+            "test:       {generator: yin_yang}",
+            "test:       {generator: yin_yang, trials: 300}",
+        );
+    let path = dir.join(format!("yin_yang_{hidden}.yaml"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn args<'a>(model: &'a Path, run: &'a Path, resume: bool) -> Vec<&'a str> {
+    let mut a = vec![
+        "train",
+        model.to_str().unwrap(),
+        "--out",
+        run.to_str().unwrap(),
+        "--epochs",
+        EPOCHS,
+        "--quiet",
+    ];
+    if resume {
+        a.push("--resume");
+    }
+    a
+}
+
+fn spawn(model: &Path, run: &Path, cache: &Path) -> Child {
+    let resume = run.join("checkpoint.npz").is_file();
+    Command::new(env!("CARGO_BIN_EXE_rgenn"))
+        .args(args(model, run, resume))
+        .current_dir(root())
+        .env("RGENN_CACHE_DIR", cache)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// The files a finished run must reproduce exactly (metrics without its timing columns).
+fn outputs(run: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<(String, Vec<u8>)> = [
+        "params.npz",
+        "params_last.npz",
+        "checkpoint.npz",
+        "result.json",
+    ]
+    .iter()
+    .map(|f| (f.to_string(), std::fs::read(run.join(f)).unwrap()))
+    .collect();
+    let metrics = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
+    let rows: Vec<String> = metrics
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            [&f[..9], &f[11..]].concat().join(",")
+        })
+        .collect();
+    out.push(("metrics.csv".into(), rows.join("\n").into_bytes()));
+    out
+}
+
+fn assert_same(a: &[(String, Vec<u8>)], b: &[(String, Vec<u8>)]) {
+    for ((name, x), (_, y)) in a.iter().zip(b) {
+        assert!(x == y, "{name} differs from the uninterrupted run");
+    }
+}
+
+#[test]
+fn kill_9_at_arbitrary_points_then_resume_gives_the_uninterrupted_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    let model = model(tmp.path(), "32");
+    let whole = tmp.path().join("whole");
+    let o = rgenn(&args(&model, &whole, false), &cache);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let expected = outputs(&whole);
+
+    let run = tmp.path().join("killed");
+    // Kill after these many milliseconds, again and again, until a run finishes on its own.
+    let delays = [180u64, 420, 260, 530, 310, 370, 230, 480, 290, 610];
+    let (mut kills, mut finished) = (0, false);
+    for attempt in 0..60 {
+        let mut child = spawn(&model, &run, &cache);
+        std::thread::sleep(Duration::from_millis(delays[attempt % delays.len()]));
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap(); // SIGKILL
+            kills += 1;
+        }
+        let o = child.wait_with_output().unwrap();
+        if o.status.success() {
+            finished = true;
+            break;
+        }
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            !err.contains("error"),
+            "a killed run's successor failed: {err}"
+        );
+    }
+    assert!(finished, "the run never finished");
+    assert!(kills >= 3, "only {kills} kills landed");
+    assert_same(&expected, &outputs(&run));
+}
+
+#[test]
+fn a_kill_while_the_checkpoint_is_written_resumes_exactly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    let model = model(tmp.path(), "16");
+    let run = |name: &str, epochs: &str| {
+        let dir = tmp.path().join(name);
+        let mut a = args(&model, &dir, false);
+        a[5] = epochs;
+        let o = rgenn(&a, &cache);
+        assert!(o.status.success(), "{}", stderr(&o));
+        dir
+    };
+    let whole = run("whole", EPOCHS);
+    let (two, three) = (run("two", "2"), run("three", "3"));
+    // What SIGKILL during epoch 3's checkpoint write leaves: epoch 3's parameters and metrics
+    // written, the checkpoint still epoch 2's, and a half-written temporary checkpoint beside it.
+    for f in ["params.npz", "params_last.npz", "metrics.csv"] {
+        std::fs::copy(three.join(f), two.join(f)).unwrap();
+    }
+    let half = std::fs::read(three.join("checkpoint.npz")).unwrap();
+    std::fs::write(
+        two.join(".checkpoint.npz.tmp-99999"),
+        &half[..half.len() / 2],
+    )
+    .unwrap();
+    let o = rgenn(&args(&model, &two, true), &cache);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_same(&outputs(&whole), &outputs(&two));
+}
+
+#[test]
+fn a_checkpoint_of_another_network_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    let model = model(tmp.path(), "16");
+    let dir = tmp.path().join("run");
+    let mut a = args(&model, &dir, false);
+    a[5] = "1";
+    assert!(rgenn(&a, &cache).status.success());
+    // Same shapes, another network: the hidden time constant changed.
+    let text = std::fs::read_to_string(&model).unwrap();
+    let changed = text.replacen("tau_mem: 20.0", "tau_mem: 15.0", 1);
+    assert_ne!(text, changed, "the example sets tau_mem");
+    std::fs::write(&model, changed).unwrap();
+    let o = rgenn(&args(&model, &dir, true), &cache);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains("checkpoint.npz") && err.contains("written for another version of network"),
+        "{err}"
+    );
+    // Changing only the learning rate is not a different network: resuming works.
+    std::fs::write(&model, text.replace("lr: 0.005", "lr: 0.004")).unwrap();
+    let o = rgenn(&args(&model, &dir, true), &cache);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
