@@ -7,7 +7,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::time::Instant;
 
 use common::{rgenn, root, stderr};
 
@@ -98,17 +98,25 @@ fn kill_9_at_arbitrary_points_then_resume_gives_the_uninterrupted_files() {
     let cache = tmp.path().join("cache");
     let model = model(tmp.path(), "32");
     let whole = tmp.path().join("whole");
+    // Compile first, so that the time measured is the training's, as every restart sees it.
+    let o = rgenn(&["build", model.to_str().unwrap()], &cache);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let started = Instant::now();
     let o = rgenn(&args(&model, &whole, false), &cache);
+    // The time of a whole run on this machine now (a loaded machine runs slower), so that the
+    // kills below land inside epochs and between them, and every restart still gets further.
+    let whole_time = started.elapsed();
     assert!(o.status.success(), "{}", stderr(&o));
     let expected = outputs(&whole);
 
     let run = tmp.path().join("killed");
-    // Kill after these many milliseconds, again and again, until a run finishes on its own.
-    let delays = [180u64, 420, 260, 530, 310, 370, 230, 480, 290, 610];
+    // Kill after these fractions of a whole run, again and again, until a run finishes on its
+    // own: each restart lives long enough for at least one of the 6 epochs to end.
+    let fractions = [0.3, 0.45, 0.35, 0.55, 0.4, 0.5, 0.33, 0.6, 0.38, 0.65];
     let (mut kills, mut finished) = (0, false);
     for attempt in 0..60 {
         let mut child = spawn(&model, &run, &cache);
-        std::thread::sleep(Duration::from_millis(delays[attempt % delays.len()]));
+        std::thread::sleep(whole_time.mul_f64(fractions[attempt % fractions.len()]));
         if child.try_wait().unwrap().is_none() {
             child.kill().unwrap(); // SIGKILL
             kills += 1;

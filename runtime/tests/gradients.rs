@@ -276,6 +276,25 @@ fn alif_first_spike_readout_gradients_match_finite_differences() {
     );
 }
 
+/// The nonlinear built-in: explicit midpoint steps, an adjoint that reads the state history.
+#[test]
+fn qif_gradients_match_finite_differences() {
+    assert_model_close_to_finite_differences(
+        "{size: 5, model: qif, params: {tau_mem: 10.0, tau_syn: 5.0, sharpness: 2.0}}",
+        &li_output("mean_exp"),
+        "sparse_categorical_crossentropy",
+    );
+}
+
+#[test]
+fn qif_first_spike_readout_gradients_match_finite_differences() {
+    assert_model_close_to_finite_differences(
+        "{size: 5, model: qif, params: {tau_mem: 10.0, tau_syn: 5.0}}",
+        "{size: 3, model: qif, params: {tau_mem: 10.0, tau_syn: 5.0, v_thresh: 0.8}, readout: first_spike}",
+        "sparse_categorical_crossentropy",
+    );
+}
+
 /// The two alternative spike-jump denominators shipped as model files (docs/adjoint.md).
 #[test]
 fn alternative_jump_denominators_match_finite_differences() {

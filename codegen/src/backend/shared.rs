@@ -56,6 +56,7 @@ pub fn describe(role: Role) -> &'static str {
         Role::TapeStep => "spike tape: steps [size][capacity]",
         Role::TapeValue(_) => "spike tape: values [size][capacity]",
         Role::TapeRead => "tape entries not yet replayed",
+        Role::HistoryValue(_) => "history: a value at every step [n_steps][size]",
         Role::BackSpikeCount => "neurons spiking in the reversed step",
         Role::BackSpikes => "which neurons spike in the reversed step",
         Role::DlossDt => "dL/d(spike time) gathered from synapses",

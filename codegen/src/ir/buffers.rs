@@ -73,6 +73,8 @@ pub enum Role {
     TapeValue(u32),
     /// Tape entries not yet replayed by the backward pass, per neuron.
     TapeRead,
+    /// A history value at every step `[n_steps][size]` (index into the adjoint's history).
+    HistoryValue(u32),
     /// Number of neurons that spiked in the step being reversed.
     BackSpikeCount,
     /// Neurons that spiked in the step being reversed.
@@ -109,6 +111,7 @@ impl Role {
                 | Role::TapeStep
                 | Role::TapeValue(_)
                 | Role::TapeRead
+                | Role::HistoryValue(_)
                 | Role::BackSpikeCount
                 | Role::BackSpikes
                 | Role::DlossDt
@@ -325,6 +328,15 @@ fn plan_backward(net: &Network, p: &mut Alloc) {
                 size,
                 owner,
                 Role::AdjointVar(v as u32),
+            );
+        }
+        for (v, value) in adjoint.history.iter().enumerate() {
+            p.lane(
+                format!("pop_{name}_history_{value}"),
+                Elem::Scalar,
+                net.n_steps as u64 * size,
+                owner,
+                Role::HistoryValue(v as u32),
             );
         }
         if pop.ring_len > 0 {

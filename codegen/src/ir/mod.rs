@@ -140,9 +140,15 @@ pub struct Adjoint {
     pub tape: Vec<String>,
     /// Their expressions, evaluated in forward scope just before the reset.
     pub tape_code: Vec<Code<Expr>>,
+    /// Names of the values recorded at every step (`history:`), read by `sim`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<String>,
+    /// Their expressions, evaluated in forward scope after the step's arrivals, before its update.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history_code: Vec<Code<Expr>>,
     /// Statements at a recorded spike; inputs: the tape values, then `dloss_dt` and `count_grad`.
     pub jump: Code<Block>,
-    /// One reverse step; input: `drive`.
+    /// One reverse step; inputs: `drive`, then the history values of the step it reverses.
     pub sim: Code<Block>,
     /// Weight gradient per arrival of an incoming spike.
     pub weight_grad: Code<Expr>,
@@ -167,8 +173,10 @@ impl Adjoint {
     }
 
     /// The read-only inputs of `sim`, in `Sym::Input` order.
-    pub fn sim_inputs() -> Vec<String> {
-        vec![Self::DRIVE.to_string()]
+    pub fn sim_inputs(&self) -> Vec<String> {
+        let mut v = vec![Self::DRIVE.to_string()];
+        v.extend(self.history.iter().cloned());
+        v
     }
 }
 

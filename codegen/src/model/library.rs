@@ -31,6 +31,11 @@ pub const BUILTIN_MODELS: &[(&str, &str, &str)] = &[
         "models/lif_alpha.yaml",
         include_str!("../../models/lif_alpha.yaml"),
     ),
+    (
+        "qif",
+        "models/qif.yaml",
+        include_str!("../../models/qif.yaml"),
+    ),
 ];
 
 /// The file name and text of the built-in model `name`.

@@ -29,7 +29,15 @@ const MODEL_KEYS: &[&str] = &[
     "ode",
 ];
 
-const ADJOINT_KEYS: &[&str] = &["vars", "tape", "jump", "sim", "weight_grad", "delay_grad"];
+const ADJOINT_KEYS: &[&str] = &[
+    "vars",
+    "tape",
+    "history",
+    "jump",
+    "sim",
+    "weight_grad",
+    "delay_grad",
+];
 
 /// What a model's neurons do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -96,7 +104,9 @@ pub struct OdeSection {
 /// the step); `jump` runs at each recorded spike before `sim` and may read the tape values,
 /// `dloss_dt` (the loss gradient with respect to the spike's time, through every outgoing synapse
 /// and the readout) and `count_grad` (the spike-count regulariser's gradient with respect to the
-/// neuron's spike count over the batch). `weight_grad` is what one arrival of an incoming spike adds to its synapse's
+/// neuron's spike count over the batch). `history` values are recorded at every step (forward
+/// scope, after the step's arrivals and before its update) and `sim` reads them as the values of
+/// the step it reverses: the forward state a nonlinear model's adjoint needs. `weight_grad` is what one arrival of an incoming spike adds to its synapse's
 /// weight gradient; `delay_grad` is the loss gradient with respect to the arrival time per unit
 /// weight (ms^-1), used both for the delay gradient and for the presynaptic neuron's `dloss_dt`.
 #[derive(Clone, Debug)]
@@ -105,6 +115,8 @@ pub struct AdjointModel {
     pub vars: Vec<Spanned<String>>,
     /// `tape:` values recorded at each spike (forward scope), by name.
     pub tape: Vec<(Spanned<String>, CodeString)>,
+    /// `history:` values recorded at every step (forward scope), by name.
+    pub history: Vec<(Spanned<String>, CodeString)>,
     /// `jump:` statements at a recorded spike.
     pub jump: Option<CodeString>,
     /// `sim:` statements of one reverse step.
@@ -229,13 +241,15 @@ fn parse_adjoint(key: &Node, node: &Node, diags: &mut Diagnostics) -> Option<Adj
             .collect(),
         None => Vec::new(),
     };
-    let tape = match map.get("tape") {
-        Some(n) => named_entries(n, "tape value", diags)
+    let mut entries = |key: &str, what: &'static str| match map.get(key) {
+        Some(n) => named_entries(n, what, diags)
             .into_iter()
             .filter_map(|(k, v)| Some((k, code(v, diags)?)))
             .collect(),
         None => Vec::new(),
     };
+    let tape = entries("tape", "tape value");
+    let history = entries("history", "history value");
     let mut field = |k: &str| map.get(k).and_then(|n| code(n, diags));
     let jump = field("jump");
     let sim = field("sim");
@@ -245,6 +259,7 @@ fn parse_adjoint(key: &Node, node: &Node, diags: &mut Diagnostics) -> Option<Adj
     Some(AdjointModel {
         vars,
         tape,
+        history,
         jump,
         sim,
         weight_grad,

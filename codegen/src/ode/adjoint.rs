@@ -1,8 +1,9 @@
 //! The EventProp adjoint of an ODE model, derived from its terms, as code strings.
 //!
 //! The adjoint variables are `dl_d<var> = dL/d(var)`. Between events one reverse step applies the
-//! transpose of the forward propagator, so every gradient that does not pass through a spike time
-//! is exact for the discrete model. At a spike with state `x` (taped before the reset), threshold
+//! transpose of the forward step's Jacobian (the propagator of a linear system; for a nonlinear
+//! one, see [`super::explicit`]), so every gradient that does not pass through a spike time is
+//! exact for the discrete model. At a spike with state `x` (taped before the reset), threshold
 //! gradient `G = dg/dx`, reset Jacobian `R = dr/dx`, `f- = f(x)` and `f+ = f(r(x))`, the
 //! transition condition is
 //!
@@ -19,7 +20,7 @@ use super::diff::diff;
 use super::linear::Linear;
 use super::print::code;
 use super::sym::Sym;
-use super::{G_PREV, Part, Problem, System, not_differentiable};
+use super::{G_PREV, Part, Problem, Scheme, System, not_differentiable};
 
 /// Name of the tape value holding the threshold function's rate at a spike.
 pub const SLOPE: &str = "spike_slope";
@@ -33,7 +34,8 @@ pub struct Spike {
     pub r_jac: Vec<Vec<Sym>>,
     /// `R f- - f+`.
     pub h: Vec<Sym>,
-    /// The spike-count regulariser's kick per unit `count_grad`: `-G / (G A G)`.
+    /// The spike-count regulariser's kick per unit `count_grad`: `-G / (G A G)` (nonlinear
+    /// systems: `G / |G J G|` with `J = df/dx` at the spike).
     pub kick: Vec<Sym>,
 }
 
@@ -111,21 +113,26 @@ impl Spike {
                 shorter(Sym::minus(r_f, f_after[j].clone()))
             })
             .collect();
-        let linear = Linear::of(&s.vars, &s.f).ok();
-        let gag = linear.map_or(Sym::zero(), |l| {
-            Sym::sum(
-                (0..n)
-                    .flat_map(|j| (0..n).map(move |k| (j, k)))
-                    .map(|(j, k)| {
-                        Sym::product(vec![
-                            g_grad[j].clone(),
-                            l.a[j][k].clone(),
-                            g_grad[k].clone(),
-                        ])
-                    })
-                    .collect(),
-            )
-        });
+        // G J G with J = df/dx at the spike's state (the matrix A of a linear system).
+        let mut terms = Vec::new();
+        for j in 0..n {
+            for (k, x) in s.vars.iter().enumerate() {
+                let jac =
+                    diff(&s.f[j], x).map_err(|e| not_differentiable(Part::Equation(j), &e))?;
+                terms.push(Sym::product(vec![
+                    g_grad[j].clone(),
+                    jac,
+                    g_grad[k].clone(),
+                ]));
+            }
+        }
+        let mut gag = Sym::sum(terms);
+        // A nonlinear system's G J G depends on the state and may be positive at a spike (the
+        // quadratic model's runaway): its size sets the time scale, the kick keeps the sign it has
+        // in a leaky model.
+        if gag.mentions(&|name| s.vars.iter().any(|v| v == name)) {
+            gag = Sym::negate(Sym::call(crate::ir::expr::Func::Abs, vec![gag]));
+        }
         let kick = g_grad
             .iter()
             .map(|gk| {
@@ -162,6 +169,8 @@ pub struct Adjoint {
     pub vars: Vec<String>,
     /// `tape:` name and forward expression.
     pub tape: Vec<(String, String)>,
+    /// `history:` name and forward expression.
+    pub history: Vec<(String, String)>,
     /// `jump:`.
     pub jump: Option<String>,
     /// `sim:`.
@@ -176,8 +185,8 @@ fn dl(v: &str) -> String {
     format!("dl_d{v}")
 }
 
-/// Write the adjoint of `s`.
-pub fn write(s: &System, l: &Linear, spike: Option<&Spike>) -> Adjoint {
+/// Write the adjoint of `s`, whose forward step `scheme` integrates.
+pub fn write(s: &System, scheme: &Scheme, spike: Option<&Spike>) -> Adjoint {
     let n = s.vars.len();
     let mut vars: Vec<String> = s.vars.iter().map(|v| dl(v)).collect();
     let mut tape = Vec::new();
@@ -211,13 +220,23 @@ pub fn write(s: &System, l: &Linear, spike: Option<&Spike>) -> Adjoint {
     if let Some(r) = s.readout_var {
         sim.push_str(&format!("{0} = {0} + drive;\n", dl(&s.vars[r])));
     }
-    sim.push_str(&reverse_step(s, l));
+    let history = match scheme {
+        Scheme::Exact(l) => {
+            sim.push_str(&reverse_step(s, l));
+            Vec::new()
+        }
+        Scheme::Midpoint(e) => {
+            sim.push_str(&e.reverse(s, &|v| dl(v)));
+            e.history_values(s)
+        }
+    };
     if let (true, Some(i)) = (jump_moves_input, s.input) {
         sim.push_str(&format!("{0}_end = {0};\n", dl(&s.vars[i])));
     }
     Adjoint {
         vars,
         tape,
+        history,
         jump,
         sim,
         weight_grad,

@@ -2,13 +2,14 @@
 //! of the threshold function, and the reset.
 //!
 //! One step: `ode_g_prev` keeps the threshold function's value at the step's start (after the
-//! arrivals), every moving variable becomes `sum_k P[j][k] x_k + q[j]` from the old values, and a
+//! arrivals), every moving variable takes one step of the scheme (linear systems: becomes
+//! `sum_k P[j][k] x_k + q[j]` from the old values; nonlinear: see [`super::explicit`]), and a
 //! spike is emitted when the function went from below zero to zero or above. The reset's
 //! assignments all read the values before the reset.
 
 use super::linear::Linear;
 use super::print::code;
-use super::{G_PREV, System};
+use super::{G_PREV, Scheme, System};
 
 /// The forward code strings.
 pub struct Forward {
@@ -22,15 +23,35 @@ pub struct Forward {
     pub reset: Option<String>,
 }
 
-/// Write the forward code of `s`.
-pub fn write(s: &System, l: &Linear) -> Forward {
-    let n = s.vars.len();
+/// Write the forward code of `s`, integrated by `scheme`.
+pub fn write(s: &System, scheme: &Scheme) -> Forward {
     let mut sim = String::new();
     let mut extra_vars = Vec::new();
     if let Some(g) = &s.threshold {
         sim.push_str(&format!("{G_PREV} = {};\n", code(g)));
         extra_vars.push((G_PREV.to_string(), "0.0".to_string()));
     }
+    match scheme {
+        Scheme::Exact(l) => sim.push_str(&exact_step(s, l)),
+        Scheme::Midpoint(e) => sim.push_str(&e.forward(s)),
+    }
+    let threshold = s
+        .threshold
+        .as_ref()
+        .map(|g| format!("{G_PREV} < 0.0 && {} >= 0.0", code(g)));
+    let reset = (!s.reset.is_empty()).then(|| reset_code(s));
+    Forward {
+        extra_vars,
+        sim,
+        threshold,
+        reset,
+    }
+}
+
+/// One step of the exact propagator: every moving variable becomes `sum_k P[j][k] x_k + q[j]`.
+fn exact_step(s: &System, l: &Linear) -> String {
+    let n = s.vars.len();
+    let mut sim = String::new();
     let moving: Vec<usize> = (0..n).filter(|&j| l.moves(j)).collect();
     // Old values are needed only where another variable's new value reads them.
     let read_old: Vec<usize> = (0..n)
@@ -56,17 +77,7 @@ pub fn write(s: &System, l: &Linear) -> Forward {
         }
         sim.push_str(&format!("{} = {};\n", s.vars[j], terms.join(" + ")));
     }
-    let threshold = s
-        .threshold
-        .as_ref()
-        .map(|g| format!("{G_PREV} < 0.0 && {} >= 0.0", code(g)));
-    let reset = (!s.reset.is_empty()).then(|| reset_code(s));
-    Forward {
-        extra_vars,
-        sim,
-        threshold,
-        reset,
-    }
+    sim
 }
 
 /// The reset's assignments; through `let`s when one reads a variable assigned before it.

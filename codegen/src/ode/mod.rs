@@ -5,10 +5,13 @@
 //! ([`sym`], differentiated by [`diff`]) this module writes the model's `sim`, `threshold` and
 //! `reset` code and its `adjoint:` section as ordinary code strings ([`forward`], [`adjoint`]),
 //! which then go through the same checks as hand-written ones. Systems linear in the state get the
-//! exact propagator ([`linear`], [`expm`]); the derivation is explained in `docs/ode-models.md`.
+//! exact propagator ([`linear`], [`expm`]); nonlinear ones the explicit midpoint method
+//! ([`explicit`]), whose adjoint reads the state of every step from a history. The derivation is
+//! explained in `docs/ode-models.md`.
 
 pub mod adjoint;
 pub mod diff;
+pub mod explicit;
 pub mod expm;
 pub mod forward;
 pub mod from_ast;
@@ -18,6 +21,7 @@ pub mod render;
 pub mod sym;
 
 use diff::NotDifferentiable;
+use explicit::Explicit;
 use linear::{Linear, NotLinear};
 use sym::Sym;
 
@@ -62,11 +66,30 @@ pub struct Problem {
     pub help: String,
 }
 
+/// How the equations are integrated over one step.
+#[derive(Clone, Debug)]
+pub enum Scheme {
+    /// Linear in the state: the exact propagator, computed per population.
+    Exact(Linear),
+    /// Nonlinear: the explicit midpoint method.
+    Midpoint(Explicit),
+}
+
+impl Scheme {
+    /// The propagator whose entries are derived params, for a linear system.
+    pub fn propagator(&self) -> Option<&Linear> {
+        match self {
+            Scheme::Exact(l) => Some(l),
+            Scheme::Midpoint(_) => None,
+        }
+    }
+}
+
 /// The model's update and adjoint, as code strings.
 #[derive(Clone, Debug)]
 pub struct Derived {
-    /// The linear system and its propagator.
-    pub linear: Linear,
+    /// How the equations are integrated.
+    pub scheme: Scheme,
     /// State variables the generated code adds, with their initial value.
     pub extra_vars: Vec<(String, String)>,
     /// The update of one step.
@@ -86,7 +109,16 @@ pub const G_PREV: &str = "ode_g_prev";
 
 /// Derive the discrete model and its adjoint.
 pub fn derive(s: &System) -> Result<Derived, Vec<Problem>> {
-    let linear = Linear::of(&s.vars, &s.f).map_err(|e| vec![not_linear(s, e)])?;
+    let scheme = match Linear::of(&s.vars, &s.f) {
+        Ok(l) => Scheme::Exact(l),
+        Err(NotLinear::Coefficient { .. }) => match Explicit::of(&s.vars, &s.f) {
+            Ok(e) => Scheme::Midpoint(e),
+            Err((eq, err)) => return Err(vec![not_differentiable(Part::Equation(eq), &err)]),
+        },
+        Err(NotLinear::Function { eq, err }) => {
+            return Err(vec![not_differentiable(Part::Equation(eq), &err)]);
+        }
+    };
     let mut problems = Vec::new();
     let threshold = s
         .threshold
@@ -101,18 +133,23 @@ pub fn derive(s: &System) -> Result<Derived, Vec<Problem>> {
     if !problems.is_empty() {
         return Err(problems);
     }
-    let fwd = forward::write(s, &linear);
-    let adjoint = adjoint::write(s, &linear, threshold.as_ref());
-    let moving: Vec<&str> = (0..s.vars.len())
-        .filter(|&j| linear.moves(j))
-        .map(|j| s.vars[j].as_str())
-        .collect();
-    let method = format!(
-        "linear in ({}): exact propagator exp(A dt), the input added at the step's start",
-        moving.join(", ")
-    );
+    let fwd = forward::write(s, &scheme);
+    let adjoint = adjoint::write(s, &scheme, threshold.as_ref());
+    let method = match &scheme {
+        Scheme::Exact(linear) => {
+            let moving: Vec<&str> = (0..s.vars.len())
+                .filter(|&j| linear.moves(j))
+                .map(|j| s.vars[j].as_str())
+                .collect();
+            format!(
+                "linear in ({}): exact propagator exp(A dt), the input added at the step's start",
+                moving.join(", ")
+            )
+        }
+        Scheme::Midpoint(e) => e.method(s),
+    };
     Ok(Derived {
-        linear,
+        scheme,
         extra_vars: fwd.extra_vars,
         sim: fwd.sim,
         threshold: fwd.threshold,
@@ -120,26 +157,6 @@ pub fn derive(s: &System) -> Result<Derived, Vec<Problem>> {
         adjoint,
         method,
     })
-}
-
-fn not_linear(s: &System, e: NotLinear) -> Problem {
-    match e {
-        NotLinear::Coefficient { eq, var, coef } => Problem {
-            part: Part::Equation(eq),
-            code: "rgenn::ode::nonlinear",
-            message: format!(
-                "d({})/dt is not linear in the state: its derivative by `{}` is `{}`",
-                s.vars[eq],
-                s.vars[var],
-                print::code(&coef)
-            ),
-            help: "rgenn derives the update and the adjoint of ODE systems that are linear in \
-                   their state variables; write a nonlinear model with `sim:` and a hand-written \
-                   `adjoint:` section"
-                .to_string(),
-        },
-        NotLinear::Function { eq, err } => not_differentiable(Part::Equation(eq), &err),
-    }
 }
 
 /// A problem for a function with no usable derivative.

@@ -9,7 +9,10 @@ use super::Derived;
 pub fn derivation(d: &Derived, with_adjoint: bool) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# {}", d.method);
-    let names = d.linear.names();
+    let names = d
+        .scheme
+        .propagator()
+        .map_or_else(Vec::new, super::linear::Linear::names);
     if !names.is_empty() {
         let _ = writeln!(
             s,
@@ -36,10 +39,12 @@ pub fn derivation(d: &Derived, with_adjoint: bool) -> String {
         let a = &d.adjoint;
         let _ = writeln!(s, "adjoint:");
         let _ = writeln!(s, "  vars: [{}]", a.vars.join(", "));
-        if !a.tape.is_empty() {
-            let _ = writeln!(s, "  tape:");
-            for (n, e) in &a.tape {
-                let _ = writeln!(s, "    {n}: {e}");
+        for (key, values) in [("tape", &a.tape), ("history", &a.history)] {
+            if !values.is_empty() {
+                let _ = writeln!(s, "  {key}:");
+                for (n, e) in values {
+                    let _ = writeln!(s, "    {n}: {e}");
+                }
             }
         }
         if let Some(j) = &a.jump {

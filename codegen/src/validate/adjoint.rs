@@ -1,9 +1,10 @@
 //! The `adjoint:` section of neuron models: names, required parts and typed code.
 //!
 //! Adjoint code sees the model's params and derived params, its adjoint variables and a few
-//! read-only inputs (`drive` in `sim`; the tape values, `dloss_dt` and `count_grad` in `jump`); it never sees
-//! the forward state, which the backward pass does not keep. Tape expressions are forward code,
-//! evaluated at a spike before the reset.
+//! read-only inputs (`drive` and the history values in `sim`; the tape values, `dloss_dt` and
+//! `count_grad` in `jump`); it never sees the forward state itself. Tape expressions are forward
+//! code, evaluated at a spike before the reset; history expressions are forward code evaluated at
+//! every step, after the step's arrivals and before its update.
 
 use crate::diag::Diagnostic;
 use crate::expr::{Scope, Type};
@@ -70,6 +71,12 @@ pub fn check(cx: &mut Cx, m: &NeuronModel, forward: &Scope, taken: &[&str]) -> O
         .iter()
         .filter_map(|(_, c)| code_expr(cx, c, forward, Type::Scalar))
         .collect();
+    let history: Vec<String> = a.history.iter().map(|(n, _)| n.value.clone()).collect();
+    let history_code: Vec<_> = a
+        .history
+        .iter()
+        .filter_map(|(_, c)| code_expr(cx, c, forward, Type::Scalar))
+        .collect();
     let base = Scope {
         params: forward.params,
         derived: forward.derived,
@@ -77,7 +84,8 @@ pub fn check(cx: &mut Cx, m: &NeuronModel, forward: &Scope, taken: &[&str]) -> O
         inputs: &[],
         time: false,
     };
-    let sim_inputs = ir::Adjoint::sim_inputs();
+    let mut sim_inputs = vec![ir::Adjoint::DRIVE.to_string()];
+    sim_inputs.extend(history.iter().cloned());
     let sim_scope = Scope {
         inputs: &sim_inputs,
         time: true,
@@ -108,6 +116,8 @@ pub fn check(cx: &mut Cx, m: &NeuronModel, forward: &Scope, taken: &[&str]) -> O
         vars,
         tape,
         tape_code,
+        history,
+        history_code,
         jump: jump.unwrap_or(Code {
             code: ir::Block::default(),
             origin: None,
@@ -118,10 +128,15 @@ pub fn check(cx: &mut Cx, m: &NeuronModel, forward: &Scope, taken: &[&str]) -> O
     })
 }
 
-/// Adjoint variable and tape names: identifiers, not reserved, not taken by the forward model,
+/// Adjoint variable, tape and history names: identifiers, not reserved, not taken by the forward model,
 /// not the built-in inputs, and each declared once.
 fn check_names(cx: &mut Cx, a: &AdjointModel, taken: &[&str]) {
-    let names: Vec<&Spanned<String>> = a.vars.iter().chain(a.tape.iter().map(|(n, _)| n)).collect();
+    let names: Vec<&Spanned<String>> = a
+        .vars
+        .iter()
+        .chain(a.tape.iter().map(|(n, _)| n))
+        .chain(a.history.iter().map(|(n, _)| n))
+        .collect();
     let builtin = [
         ir::Adjoint::DRIVE,
         ir::Adjoint::DLOSS_DT,
@@ -132,7 +147,7 @@ fn check_names(cx: &mut Cx, a: &AdjointModel, taken: &[&str]) {
         let name = n.value.as_str();
         let problem = if is_reserved(name) || builtin.contains(&name) {
             Some(format!(
-                "`{name}` is reserved and cannot name an adjoint variable or tape value"
+                "`{name}` is reserved and cannot name an adjoint variable, tape or history value"
             ))
         } else if taken.contains(&name) || seen.contains(&name) {
             Some(format!(

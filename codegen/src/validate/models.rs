@@ -206,11 +206,16 @@ fn names(list: &[(Spanned<String>, impl Sized)]) -> Vec<String> {
     list.iter().map(|(n, _)| n.value.clone()).collect()
 }
 
-fn check(cx: &mut Cx, m: &NeuronModel, ode: Option<(Linear, ir::OdeNote)>) -> Option<Checked> {
+fn check(
+    cx: &mut Cx,
+    m: &NeuronModel,
+    ode: Option<(Option<Linear>, ir::OdeNote)>,
+) -> Option<Checked> {
     let before = cx.diags.items.len();
     let params = names(&m.params);
     let mut derived_names = names(&m.derived);
     let (propagator, ode_note) = ode.unzip();
+    let propagator = propagator.flatten();
     if let Some(p) = &propagator {
         derived_names.extend(p.names());
     }

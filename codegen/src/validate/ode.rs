@@ -18,8 +18,8 @@ use super::models::code_diag;
 pub struct Lowered {
     /// The model with derived code.
     pub model: NeuronModel,
-    /// The propagator filling the derived params it adds.
-    pub linear: Linear,
+    /// The propagator filling the derived params it adds (linear systems).
+    pub linear: Option<Linear>,
     /// How it is integrated, and the derived code, for `rgenn check`.
     pub note: ir::OdeNote,
 }
@@ -213,10 +213,11 @@ fn report(cx: &mut Cx, p: Problem, code: Option<&CodeString>, section: &OdeSecti
 
 /// Names the derivation adds must not be the user's.
 fn check_generated_names(cx: &mut Cx, m: &NeuronModel, d: &ode::Derived) {
-    let mut generated: Vec<String> = d.linear.names();
+    let mut generated: Vec<String> = d.scheme.propagator().map_or_else(Vec::new, Linear::names);
     generated.extend(d.extra_vars.iter().map(|(n, _)| n.clone()));
     generated.extend(d.adjoint.vars.iter().cloned());
     generated.extend(d.adjoint.tape.iter().map(|(n, _)| n.clone()));
+    generated.extend(d.adjoint.history.iter().map(|(n, _)| n.clone()));
     let user = m
         .params
         .iter()
@@ -268,6 +269,7 @@ fn build(m: &NeuronModel, section: &OdeSection, d: ode::Derived) -> Lowered {
         model.adjoint = Some(AdjointModel {
             vars: a.vars.iter().map(|v| name(v)).collect(),
             tape: a.tape.iter().map(|(n, e)| (name(n), text(e))).collect(),
+            history: a.history.iter().map(|(n, e)| (name(n), text(e))).collect(),
             jump: a.jump.as_deref().map(text),
             sim: Some(text(&a.sim)),
             weight_grad: Some(text(&a.weight_grad)),
@@ -282,7 +284,7 @@ fn build(m: &NeuronModel, section: &OdeSection, d: ode::Derived) -> Lowered {
     };
     Lowered {
         model,
-        linear: d.linear,
+        linear: d.scheme.propagator().cloned(),
         note,
     }
 }

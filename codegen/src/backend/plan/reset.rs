@@ -57,6 +57,8 @@ pub fn value(net: &Network, b: &Buffer) -> Option<ResetValue> {
         Role::Ring | Role::SpikeCount => Some(ResetValue::Zero),
         // Only the first `spike_count` entries are ever read.
         Role::Spikes => None,
+        // Every step's entry is written by the forward pass before the backward pass reads it.
+        Role::HistoryValue(_) => None,
         // Written by the runtime between the forward and the backward pass.
         Role::ReadoutGrad => None,
         Role::Weight | Role::DelayMs | Role::DelaySteps | Role::RowStart | Role::PostIndex => None,

@@ -296,7 +296,7 @@ fn back_update(g: &Gen, pi: usize) -> TokenStream {
         pop.name, m.name
     ));
     let jump = has_jump(g, pi);
-    let sim_inputs = Adjoint::sim_inputs();
+    let sim_inputs = a.sim_inputs();
     let sim_printer = g.printer(pi, &a.vars, &sim_inputs, &a.sim.code.locals);
     let (mut used, mut jump_used) = (BTreeSet::new(), BTreeSet::new());
     read_syms(&a.sim.code.stmts, &mut used);
@@ -360,6 +360,16 @@ fn back_update(g: &Gen, pi: usize) -> TokenStream {
     } else {
         TokenStream::new()
     };
+    // The history values of step n the adjoint code reads (inputs after `drive`).
+    let mut history = TokenStream::new();
+    for (k, h) in a.history.iter().enumerate() {
+        if used.contains(&SymKey::Input(k as u32 + 1)) {
+            let (ident, buf) = (g.ident(h), g.pop_buf(pi, Role::HistoryValue(k as u32)));
+            let row = format_ident!("rgenn_history_{}", k);
+            views.extend(quote!(let #row = &rgenn_l.#buf[rgenn_step as usize * #size..][..#size];));
+            history.extend(quote!(let #ident: Scalar = #row[rgenn_j];));
+        }
+    }
     let sim_note = note(&format!("adjoint code — {}", origin_text(&a.sim.origin)));
     let sim = sim_printer.block(&a.sim.code);
     let (pos, rings) = grad_rings(g, pi);
@@ -381,6 +391,7 @@ fn back_update(g: &Gen, pi: usize) -> TokenStream {
             for rgenn_j in 0..#size {
                 #load
                 #drive_code
+                #history
                 #sim_note
                 #sim
                 #rings

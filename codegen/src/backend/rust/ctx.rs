@@ -171,9 +171,13 @@ impl<'a> Gen<'a> {
                     .chain(&m.params)
                     .chain(&m.derived)
                     .any(|n| upper(n))
-                    || m.adjoint
-                        .as_ref()
-                        .is_some_and(|a| a.vars.iter().chain(&a.tape).any(|n| upper(n)))
+                    || m.adjoint.as_ref().is_some_and(|a| {
+                        a.vars
+                            .iter()
+                            .chain(&a.tape)
+                            .chain(&a.history)
+                            .any(|n| upper(n))
+                    })
             });
         if any {
             quote!(#[allow(non_snake_case)])

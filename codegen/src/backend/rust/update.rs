@@ -103,6 +103,29 @@ fn tape(g: &Gen, pi: usize, plain: &Printer) -> TokenStream {
     }
 }
 
+/// The history of population `pi` for the adjoint pass: this step's row of each history buffer
+/// (added to `views`) and the stores of one neuron's values into it (empty without a history).
+fn history(g: &Gen, pi: usize, plain: &Printer, views: &mut TokenStream) -> TokenStream {
+    let m = g.model(pi);
+    let Some(a) = m.adjoint.as_ref().filter(|_| g.net.has_backward()) else {
+        return TokenStream::new();
+    };
+    let size = g.size(pi);
+    let mut writes = TokenStream::new();
+    for (k, code) in a.history_code.iter().enumerate() {
+        let buf = g.pop_buf(pi, Role::HistoryValue(k as u32));
+        let row = format_ident!("rgenn_history_{}", k);
+        let e = plain.expr(&code.code);
+        views.extend(quote!(let #row = &mut rgenn_l.#buf[rgenn_step as usize * #size..][..#size];));
+        writes.extend(quote!(#row[rgenn_j] = #e;));
+    }
+    if !writes.is_empty() {
+        let n = note("history for the adjoint pass");
+        writes = quote!(#n #writes);
+    }
+    writes
+}
+
 /// The constants of population `pi`'s model its update reads.
 fn constants(g: &Gen, pi: usize) -> TokenStream {
     let m = g.model(pi);
@@ -118,6 +141,11 @@ fn constants(g: &Gen, pi: usize) -> TokenStream {
         .filter(|_| g.net.has_backward() && m.threshold.is_some())
     {
         a.tape_code
+            .iter()
+            .for_each(|c| read_syms_expr(&c.code, &mut used));
+    }
+    if let Some(a) = m.adjoint.as_ref().filter(|_| g.net.has_backward()) {
+        a.history_code
             .iter()
             .for_each(|c| read_syms_expr(&c.code, &mut used));
     }
@@ -163,10 +191,12 @@ pub fn update(g: &Gen, pi: usize) -> TokenStream {
     let ring_note = note("input from the delay ring");
     let zero = g.lit(0.0);
     views.extend(quote!(let rgenn_ring_row = &mut rgenn_l.#ring[#idx(rgenn_pos, 0)..][..#size];));
+    let history = history(g, pi, &plain, &mut views);
     let take_input = quote! {
         #ring_note
         #input += rgenn_ring_row[rgenn_j];
         rgenn_ring_row[rgenn_j] = #zero;
+        #history
         #sim_note
         #sim
     };

@@ -14,14 +14,15 @@ use crate::backend::plan::Drive;
 use crate::ir::buffers::{Owner, Role};
 use crate::ir::{Adjoint, ModelKind, Network, Population, Precision};
 
-/// One value recorded on the spike tape.
+/// One value recorded on the spike tape (or, for `history:`, at every step).
 #[derive(Serialize, Clone, Debug)]
 pub struct TapeValue {
-    /// The name the jump code reads it by.
+    /// The name the jump (or reverse step) code reads it by.
     pub name: String,
-    /// The tape buffer.
+    /// The tape (or history) buffer.
     pub buffer: String,
-    /// The value, printed in forward scope (evaluated just before the reset).
+    /// The value, printed in forward scope (a tape's just before the reset, a history's after the
+    /// step's arrivals).
     pub expr: String,
 }
 
@@ -46,6 +47,8 @@ pub struct AdjointCode {
     pub sim_origin: String,
     /// One reverse step, one statement per line.
     pub sim: Vec<String>,
+    /// Values recorded at every forward step `[n_steps][size]`, read by the reverse step.
+    pub history: Vec<TapeValue>,
     /// The loss gradient fed into `sim` at each step (`0` without a readout).
     pub drive: String,
     /// The population spikes, so it has a tape and a jump.
@@ -130,7 +133,7 @@ pub fn adjoint_code(net: &Network, index: usize, pop: &Population) -> Option<Adj
     let (params, derived) = (&model.params[..], &model.derived[..]);
     let vars = &adjoint.vars[..];
     let jump_inputs = adjoint.jump_inputs();
-    let sim_inputs = Adjoint::sim_inputs();
+    let sim_inputs = adjoint.sim_inputs();
     let plain = printer(p, params, derived, vars, &[], &[]);
     let buffer = |role| buffer_name(net, owner, role);
     let mut code = AdjointCode {
@@ -162,8 +165,19 @@ pub fn adjoint_code(net: &Network, index: usize, pop: &Population) -> Option<Adj
         readout_grad: buffer(Role::ReadoutGrad),
         ..Default::default()
     };
+    let forward = printer(p, params, derived, &model.vars, &[], &[]);
+    code.history = adjoint
+        .history
+        .iter()
+        .zip(&adjoint.history_code)
+        .enumerate()
+        .map(|(i, (name, c))| TapeValue {
+            name: name.clone(),
+            buffer: buffer(Role::HistoryValue(i as u32)),
+            expr: forward.expr(&c.code),
+        })
+        .collect();
     if model.threshold.is_some() {
-        let forward = printer(p, params, derived, &model.vars, &[], &[]);
         code.has_jump = true;
         code.tape_capacity = pop.spike_capacity;
         code.tape_count = buffer(Role::TapeCount);
