@@ -61,6 +61,14 @@ fn check_shows_how_ode_models_are_integrated_and_their_derived_adjoint() {
         ),
         "{stdout}"
     );
+    assert!(
+        stdout.contains(
+            "  qif: nonlinear in (v): explicit midpoint method (RK2, second order) for (v, i), the \
+             input added at the step's start; the adjoint pass reads (v, i) of every step from a \
+             history; adjoint derived"
+        ),
+        "{stdout}"
+    );
     assert!(!stdout.contains("adjoint:"), "{stdout}");
 
     let out = rgenn(
@@ -78,6 +86,9 @@ fn check_shows_how_ode_models_are_integrated_and_their_derived_adjoint() {
         "  weight_grad: dl_di",
         "  delay_grad: (dl_di_next - dl_di) / dt",
         "# model `lif_alpha` (models/lif_alpha.yaml:7:7), as rgenn derived it",
+        "  history:",
+        "    ode_x_v: v",
+        "    let ode_nu_v = dt * (sharpness * (ode_m_v - v_crit) + sharpness * ode_m_v) * dl_dv / tau_mem;",
     ] {
         assert!(
             stdout.lines().any(|l| l == expected),

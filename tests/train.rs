@@ -141,21 +141,28 @@ fn yin_yang_learns_well_above_chance() {
     assert!(out.contains(&expected), "{out} lacks {expected}");
 }
 
-/// A model written as ODEs trains through its derived adjoint like a hand-written one.
+/// Models written as ODEs train through their derived adjoints like a hand-written one: `alif`
+/// (linear, exact propagator) and `qif` (nonlinear, midpoint steps and a state history).
 #[test]
-fn yin_yang_learns_with_the_ode_written_alif() {
-    let tmp = tempfile::tempdir().unwrap();
-    let model = small_yin_yang(tmp.path(), 4);
-    let text = std::fs::read_to_string(&model).unwrap();
-    assert!(text.contains("model: lif,"));
-    std::fs::write(&model, text.replace("model: lif,", "model: alif,")).unwrap();
-    let run = tmp.path().join("run");
-    train(&model, &run, tmp.path(), &[]);
-    let test = column(&metrics(&run), 6);
-    assert!(
-        *test.last().unwrap() > 0.7,
-        "test accuracy by epoch: {test:?} (chance is 1/3)"
-    );
+fn yin_yang_learns_with_models_written_as_odes() {
+    for hidden in ["alif", "qif"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let model = small_yin_yang(tmp.path(), 4);
+        let text = std::fs::read_to_string(&model).unwrap();
+        assert!(text.contains("model: lif,"));
+        std::fs::write(
+            &model,
+            text.replace("model: lif,", &format!("model: {hidden},")),
+        )
+        .unwrap();
+        let run = tmp.path().join("run");
+        train(&model, &run, tmp.path(), &[]);
+        let test = column(&metrics(&run), 6);
+        assert!(
+            *test.last().unwrap() > 0.7,
+            "{hidden}: test accuracy by epoch: {test:?} (chance is 1/3)"
+        );
+    }
 }
 
 #[test]
