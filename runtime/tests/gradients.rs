@@ -295,6 +295,21 @@ fn qif_first_spike_readout_gradients_match_finite_differences() {
     );
 }
 
+/// Arrivals split between two currents (`jump:`), for a linear and a nonlinear model.
+#[test]
+fn split_arrival_gradients_match_finite_differences() {
+    for model in [
+        "../examples/models/two_current_lif.yaml, params: {tau_mem: 10.0}",
+        "tests/data/models/qif_two_currents.yaml",
+    ] {
+        assert_model_close_to_finite_differences(
+            &format!("{{size: 5, model: {model}}}"),
+            &li_output("mean_exp"),
+            "sparse_categorical_crossentropy",
+        );
+    }
+}
+
 /// The two alternative spike-jump denominators shipped as model files (docs/adjoint.md).
 #[test]
 fn alternative_jump_denominators_match_finite_differences() {

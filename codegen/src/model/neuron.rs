@@ -7,7 +7,7 @@
 
 use super::decode::{self, MapReader, keyword, list, named_entries};
 use super::{CodeString, Readout};
-use crate::diag::Diagnostics;
+use crate::diag::{Diagnostic, Diagnostics};
 use crate::span::{SourceId, Spanned};
 use crate::yaml::Node;
 
@@ -27,6 +27,7 @@ const MODEL_KEYS: &[&str] = &[
     "readout_var",
     "adjoint",
     "ode",
+    "jump",
 ];
 
 const ADJOINT_KEYS: &[&str] = &[
@@ -95,6 +96,8 @@ pub struct OdeSection {
     pub threshold: Option<CodeString>,
     /// `reset:` new values per variable.
     pub reset: Vec<(Spanned<String>, CodeString)>,
+    /// `jump:` what an arriving spike of weight `w` does, per variable (instead of `input:`).
+    pub jump: Vec<(Spanned<String>, CodeString)>,
 }
 
 /// The `adjoint:` section of a model: how the loss gradient flows backwards through its neurons.
@@ -175,15 +178,31 @@ pub fn parse_neuron_model(
             let reset = map
                 .get("reset")
                 .map_or_else(Vec::new, |n| code_entries(n, diags));
+            let jump = map
+                .get("jump")
+                .map_or_else(Vec::new, |n| code_entries(n, diags));
             let section = OdeSection {
                 node: node.clone(),
                 equations: code_entries(node, diags),
                 threshold: threshold.clone(),
                 reset,
+                jump,
             };
             (None, Some(section))
         }
-        None => (map.get("reset").and_then(|n| code(n, diags)), None),
+        None => {
+            if let Some(j) = map.get("jump") {
+                diags.push(
+                    Diagnostic::new(
+                        "rgenn::model::jump_without_ode",
+                        j.span,
+                        "`jump:` says what an arriving spike does in a model written with `ode:`",
+                    )
+                    .help("models with `sim:` name the variable arrivals add to with `input:`"),
+                );
+            }
+            (map.get("reset").and_then(|n| code(n, diags)), None)
+        }
     };
     let threshold = if ode.is_some() { None } else { threshold };
     let readouts = match map.get("readouts") {

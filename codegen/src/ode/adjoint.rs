@@ -20,7 +20,7 @@ use super::diff::diff;
 use super::linear::Linear;
 use super::print::code;
 use super::sym::Sym;
-use super::{G_PREV, Part, Problem, Scheme, System, not_differentiable};
+use super::{ARRIVALS, G_PREV, Part, Problem, Scheme, System, not_differentiable};
 
 /// Name of the tape value holding the threshold function's rate at a spike.
 pub const SLOPE: &str = "spike_slope";
@@ -215,6 +215,16 @@ pub fn write(s: &System, scheme: &Scheme, spike: Option<&Spike>) -> Adjoint {
             }
             (dl(x), format!("({next} - {}) / dt", dl(x)))
         }
+        None if !s.spread.is_empty() => {
+            // dL/d(arrivals) = sum_j c_j dl_dx_j after the reverse step, kept in its own variable:
+            // at the next reverse step it still holds this step's value, before any jump.
+            let a = dl(ARRIVALS);
+            let next = format!("{a}_next");
+            vars.push(a.clone());
+            vars.push(next.clone());
+            sim.push_str(&format!("{next} = {a};\n"));
+            (a.clone(), format!("({next} - {a}) / dt"))
+        }
         None => ("0.0".to_string(), "0.0".to_string()),
     };
     if let Some(r) = s.readout_var {
@@ -227,11 +237,32 @@ pub fn write(s: &System, scheme: &Scheme, spike: Option<&Spike>) -> Adjoint {
         }
         Scheme::Midpoint(e) => {
             sim.push_str(&e.reverse(s, &|v| dl(v)));
-            e.history_values(s)
+            // The history is recorded before the update code runs, so before spread arrivals
+            // are added: a variable's recorded value includes its share.
+            let mut values = e.history_values(s);
+            for (_, value) in &mut values {
+                let Some(k) = s.vars.iter().position(|v| v == value) else {
+                    continue;
+                };
+                if let Some((_, c)) = s.spread.iter().find(|(j, _)| *j == k) {
+                    let x = Sym::plus(Sym::name(value), Sym::times(c.clone(), Sym::name(ARRIVALS)));
+                    *value = code(&x);
+                }
+            }
+            values
         }
     };
     if let (true, Some(i)) = (jump_moves_input, s.input) {
         sim.push_str(&format!("{0}_end = {0};\n", dl(&s.vars[i])));
+    }
+    if !s.spread.is_empty() {
+        let share = Sym::sum(
+            s.spread
+                .iter()
+                .map(|(j, c)| Sym::times(c.clone(), Sym::name(&dl(&s.vars[*j]))))
+                .collect(),
+        );
+        sim.push_str(&format!("{} = {};\n", dl(ARRIVALS), code(&share)));
     }
     Adjoint {
         vars,

@@ -213,7 +213,7 @@ impl Explicit {
     }
 
     /// What `rgenn check` says about the integration.
-    pub fn method(&self, s: &System) -> String {
+    pub fn method(&self, s: &System, arrivals: &str) -> String {
         let names = |ks: &[usize]| {
             ks.iter()
                 .map(|&k| self.vars[k].as_str())
@@ -228,10 +228,11 @@ impl Explicit {
             })
             .collect();
         format!(
-            "nonlinear in ({}): explicit midpoint method (RK2, second order) for ({}), the input \
-             added at the step's start; the adjoint pass reads ({}) of every step from a history",
+            "nonlinear in ({}): explicit midpoint method (RK2, second order) for ({}), {}; the \
+             adjoint pass reads ({}) of every step from a history",
             names(&nonlinear),
             names(&self.moving),
+            arrivals,
             names(&self.history(s)),
         )
     }
@@ -257,6 +258,7 @@ mod tests {
                 Sym::negate(Sym::over(n("i"), n("tau_s"))),
             ],
             input: Some(1),
+            spread: Vec::new(),
             threshold: Some(Sym::minus(n("v"), n("v_th"))),
             reset: vec![(0, Sym::num(0.0))],
             readout_var: None,
@@ -288,7 +290,7 @@ mod tests {
         assert!(rev.contains("let ode_nu_v = "), "{rev}");
         assert!(rev.starts_with("let ode_m_v"), "{rev}");
         assert!(
-            e.method(&s)
+            e.method(&s, "the input added at the step's start")
                 .starts_with("nonlinear in (v): explicit midpoint")
         );
     }

@@ -9,7 +9,8 @@
 
 use super::linear::Linear;
 use super::print::code;
-use super::{G_PREV, Scheme, System};
+use super::sym::Sym;
+use super::{ARRIVALS, G_PREV, Scheme, System};
 
 /// The forward code strings.
 pub struct Forward {
@@ -27,6 +28,20 @@ pub struct Forward {
 pub fn write(s: &System, scheme: &Scheme) -> Forward {
     let mut sim = String::new();
     let mut extra_vars = Vec::new();
+    if !s.spread.is_empty() {
+        // The ring added this step's arrivals to ARRIVALS; each variable takes its share.
+        for (j, c) in &s.spread {
+            let x = Sym::name(&s.vars[*j]);
+            let share = Sym::times(c.clone(), Sym::name(ARRIVALS));
+            sim.push_str(&format!(
+                "{} = {};\n",
+                s.vars[*j],
+                code(&Sym::plus(x, share))
+            ));
+        }
+        sim.push_str(&format!("{ARRIVALS} = 0.0;\n"));
+        extra_vars.push((ARRIVALS.to_string(), "0.0".to_string()));
+    }
     if let Some(g) = &s.threshold {
         sim.push_str(&format!("{G_PREV} = {};\n", code(g)));
         extra_vars.push((G_PREV.to_string(), "0.0".to_string()));

@@ -34,6 +34,10 @@ pub struct System {
     pub f: Vec<Sym>,
     /// The variable arriving spikes add their weight to.
     pub input: Option<usize>,
+    /// Instead of `input`: arrivals add `c * w` to each of these variables (`jump:` with more
+    /// than one variable, or a coefficient other than 1), through the added variable
+    /// [`ARRIVALS`].
+    pub spread: Vec<(usize, Sym)>,
     /// The threshold function: a spike when it crosses zero upwards.
     pub threshold: Option<Sym>,
     /// The reset assignments `(var, new value)`, applied together.
@@ -107,6 +111,10 @@ pub struct Derived {
 /// Name of the state variable holding the threshold function's value before the step.
 pub const G_PREV: &str = "ode_g_prev";
 
+/// Name of the state variable the delay ring adds the weights arriving in a step to, for a
+/// model whose arrivals spread over several variables (`jump:`).
+pub const ARRIVALS: &str = "ode_arrivals";
+
 /// Derive the discrete model and its adjoint.
 pub fn derive(s: &System) -> Result<Derived, Vec<Problem>> {
     let scheme = match Linear::of(&s.vars, &s.f) {
@@ -142,11 +150,12 @@ pub fn derive(s: &System) -> Result<Derived, Vec<Problem>> {
                 .map(|j| s.vars[j].as_str())
                 .collect();
             format!(
-                "linear in ({}): exact propagator exp(A dt), the input added at the step's start",
-                moving.join(", ")
+                "linear in ({}): exact propagator exp(A dt), {}",
+                moving.join(", "),
+                arrivals_text(s)
             )
         }
-        Scheme::Midpoint(e) => e.method(s),
+        Scheme::Midpoint(e) => e.method(s, &arrivals_text(s)),
     };
     Ok(Derived {
         scheme,
@@ -157,6 +166,18 @@ pub fn derive(s: &System) -> Result<Derived, Vec<Problem>> {
         adjoint,
         method,
     })
+}
+
+/// How arrivals enter, for `rgenn check`.
+fn arrivals_text(s: &System) -> String {
+    if s.spread.is_empty() {
+        return "the input added at the step's start".to_string();
+    }
+    let vars: Vec<&str> = s.spread.iter().map(|(j, _)| s.vars[*j].as_str()).collect();
+    format!(
+        "arrivals split over ({}) at the step's start",
+        vars.join(", ")
+    )
 }
 
 /// A problem for a function with no usable derivative.

@@ -73,6 +73,7 @@ pub fn lower(cx: &mut Cx, m: &NeuronModel, section: &OdeSection) -> Option<Lower
             reset_code.push(code);
         }
     }
+    let (jump_input, spread) = arrivals(cx, m, section, &vars, &params, &derived);
     if section.threshold.is_none() && !section.reset.is_empty() {
         cx.error(Diagnostic::new(
             "rgenn::ode::reset_without_threshold",
@@ -90,7 +91,8 @@ pub fn lower(cx: &mut Cx, m: &NeuronModel, section: &OdeSection) -> Option<Lower
     let system = System {
         vars: vars.clone(),
         f,
-        input: position(&m.input),
+        input: position(&m.input).or(jump_input),
+        spread,
         threshold,
         reset,
         readout_var: position(&m.readout_var),
@@ -113,8 +115,97 @@ pub fn lower(cx: &mut Cx, m: &NeuronModel, section: &OdeSection) -> Option<Lower
     if cx.diags.items.len() > before {
         return None;
     }
-    Some(build(m, section, d))
+    // The variable the delay ring adds arrivals to, when `jump:` chose it.
+    let input = if !system.spread.is_empty() {
+        Some(ode::ARRIVALS.to_string())
+    } else {
+        jump_input.map(|j| vars[j].clone())
+    };
+    Some(build(m, section, d, input))
 }
+
+/// The `jump:` of arriving spikes: each entry `x: x + c * w` with `c` free of the state and of
+/// `w`. One entry with `c = 1` is `input: x`; otherwise the arrivals spread over the entries.
+fn arrivals(
+    cx: &mut Cx,
+    m: &NeuronModel,
+    section: &OdeSection,
+    vars: &[String],
+    params: &[String],
+    derived: &[String],
+) -> (Option<usize>, Vec<(usize, Sym)>) {
+    let Some((first, _)) = section.jump.first() else {
+        return (None, Vec::new());
+    };
+    if let Some(input) = &m.input {
+        cx.error(
+            Diagnostic::new(
+                "rgenn::ode::input_and_jump",
+                first.span,
+                format!(
+                    "`jump:` and `input: {}` both say what an arriving spike does",
+                    input.value
+                ),
+            )
+            .help("keep one: `input: x` is `jump: {x: x + w}`"),
+        );
+        return (None, Vec::new());
+    }
+    let weight = [WEIGHT.to_string()];
+    let scope = Scope {
+        params,
+        derived,
+        vars,
+        inputs: &weight,
+        time: false,
+    };
+    let mut spread = Vec::new();
+    for (name, code) in &section.jump {
+        let Some(j) = var_index(cx, vars, name) else {
+            continue;
+        };
+        let Some(t) = term(cx, code, &scope) else {
+            continue;
+        };
+        let is_state_or_w = |n: &str| n == WEIGHT || vars.iter().any(|v| v == n);
+        let c = ode::diff::diff(&t, WEIGHT).ok();
+        let rest = t.subst(&|n| (n == WEIGHT).then(Sym::zero));
+        match c {
+            Some(c)
+                if !c.mentions(&is_state_or_w) && !c.is_zero() && rest == Sym::name(&vars[j]) =>
+            {
+                spread.push((j, c));
+            }
+            _ => {
+                let e = CodeError {
+                    code: "rgenn::ode::jump_form",
+                    message: format!(
+                        "an arrival must add a multiple of its weight `w` to `{}`",
+                        vars[j]
+                    ),
+                    at: At {
+                        start: 0,
+                        end: code.text.trim_end().len(),
+                    },
+                    help: Some(format!(
+                        "write `{0}: {0} + w` or `{0}: {0} + c * w` with `c` made of params and \
+                         numbers: arrivals of one step are summed before they are added",
+                        vars[j]
+                    )),
+                };
+                let d = code_diag(cx, e, code);
+                cx.error(d);
+            }
+        }
+    }
+    match spread.as_slice() {
+        [(j, c)] if c.is_one() => (Some(*j), Vec::new()),
+        _ => (None, spread),
+    }
+}
+
+/// The name of an arrival's weight in `jump:`.
+const WEIGHT: &str = "w";
 
 fn var_index(cx: &mut Cx, vars: &[String], name: &Spanned<String>) -> Option<usize> {
     let found = vars.iter().position(|v| *v == name.value);
@@ -245,7 +336,7 @@ fn check_generated_names(cx: &mut Cx, m: &NeuronModel, d: &ode::Derived) {
     }
 }
 
-fn build(m: &NeuronModel, section: &OdeSection, d: ode::Derived) -> Lowered {
+fn build(m: &NeuronModel, section: &OdeSection, d: ode::Derived, input: Option<String>) -> Lowered {
     let node = &section.node;
     let text = |t: &str| CodeString {
         text: t.to_string(),
@@ -257,6 +348,9 @@ fn build(m: &NeuronModel, section: &OdeSection, d: ode::Derived) -> Lowered {
     };
     let mut model = m.clone();
     model.ode = None;
+    if let Some(input) = input {
+        model.input = Some(name(&input));
+    }
     model
         .vars
         .extend(d.extra_vars.iter().map(|(n, init)| (name(n), text(init))));
