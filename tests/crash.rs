@@ -17,7 +17,7 @@ const EPOCHS: &str = "6";
 fn model(dir: &Path, hidden: &str) -> PathBuf {
     let text = std::fs::read_to_string(root().join("examples/yin_yang.yaml"))
         .unwrap()
-        .replace("size: 64", &format!("size: {hidden}"))
+        .replace("size: 128", &format!("size: {hidden}"))
         .replace(
             "train:      {generator: yin_yang}",
             "train:      {generator: yin_yang, trials: 3000}",

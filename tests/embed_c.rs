@@ -105,7 +105,7 @@ fn params_c_holds_the_seeded_initial_parameters_exactly() {
         .output()
         .expect("make runs");
     assert!(make.status.success(), "{}", stderr(&make));
-    let program = "#include <stdio.h>\n#include \"rgenn.h\"\nint main(void) {\n    void* sim = rgenn_create();\n    rgenn_yin_yang_load_params(sim);\n    const float* w = rgenn_buffer(sim, RGENN_YIN_YANG_CONN_IN_HID_WEIGHT);\n    const float* d = rgenn_buffer(sim, RGENN_YIN_YANG_CONN_IN_HID_DELAY);\n    for (int i = 0; i < 320; i++) printf(\"%.9g %.9g\\n\", w[i], d[i]);\n    rgenn_destroy(sim);\n    return 0;\n}\n";
+    let program = "#include <stdio.h>\n#include \"rgenn.h\"\nint main(void) {\n    void* sim = rgenn_create();\n    rgenn_yin_yang_load_params(sim);\n    const float* w = rgenn_buffer(sim, RGENN_YIN_YANG_CONN_IN_HID_WEIGHT);\n    const float* d = rgenn_buffer(sim, RGENN_YIN_YANG_CONN_IN_HID_DELAY);\n    for (int i = 0; i < 640; i++) printf(\"%.9g %.9g\\n\", w[i], d[i]);\n    rgenn_destroy(sim);\n    return 0;\n}\n";
     std::fs::write(generated.join("main.c"), program).unwrap();
     let cc = Command::new("cc")
         .current_dir(&generated)
@@ -138,6 +138,6 @@ fn params_c_holds_the_seeded_initial_parameters_exactly() {
         .zip(&params.delays_ms[0])
         .map(|(&w, &d)| (w as f32, d as f32))
         .collect();
-    assert_eq!(printed.len(), 320);
+    assert_eq!(printed.len(), 640);
     assert_eq!(printed, expected);
 }

@@ -11,7 +11,7 @@ use common::{rgenn, root, stderr};
 fn yin_yang(dir: &Path, name: &str, epochs: u32, lr: &str) -> PathBuf {
     let text = std::fs::read_to_string(root().join("examples/yin_yang.yaml"))
         .unwrap()
-        .replace("size: 64", "size: 32")
+        .replace("size: 128", "size: 32")
         .replace("epochs: 30", &format!("epochs: {epochs}"))
         .replace("lr: 0.005, decay", &format!("lr: {lr}, decay"))
         .replace(

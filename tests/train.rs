@@ -78,7 +78,7 @@ fn sequence_detection_is_solved_with_delays_alone() {
 fn small_yin_yang(dir: &Path, epochs: u32) -> PathBuf {
     let text = std::fs::read_to_string(root().join("examples/yin_yang.yaml"))
         .unwrap()
-        .replace("size: 64", "size: 32")
+        .replace("size: 128", "size: 32")
         .replace("epochs: 30", &format!("epochs: {epochs}"))
         .replace(
             "train:      {generator: yin_yang}",

@@ -180,7 +180,7 @@ fn growths_reach_the_observer_the_epoch_line_and_metrics_csv() {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/yin_yang.yaml"),
     )
     .unwrap()
-    .replace("size: 64", "size: 8")
+    .replace("size: 128", "size: 8")
     .replace("mean: 1.5, sd: 1.5", "mean: 6.0, sd: 1.0")
     .replace("{generator: yin_yang}", "{generator: yin_yang, trials: 40}");
     let model = dir.path().join("yy.yaml");

@@ -143,7 +143,7 @@ fn misuse_is_a_typed_error() {
         matches!(
             err,
             EmbedError::Length {
-                expected: 320,
+                expected: 640,
                 found: 3,
                 ..
             }
@@ -154,7 +154,7 @@ fn misuse_is_a_typed_error() {
     let other = sequence_detection::Model::new().unwrap();
     let err = model.param(other.in_out.delay);
     assert!(err.is_err());
-    assert_eq!(model.get(model.hidden.v, 31).unwrap().len(), 64);
+    assert_eq!(model.get(model.hidden.v, 31).unwrap().len(), 128);
 }
 
 #[test]
