@@ -25,11 +25,24 @@ pub fn term(e: &Expr) -> Result<Sym, CodeError> {
             }
         }
         Expr::Call(name, args, at) => {
-            let Some((_, f, _)) = Func::ALL.iter().find(|(n, _, _)| n == name) else {
+            let Some(&(_, f, arity)) = Func::ALL.iter().find(|(n, _, _)| n == name) else {
                 return Err(not_smooth(*at, "unknown functions"));
             };
+            // Terms fold numbers through the function, which needs the right number of them.
+            if args.len() != arity {
+                return Err(CodeError {
+                    code: "rgenn::code::wrong_arity",
+                    message: format!(
+                        "`{name}` takes {arity} argument{}, found {}",
+                        if arity == 1 { "" } else { "s" },
+                        args.len()
+                    ),
+                    at: *at,
+                    help: None,
+                });
+            }
             let args = args.iter().map(term).collect::<Result<Vec<_>, _>>()?;
-            Sym::call(*f, args)
+            Sym::call(f, args)
         }
         Expr::Bool(_, at) | Expr::Unary(UnaryOp::Not, _, at) => {
             return Err(not_smooth(*at, "truth values"));
