@@ -143,18 +143,18 @@ fn a_run_checkpointed_by_two_ranks_resumes_on_one() {
     assert_same_run(&whole, &split);
 }
 
-/// 40 Yin-Yang-like trials of 5 units; trial 30 has a spike of unit 99, which only the rank
-/// that bins it finds (batch 4 of 5, lane 6: rank 1 of 2).
-fn bad_dataset(path: &Path) {
+/// `n` trials of 5 units with 3 classes; with `bad`, trial 30 has a spike of unit 99, which only
+/// the rank that bins it finds (batch 4 of 5, lane 6: rank 1 of 2).
+fn dataset(path: &Path, n: u32, bad: bool) {
     let mut d = rgenn_runtime::data::SpikeDataset {
         offsets: vec![0],
         labels: Some(Vec::new()),
         ..Default::default()
     };
-    for k in 0..40u32 {
+    for k in 0..n {
         for u in 0..5 {
             d.times.push(1.0 + f64::from((k * 7 + u * 3) % 20));
-            d.units.push(if k == 30 && u == 2 { 99 } else { u });
+            d.units.push(if bad && k == 30 && u == 2 { 99 } else { u });
         }
         d.offsets.push(d.times.len() as u64);
         d.labels.as_mut().unwrap().push(i64::from(k % 3));
@@ -166,7 +166,7 @@ fn bad_dataset(path: &Path) {
 fn a_rank_failing_mid_epoch_ends_the_job_with_its_message() {
     let Some(mpirun) = mpirun() else { return };
     let tmp = tempfile::tempdir().unwrap();
-    bad_dataset(&tmp.path().join("bad.npz"));
+    dataset(&tmp.path().join("bad.npz"), 40, true);
     let text = std::fs::read_to_string(model(tmp.path(), "f32"))
         .unwrap()
         .replace("{generator: yin_yang, trials: 150}", "{npz: bad.npz}")
@@ -191,4 +191,48 @@ fn a_rank_failing_mid_epoch_ends_the_job_with_its_message() {
     assert_eq!(err.matches(message).count(), 1, "{err}");
     assert!(took < Duration::from_secs(30), "took {took:?}");
     assert!(!run.join("checkpoint.npz").exists());
+}
+
+#[test]
+fn grad_and_eval_over_ranks_give_what_one_process_gives() {
+    let Some(mpirun) = mpirun() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    // 37 trials: the last batch of 8 is short (5 lanes: 2 ranks run 4 and 1)
+    let data = tmp.path().join("d.npz");
+    dataset(&data, 37, false);
+    let model = model(tmp.path(), "f32");
+    let (m, d) = (model.to_str().unwrap(), data.to_str().unwrap());
+    let g1 = tmp.path().join("g1.npz");
+    let g2 = tmp.path().join("g2.npz");
+    let (o1, o2) = (g1.to_str().unwrap(), g2.to_str().unwrap());
+    ok(&rgenn(
+        &["grad", m, "--data", d, "--out", o1, "--threads", "1"],
+        tmp.path(),
+    ));
+    let args = ["grad", m, "--data", d, "--out", o2, "--threads", "1"];
+    ok(&mpi_rgenn(&mpirun, 2, &args, tmp.path()));
+    assert!(bytes(&g1) == bytes(&g2), "grad output differs");
+    // eval of the validation and test splits, and of a dataset file
+    let run = tmp.path().join("run");
+    ok(&rgenn(
+        &train_args(&model, &run, &["--epochs", "1"]),
+        tmp.path(),
+    ));
+    let params = run.join("params.npz");
+    let p = params.to_str().unwrap();
+    for extra in [&[][..], &["--data", d][..]] {
+        let mut args = vec!["eval", m, "--params", p, "--threads", "1"];
+        args.extend_from_slice(extra);
+        let one = rgenn(&args, tmp.path());
+        ok(&one);
+        for ranks in [2, 4] {
+            let many = mpi_rgenn(&mpirun, ranks, &args, tmp.path());
+            ok(&many);
+            assert_eq!(
+                String::from_utf8_lossy(&one.stdout),
+                String::from_utf8_lossy(&many.stdout),
+                "{ranks} ranks"
+            );
+        }
+    }
 }

@@ -132,10 +132,22 @@ pub fn evaluate_split<E: Engine + ?Sized>(
     which: Split,
     threads: usize,
 ) -> Result<Option<Score>, SimError> {
+    evaluate_split_on(sim, base_dir, which, threads, &Single)
+}
+
+/// [`evaluate_split`] as one of the processes of `comm`, each running its lanes of every batch;
+/// the same score on every rank, and the same as one process gets.
+pub fn evaluate_split_on<E: Engine + ?Sized>(
+    sim: &mut E,
+    base_dir: &Path,
+    which: Split,
+    threads: usize,
+    comm: &dyn Communicator,
+) -> Result<Option<Score>, SimError> {
     let net = sim.network().clone();
     let spec = LossSpec::of(&net)?;
     match ready(&net, base_dir, which, spec.classes)? {
-        Some(r) => Ok(Some(evaluate(sim, &r, &spec, threads, &Single)?)),
+        Some(r) => Ok(Some(evaluate(sim, &r, &spec, threads, comm)?)),
         None => Ok(None),
     }
 }
@@ -146,6 +158,17 @@ pub fn evaluate_data<E: Engine + ?Sized>(
     data: SpikeDataset,
     path: &Path,
     threads: usize,
+) -> Result<Score, SimError> {
+    evaluate_data_on(sim, data, path, threads, &Single)
+}
+
+/// [`evaluate_data`] as one of the processes of `comm` (see [`evaluate_split_on`]).
+pub fn evaluate_data_on<E: Engine + ?Sized>(
+    sim: &mut E,
+    data: SpikeDataset,
+    path: &Path,
+    threads: usize,
+    comm: &dyn Communicator,
 ) -> Result<Score, SimError> {
     let net = sim.network().clone();
     let spec = LossSpec::of(&net)?;
@@ -158,5 +181,5 @@ pub fn evaluate_data<E: Engine + ?Sized>(
         },
         labels,
     };
-    evaluate(sim, &r, &spec, threads, &Single)
+    evaluate(sim, &r, &spec, threads, comm)
 }

@@ -24,7 +24,9 @@ mod run;
 mod shared;
 pub mod state;
 
-pub use evaluate::{evaluate_data, evaluate_split, load_batch};
+pub use evaluate::{
+    evaluate_data, evaluate_data_on, evaluate_split, evaluate_split_on, load_batch,
+};
 pub use observer::Observer;
 pub use run::{train, train_on, train_with};
 

@@ -25,6 +25,8 @@ struct Share<'a> {
     precision: Precision,
     /// The batch's spike sums, once exchanged (a re-run batch asks again).
     counts: Option<Vec<f64>>,
+    /// Wall seconds combining the gradients.
+    reduce_s: f64,
 }
 
 impl BatchShare for Share<'_> {
@@ -42,7 +44,9 @@ impl BatchShare for Share<'_> {
     }
 
     fn combine_gradients(&mut self, bits: &mut [u8]) -> Result<(), SimError> {
+        let clock = Instant::now();
         tree::combine_blocks(self.comm, &self.layout, self.n, self.precision, bits);
+        self.reduce_s += clock.elapsed().as_secs_f64();
         Ok(())
     }
 }
@@ -71,6 +75,7 @@ impl BatchStep<'_> {
             n,
             precision: net.precision,
             counts: None,
+            reduce_s: 0.0,
         };
         let loaded = clock.elapsed().as_secs_f64();
         let n_mine = inputs.as_ref().map_or(0, |i| i.len());
@@ -117,7 +122,9 @@ impl BatchStep<'_> {
             p.resets_s += loaded;
             p.lanes_s += ran - loaded;
             p.optimizer_s += done - ran;
-            p.examples += n_mine as u64;
+            p.reduce_s += share.reduce_s;
+            // the job's examples: times per example are the whole job's
+            p.examples += n as u64;
             p.add_kernel_time(sim.take_profile(), self.threads.min(n_mine.max(1)));
             p.synaptic_events += sim.forward_events(n_mine as u32);
         }
