@@ -263,6 +263,7 @@ fn restore<E: Engine + ?Sized>(
 
 /// One epoch's training batches (`epoch` from 0), the next batch made on another thread while
 /// one runs.
+#[allow(clippy::too_many_arguments)] // the loop's state, passed as it is used
 fn train_epoch<E: Engine + ?Sized>(
     sim: &mut E,
     s: &Setup,
