@@ -20,7 +20,7 @@ fn main() -> ExitCode {
         cli::Command::Check(args) => commands::check::run(&args),
         cli::Command::Generate(args) => commands::generate::run(&args),
         cli::Command::Build(args) => commands::build::run(&args),
-        cli::Command::Simulate(args) => commands::simulate::run(&args),
+        cli::Command::Simulate(args) => commands::simulate::run(&args, comm),
         cli::Command::Grad(args) => commands::grad::run(&args, comm),
         cli::Command::Train(args) => commands::train::run(&args, comm),
         cli::Command::Eval(args) => commands::eval::run(&args, comm),

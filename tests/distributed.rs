@@ -71,6 +71,10 @@ fn metrics(run: &Path) -> Vec<String> {
         .collect()
 }
 
+fn refs(a: &[String]) -> Vec<&str> {
+    a.iter().map(String::as_str).collect()
+}
+
 fn bytes(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
@@ -235,4 +239,30 @@ fn grad_and_eval_over_ranks_give_what_one_process_gives() {
             );
         }
     }
+}
+
+#[test]
+fn simulate_over_ranks_writes_what_one_process_writes() {
+    let Some(mpirun) = mpirun() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    // the bundled recurrent example (spikes, recorded voltages, readouts; batch 4) on 9 trials,
+    // the last batch of 1
+    let data = tmp.path().join("d.npz");
+    dataset(&data, 9, false);
+    let d = data.to_str().unwrap();
+    let out = |name: &str| tmp.path().join(name).to_str().unwrap().to_string();
+    let (o1, o2, o4) = (out("s1.npz"), out("s2.npz"), out("s4.npz"));
+    let model = "examples/recurrent_delays.yaml";
+    let args = |o: &str| -> Vec<String> {
+        ["simulate", model, "--data", d, "--out", o, "--threads", "1"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    };
+    let (a1, a2, a4) = (args(&o1), args(&o2), args(&o4));
+    ok(&rgenn(&refs(&a1), tmp.path()));
+    ok(&mpi_rgenn(&mpirun, 2, &refs(&a2), tmp.path()));
+    ok(&mpi_rgenn(&mpirun, 4, &refs(&a4), tmp.path()));
+    assert!(bytes(Path::new(&o1)) == bytes(Path::new(&o2)), "2 ranks");
+    assert!(bytes(Path::new(&o1)) == bytes(Path::new(&o4)), "4 ranks");
 }
