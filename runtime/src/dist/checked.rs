@@ -102,3 +102,70 @@ pub fn sum_counts(
     }
     Ok(total)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dist::threads::ThreadComm;
+
+    /// Rank 2 of 4 fails: every rank returns its message, named by rank, at the same exchange.
+    #[test]
+    fn one_ranks_error_reaches_every_rank() {
+        let results: Vec<Result<Vec<Vec<u8>>, SimError>> = std::thread::scope(|s| {
+            let handles: Vec<_> = ThreadComm::group(4)
+                .into_iter()
+                .map(|comm| {
+                    s.spawn(move || {
+                        let local = if comm.rank() == 2 {
+                            Err(SimError::Network("bad trial 7".into()))
+                        } else {
+                            Ok(vec![comm.rank() as u8])
+                        };
+                        all_gather(&comm, local)
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for r in results {
+            match r {
+                Err(SimError::Rank {
+                    rank: 2,
+                    ranks: 4,
+                    message,
+                }) => assert_eq!(message, "bad trial 7"),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn payloads_come_back_in_rank_order_and_counts_add_up() {
+        let results: Vec<(Vec<TrialLoss>, Vec<f64>)> = std::thread::scope(|s| {
+            let handles: Vec<_> = ThreadComm::group(3)
+                .into_iter()
+                .map(|comm| {
+                    s.spawn(move || {
+                        let r = comm.rank();
+                        let losses = (0..r)
+                            .map(|k| TrialLoss {
+                                loss: (10 * r + k) as f64,
+                                grad: vec![1.0],
+                                prediction: k as u32,
+                            })
+                            .collect();
+                        let all = all_losses(&comm, Ok(losses)).unwrap();
+                        let counts = sum_counts(&comm, Ok(vec![r as f64, 1.0])).unwrap();
+                        (all, counts)
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for (all, counts) in results {
+            let losses: Vec<f64> = all.iter().map(|t| t.loss).collect();
+            assert_eq!(losses, vec![10.0, 20.0, 21.0]);
+            assert_eq!(counts, vec![3.0, 3.0]);
+        }
+    }
+}
