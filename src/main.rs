@@ -3,6 +3,7 @@
 mod cli;
 mod commands;
 mod progress;
+mod ranks;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -13,14 +14,16 @@ use commands::CliError;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    let ranks = ranks::Ranks::start();
+    let comm = ranks.comm();
     let result = match cli.command {
         cli::Command::Check(args) => commands::check::run(&args),
         cli::Command::Generate(args) => commands::generate::run(&args),
         cli::Command::Build(args) => commands::build::run(&args),
-        cli::Command::Simulate(args) => commands::simulate::run(&args),
-        cli::Command::Grad(args) => commands::grad::run(&args),
-        cli::Command::Train(args) => commands::train::run(&args),
-        cli::Command::Eval(args) => commands::eval::run(&args),
+        cli::Command::Simulate(args) => commands::simulate::run(&args, comm),
+        cli::Command::Grad(args) => commands::grad::run(&args, comm),
+        cli::Command::Train(args) => commands::train::run(&args, comm),
+        cli::Command::Eval(args) => commands::eval::run(&args, comm),
         cli::Command::Bench(args) => commands::bench::run(&args),
         cli::Command::Data(args) => commands::data::run(&args),
         cli::Command::Nir(args) => commands::nir::run(&args),
@@ -28,10 +31,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(CliError::BrokenPipe) => ExitCode::SUCCESS,
-        Err(e) => {
-            report(&e);
-            ExitCode::FAILURE
-        }
+        Err(e) => ranks.fail(&e, report),
     }
 }
 

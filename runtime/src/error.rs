@@ -205,6 +205,17 @@ pub enum SimError {
     /// the `stop` of [`crate::passes::simulate::simulate_until`] and [`crate::passes::grad::grad_until`]).
     #[error("interrupted")]
     Interrupted,
+    /// Rank `rank` of a run over several processes failed with `message`; every rank stopped
+    /// at the same batch (docs/distributed.md).
+    #[error("rank {rank} of {ranks}: {message}")]
+    Rank {
+        /// The failing rank (the lowest, when several failed together).
+        rank: usize,
+        /// The number of ranks.
+        ranks: usize,
+        /// Its error, with its causes.
+        message: String,
+    },
     /// Writing an output failed.
     #[error("writing `{path}`: {source}")]
     Write {

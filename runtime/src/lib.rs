@@ -10,11 +10,14 @@
 //!   ([`passes::simulate`]), gradients ([`passes::grad`]) and the losses they use ([`passes::loss`]);
 //! - [`data`]: spike datasets, npz files, splits, augmentation, SHD/SSC files and generators;
 //! - [`nir`]: NIR graphs (`.nir` files) to and from rgenn networks;
+//! - [`dist`]: runs over several processes (MPI): the communicator, the lane layout and the
+//!   fixed reduction tree;
 //! - [`train`]: the training loop, its state, metrics, plots and the benchmark;
 //! - [`embed`]: the typed API generated bindings build on.
 
 pub mod build;
 pub mod data;
+pub mod dist;
 pub mod embed;
 pub mod error;
 pub mod fsutil;

@@ -2,7 +2,9 @@
 //! [--backend cpu|rust|cuda]`.
 
 use rgenn_codegen::ir::Split;
-use rgenn_runtime::train::{self, TrainOptions, files};
+use rgenn_runtime::dist::Communicator;
+use rgenn_runtime::train::observer::Silent;
+use rgenn_runtime::train::{self, Observer, TrainOptions, files};
 
 use crate::cli::TrainArgs;
 use crate::progress::Printer;
@@ -10,10 +12,14 @@ use crate::progress::Printer;
 use super::generate::backend_of;
 use super::{CliError, threads};
 
-/// Run the command.
-pub fn run(args: &TrainArgs) -> Result<(), CliError> {
+/// Run the command as one of the processes of `comm` (docs/distributed.md): rank 0 reports and
+/// writes the run folder.
+pub fn run(args: &TrainArgs, comm: &dyn Communicator) -> Result<(), CliError> {
+    let root = comm.rank() == 0;
     let loaded = rgenn_runtime::load_network(&args.model)?;
-    if let Some((line, warning)) = super::trial_length_note(&loaded)? {
+    if let Some((line, warning)) = super::trial_length_note(&loaded)?
+        && root
+    {
         if !args.quiet {
             eprintln!("{line}");
         }
@@ -33,17 +39,24 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
         threads: threads(args.threads),
         out_dir: args.out.clone(),
         resume: args.resume,
-        progress: !args.quiet,
-        profile: args.profile,
+        progress: !args.quiet && root,
+        profile: args.profile && root,
     };
-    let summary = train::train_with(
+    let mut printer = Printer::stderr();
+    let mut silent = Silent;
+    let observer: &mut dyn Observer = if root { &mut printer } else { &mut silent };
+    let summary = train::train_on(
         sim.as_mut(),
         &args.model,
         &loaded.base_dir,
         params,
         &opts,
-        &mut Printer::stderr(),
+        observer,
+        comm,
     )?;
+    if !root {
+        return Ok(());
+    }
     let last = summary.records.last();
     let chosen_by = match summary.selection {
         Some(Split::Validation) => "validation accuracy",

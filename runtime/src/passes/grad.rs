@@ -2,20 +2,24 @@
 //! delay (what `rgenn grad` writes and what training consumes).
 //!
 //! Each batch runs its lanes forward, computes each trial's loss from its readout, writes
-//! dLoss/dReadout into the simulator and runs the adjoint pass of the same lane. Per-lane
-//! gradients are then summed on the host in lane order, so results do not depend on the number of
-//! threads.
+//! dLoss/dReadout into the simulator and runs the adjoint pass of the same lane. A batch's lane
+//! gradients are then summed on the host by the fixed lane tree (`dist/tree.rs`) and added to
+//! the total batch by batch, so results depend neither on the threads nor on the processes.
 
 use std::path::Path;
 
 use rgenn_codegen::ir::{Network, Precision, Regularisation};
 
+use rgenn_codegen::ir::buffers::{Owner, Role};
+
 use crate::data::SpikeDataset;
 use crate::data::npz::{self, OutArray};
+use crate::dist::tree::{Layout, combine_blocks, sum_lanes_in_place};
+use crate::dist::{Communicator, Single, checked};
 use crate::error::{DataError, SimError};
 use crate::passes::loss::LossSpec;
 use crate::passes::{batches, bin_trials, input_of};
-use crate::sim::engine::Engine;
+use crate::sim::engine::{Engine, find};
 use crate::sim::init::param_shape;
 
 /// Gradients of the mean loss, per connection, in synapse order.
@@ -97,6 +101,21 @@ pub fn grad_until<E: Engine + ?Sized>(
     threads: usize,
     stop: &mut dyn FnMut() -> bool,
 ) -> Result<GradOutput, SimError> {
+    grad_on(sim, data, data_path, threads, stop, &Single)
+}
+
+/// [`grad_until`] as one of the processes of `comm` (docs/distributed.md): each rank runs its
+/// lanes of every batch, a batch's lane gradients are summed by the fixed lane tree (in f64,
+/// `dist/tree.rs`) and added to the total batch after batch, so every rank ends with the same
+/// bits as one process.
+pub fn grad_on<E: Engine + ?Sized>(
+    sim: &mut E,
+    data: &SpikeDataset,
+    data_path: &Path,
+    threads: usize,
+    stop: &mut dyn FnMut() -> bool,
+    comm: &dyn Communicator,
+) -> Result<GradOutput, SimError> {
     let net = sim.network().clone();
     let spec = LossSpec::of(&net)?;
     let labels = labels(data, data_path, spec.classes)?;
@@ -113,24 +132,81 @@ pub fn grad_until<E: Engine + ?Sized>(
         n_trials: data.len(),
         ..Default::default()
     };
+    let layout = Layout::new(net.batch_size as usize, comm.size());
     let mut correct = 0usize;
     for trials in batches(data.len(), net.batch_size as usize) {
-        if stop() {
-            return Err(SimError::Interrupted);
-        }
-        let batch_labels = &labels[trials.clone()];
-        let inputs = bin_trials(&net, input, data, data_path, trials)?;
-        let backward = Passes::ForwardBackward(None);
-        let losses = sim.run_batch(&inputs, batch_labels, &spec, scale, threads, backward)?;
-        for (t, &label) in losses.iter().zip(batch_labels) {
+        let lanes = layout.lanes(comm.rank(), trials.len());
+        let mine = trials.start + lanes.start..trials.start + lanes.end;
+        let local = if stop() {
+            Err(SimError::Interrupted)
+        } else {
+            bin_trials(&net, input, data, data_path, mine.clone()).and_then(|inputs| {
+                let backward = Passes::ForwardBackward(None);
+                let labels = &labels[mine.clone()];
+                sim.run_batch(&inputs, labels, &spec, scale, threads, backward)
+            })
+        };
+        let losses = checked::all_losses(comm, local)?;
+        for (t, &label) in losses.iter().zip(&labels[trials.clone()]) {
             out.trial_losses.push(t.loss);
             correct += usize::from(t.prediction == label);
         }
-        sim.add_gradients(inputs.len() as u32, &mut out.grads)?;
+        let sum = batch_sum(sim, mine.len(), |bits| {
+            combine_blocks(comm, &layout, trials.len(), Precision::F64, bits)
+        })?;
+        add_into(&mut out.grads, sum);
     }
     out.loss = out.trial_losses.iter().sum::<f64>() * scale;
     out.accuracy = correct as f64 * scale;
     Ok(out)
+}
+
+/// The gradients of this rank's `n_lanes` lanes summed by the lane tree in f64, then combined
+/// with the other ranks' by `combine` (raw f64 bits in place), per connection.
+fn batch_sum<E: Engine + ?Sized>(
+    sim: &mut E,
+    n_lanes: usize,
+    combine: impl FnOnce(&mut [u8]),
+) -> Result<Gradients, SimError> {
+    let net = sim.network().clone();
+    let mut bits = Vec::new();
+    for (i, c) in net.connections.iter().enumerate() {
+        let n = c.n_synapses as usize;
+        for role in [Role::WeightGrad, Role::DelayGrad] {
+            let b = find(&net, Owner::Connection(i as u32), role).expect("gradient buffer");
+            let mut lanes = sim.read_buffer(b)?;
+            lanes.truncate(n_lanes.max(1) * n);
+            // SAFETY: `lanes` holds `n_lanes` lanes of `n` values and no other thread sees it.
+            unsafe { sum_lanes_in_place(lanes.as_mut_ptr(), n, n_lanes, 0, n) };
+            bits.extend(lanes[..n].iter().flat_map(|x| x.to_le_bytes()));
+        }
+    }
+    combine(&mut bits);
+    let mut values = bits
+        .chunks_exact(8)
+        .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")));
+    let mut take = |n: usize| values.by_ref().take(n).collect::<Vec<f64>>();
+    let mut g = Gradients::default();
+    for c in &net.connections {
+        let n = c.n_synapses as usize;
+        g.weight.push(take(n));
+        g.delay.push(take(n));
+    }
+    Ok(g)
+}
+
+/// `total += batch`, connection by connection (`total` starts empty).
+fn add_into(total: &mut Gradients, batch: Gradients) {
+    if total.weight.is_empty() {
+        *total = batch;
+        return;
+    }
+    for (t, b) in total.weight.iter_mut().zip(batch.weight) {
+        t.iter_mut().zip(b).for_each(|(t, b)| *t += b);
+    }
+    for (t, b) in total.delay.iter_mut().zip(batch.delay) {
+        t.iter_mut().zip(b).for_each(|(t, b)| *t += b);
+    }
 }
 
 /// Write `loss` and every connection's `weight_grad` and `delay_grad` (per ms), shaped like the

@@ -8,9 +8,11 @@ use rgenn_codegen::ir::{Network, Precision};
 
 use crate::data::SpikeDataset;
 use crate::data::npz::{self, OutArray};
+use crate::dist::tree::Layout;
+use crate::dist::{Communicator, Single, checked};
 use crate::error::SimError;
 use crate::passes::{batches, bin_trials, input_of};
-use crate::sim::cpu::{Recording, SpikeSource};
+use crate::sim::cpu::{LaneRecord, Recording, SpikeSource};
 use crate::sim::engine::{Engine, find};
 
 /// Spikes of one population over all trials.
@@ -59,35 +61,134 @@ pub fn simulate_until<E: Engine + ?Sized>(
     threads: usize,
     stop: &mut dyn FnMut() -> bool,
 ) -> Result<SimOutput, SimError> {
+    simulate_on(sim, data, data_path, threads, stop, &Single)
+}
+
+/// [`simulate_until`] as one of the processes of `comm` (docs/distributed.md): each rank runs its
+/// lanes of every batch and every rank ends with the whole output, in trial order, the same as
+/// one process makes.
+pub fn simulate_on<E: Engine + ?Sized>(
+    sim: &mut E,
+    data: &SpikeDataset,
+    data_path: &Path,
+    threads: usize,
+    stop: &mut dyn FnMut() -> bool,
+    comm: &dyn Communicator,
+) -> Result<SimOutput, SimError> {
     let net = sim.network().clone();
     let input = input_of(sim)?;
     let (recording, mut out) = plan(&net, data.len());
+    let layout = Layout::new(net.batch_size as usize, comm.size());
     for trials in batches(data.len(), net.batch_size as usize) {
-        if stop() {
-            return Err(SimError::Interrupted);
-        }
-        let inputs = bin_trials(&net, input, data, data_path, trials)?;
-        let records = sim.run_recorded(&inputs, &recording, threads)?;
-        for rec in records {
-            for (s, spikes) in out.spikes.iter_mut().zip(rec.spikes) {
-                s.times
-                    .extend(spikes.iter().map(|&(n, _)| n as f64 * net.dt_ms));
-                s.units.extend(spikes.iter().map(|&(_, u)| u));
-                s.offsets.push(s.units.len() as u64);
+        let lanes = layout.lanes(comm.rank(), trials.len());
+        let mine = trials.start + lanes.start..trials.start + lanes.end;
+        let local = if stop() {
+            Err(SimError::Interrupted)
+        } else {
+            bin_trials(&net, input, data, data_path, mine).and_then(|inputs| {
+                let records = sim.run_recorded(&inputs, &recording, threads)?;
+                // Readouts of all lanes are read once per batch; lanes are stored one after another.
+                let mut readouts = Vec::new();
+                for (pop, _) in &out.readouts {
+                    let b = find(&net, Owner::Population(*pop as u32), Role::Readout)
+                        .expect("readout populations have a readout buffer");
+                    let size = net.populations[*pop].size as usize;
+                    readouts.push(sim.read_buffer(b)?[..inputs.len() * size].to_vec());
+                }
+                Ok((records, readouts))
+            })
+        };
+        let parts = if comm.size() == 1 {
+            vec![local?]
+        } else {
+            let bytes = local.map(|(r, o)| encode(&r, &o));
+            checked::all_gather(comm, bytes)?
+                .iter()
+                .map(|b| decode(b, &recording, out.readouts.len()))
+                .collect()
+        };
+        for (records, readouts) in parts {
+            for rec in records {
+                for (s, spikes) in out.spikes.iter_mut().zip(rec.spikes) {
+                    s.times
+                        .extend(spikes.iter().map(|&(n, _)| n as f64 * net.dt_ms));
+                    s.units.extend(spikes.iter().map(|&(_, u)| u));
+                    s.offsets.push(s.units.len() as u64);
+                }
+                for (t, values) in out.traces.iter_mut().zip(rec.traces) {
+                    t.2.extend(values);
+                }
             }
-            for (t, values) in out.traces.iter_mut().zip(rec.traces) {
-                t.2.extend(values);
+            for ((_, values), part) in out.readouts.iter_mut().zip(readouts) {
+                values.extend_from_slice(&part);
             }
-        }
-        // Readouts of all lanes are read once per batch; lanes are stored one after another.
-        for (pop, values) in out.readouts.iter_mut() {
-            let b = find(&net, Owner::Population(*pop as u32), Role::Readout)
-                .expect("readout populations have a readout buffer");
-            let size = net.populations[*pop].size as usize;
-            values.extend_from_slice(&sim.read_buffer(b)?[..inputs.len() * size]);
         }
     }
     Ok(out)
+}
+
+/// One rank's records and readouts of a batch as bytes: each list as its length (u64) and its
+/// items, little-endian.
+fn encode(records: &[LaneRecord], readouts: &[Vec<f64>]) -> Vec<u8> {
+    let mut b = Vec::new();
+    let len = |b: &mut Vec<u8>, n: usize| b.extend_from_slice(&(n as u64).to_le_bytes());
+    len(&mut b, records.len());
+    for r in records {
+        for s in &r.spikes {
+            len(&mut b, s.len());
+            s.iter().for_each(|&(n, u)| {
+                b.extend_from_slice(&n.to_le_bytes());
+                b.extend_from_slice(&u.to_le_bytes());
+            });
+        }
+        for t in &r.traces {
+            len(&mut b, t.len());
+            t.iter().for_each(|x| b.extend_from_slice(&x.to_le_bytes()));
+        }
+    }
+    for o in readouts {
+        len(&mut b, o.len());
+        o.iter().for_each(|x| b.extend_from_slice(&x.to_le_bytes()));
+    }
+    b
+}
+
+/// [`encode`] read back, for `recording` and `n_readouts` readout populations.
+fn decode(b: &[u8], recording: &Recording, n_readouts: usize) -> (Vec<LaneRecord>, Vec<Vec<f64>>) {
+    let mut at = 0;
+    let mut u64_ = || {
+        let v = u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"));
+        at += 8;
+        v
+    };
+    let mut records = Vec::new();
+    let mut readouts = Vec::new();
+    let n = u64_() as usize;
+    for _ in 0..n {
+        let mut r = LaneRecord::default();
+        for _ in &recording.spikes {
+            let k = u64_() as usize;
+            r.spikes.push(
+                (0..k)
+                    .map(|_| {
+                        let v = u64_();
+                        (v as u32, (v >> 32) as u32)
+                    })
+                    .collect(),
+            );
+        }
+        for _ in &recording.traces {
+            let k = u64_() as usize;
+            r.traces
+                .push((0..k).map(|_| f64::from_bits(u64_())).collect());
+        }
+        records.push(r);
+    }
+    for _ in 0..n_readouts {
+        let k = u64_() as usize;
+        readouts.push((0..k).map(|_| f64::from_bits(u64_())).collect());
+    }
+    (records, readouts)
 }
 
 /// What to record of `net` (every spiking population's spikes and the variables it records) and

@@ -45,6 +45,38 @@ pub trait Engine {
         threads: usize,
     ) -> Result<(), SimError>;
 
+    /// [`Engine::run_batch`] with [`Passes::ForwardBackward`] for this process's share of a
+    /// batch that other processes share (`dist/`): the spike-count regulariser counts the spikes
+    /// of the whole batch through `share`. Every process calls it, one with no inputs too.
+    #[allow(clippy::too_many_arguments)]
+    fn run_batch_shared(
+        &mut self,
+        _inputs: &[TrialInput],
+        _labels: &[u32],
+        _spec: &LossSpec,
+        _scale: f64,
+        _threads: usize,
+        _regularisation: Option<&Regularisation>,
+        _share: &mut dyn BatchShare,
+    ) -> Result<Vec<TrialLoss>, SimError> {
+        Err(not_shared())
+    }
+
+    /// [`Engine::optimizer_step`] for a batch shared with other processes: this process's
+    /// `n_lanes` lanes (possibly none) are summed, `share` combines the sum with the other
+    /// processes', and every process takes the same Adam step from the combined sum.
+    fn optimizer_step_shared(
+        &mut self,
+        _n_lanes: u32,
+        _t: u64,
+        _weights: (&Adam, f64),
+        _delays: (&Adam, f64),
+        _threads: usize,
+        _share: &mut dyn BatchShare,
+    ) -> Result<(), SimError> {
+        Err(not_shared())
+    }
+
     /// Buffer `index` (all lanes) as f64.
     fn read_buffer(&mut self, index: usize) -> Result<Vec<f64>, SimError>;
 
@@ -94,6 +126,29 @@ pub trait Engine {
     }
 }
 
+/// What a process's share of a batch exchanges with the processes that run the batch's other
+/// lanes (`dist/`, docs/distributed.md).
+pub trait BatchShare {
+    /// The lanes of the whole batch, over all processes.
+    fn batch_lanes(&self) -> u32;
+
+    /// `local` (this process's per-neuron spike counts, summed over its lanes, for the
+    /// regularised populations one after another) summed over every process; the same on every
+    /// process. A re-run batch (a grown spike tape) asks again and gets the same answer.
+    fn sum_counts(&mut self, local: Vec<f64>) -> Result<Vec<f64>, SimError>;
+
+    /// Combine this process's summed learned gradients (`bits`: raw values of the network's
+    /// precision, as [`crate::dist::tree`] reads them) with the other processes' into the
+    /// batch's sum, in place.
+    fn combine_gradients(&mut self, bits: &mut [u8]) -> Result<(), SimError>;
+}
+
+fn not_shared() -> SimError {
+    SimError::Network(
+        "this simulator cannot share a batch with other processes; run the `cpu` or `rust` backend under mpirun".into(),
+    )
+}
+
 /// The 12 optimiser values the generated `rgenn_optimizer_step` reads: for weights then delays,
 /// lr, beta1, beta2, epsilon, 1 / (1 - beta1^t), 1 / (1 - beta2^t).
 pub fn adam_hyper(t: u64, weights: (&Adam, f64), delays: (&Adam, f64)) -> [f64; 12] {
@@ -115,12 +170,22 @@ pub fn adam_hyper(t: u64, weights: (&Adam, f64), delays: (&Adam, f64)) -> [f64; 
 /// per-neuron counts). The heuristic of Mészáros et al., applied as a kick to the adjoint at each
 /// spike.
 pub fn count_grad(r: &Regularisation, counts: &[f64], size: usize, lanes: &[u32]) -> Vec<f64> {
-    let b = lanes.len() as f64;
+    count_grad_of_sums(r, &count_sums(counts, size, lanes), lanes.len() as u32)
+}
+
+/// Per neuron, the spikes over the lanes `lanes` (`counts` holds every lane's per-neuron counts):
+/// whole numbers, so their sum is exact in any order.
+pub fn count_sums(counts: &[f64], size: usize, lanes: &[u32]) -> Vec<f64> {
     (0..size)
-        .map(|n| {
-            let c: f64 = lanes.iter().map(|&l| counts[l as usize * size + n]).sum();
-            r.strength * (c - r.target_spikes * b) / (b * b)
-        })
+        .map(|n| lanes.iter().map(|&l| counts[l as usize * size + n]).sum())
+        .collect()
+}
+
+/// [`count_grad`] from the per-neuron spike sums `sums` over a batch of `lanes` lanes.
+pub fn count_grad_of_sums(r: &Regularisation, sums: &[f64], lanes: u32) -> Vec<f64> {
+    let b = lanes as f64;
+    sums.iter()
+        .map(|&c| r.strength * (c - r.target_spikes * b) / (b * b))
         .collect()
 }
 

@@ -12,14 +12,14 @@
 //! stays an error.
 
 use rgenn_codegen::backend::Backend;
-use rgenn_codegen::ir::Network;
+use rgenn_codegen::ir::{Network, Regularisation};
 
 use crate::error::SimError;
 use crate::passes::grad::{Gradients, Passes};
 use crate::passes::loss::{LossSpec, TrialLoss};
 use crate::sim::cpu::{LaneRecord, Recording, Simulator, TrialInput};
 use crate::sim::cuda::CudaSimulator;
-use crate::sim::engine::Engine;
+use crate::sim::engine::{BatchShare, Engine};
 use crate::sim::init::Params;
 
 /// A spike tape grew: population `population` now keeps `to` spikes per neuron and trial.
@@ -92,25 +92,15 @@ impl Growing {
     }
 }
 
-impl Engine for Growing {
-    fn network(&self) -> &Network {
-        self.inner.network()
-    }
-
-    fn run_batch(
+impl Growing {
+    /// Run `batch` on the simulator, growing a tape and running it again after each overflow of
+    /// a tape that may grow.
+    fn growing(
         &mut self,
-        inputs: &[TrialInput],
-        labels: &[u32],
-        spec: &LossSpec,
-        scale: f64,
-        threads: usize,
-        passes: Passes,
+        mut batch: impl FnMut(&mut dyn Engine) -> Result<Vec<TrialLoss>, SimError>,
     ) -> Result<Vec<TrialLoss>, SimError> {
         loop {
-            match self
-                .inner
-                .run_batch(inputs, labels, spec, scale, threads, passes)
-            {
+            match batch(self.inner.as_mut()) {
                 Err(SimError::TapeOverflow {
                     population,
                     capacity,
@@ -131,6 +121,52 @@ impl Engine for Growing {
                 other => return other,
             }
         }
+    }
+}
+
+impl Engine for Growing {
+    fn network(&self) -> &Network {
+        self.inner.network()
+    }
+
+    fn run_batch(
+        &mut self,
+        inputs: &[TrialInput],
+        labels: &[u32],
+        spec: &LossSpec,
+        scale: f64,
+        threads: usize,
+        passes: Passes,
+    ) -> Result<Vec<TrialLoss>, SimError> {
+        self.growing(|sim| sim.run_batch(inputs, labels, spec, scale, threads, passes))
+    }
+
+    fn run_batch_shared(
+        &mut self,
+        inputs: &[TrialInput],
+        labels: &[u32],
+        spec: &LossSpec,
+        scale: f64,
+        threads: usize,
+        regularisation: Option<&Regularisation>,
+        share: &mut dyn BatchShare,
+    ) -> Result<Vec<TrialLoss>, SimError> {
+        self.growing(|sim| {
+            sim.run_batch_shared(inputs, labels, spec, scale, threads, regularisation, share)
+        })
+    }
+
+    fn optimizer_step_shared(
+        &mut self,
+        n_lanes: u32,
+        t: u64,
+        weights: (&rgenn_codegen::ir::Adam, f64),
+        delays: (&rgenn_codegen::ir::Adam, f64),
+        threads: usize,
+        share: &mut dyn BatchShare,
+    ) -> Result<(), SimError> {
+        self.inner
+            .optimizer_step_shared(n_lanes, t, weights, delays, threads, share)
     }
 
     fn optimizer_step(

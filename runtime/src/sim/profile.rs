@@ -30,6 +30,9 @@ pub struct Profile {
     pub resets_s: f64,
     /// Wall seconds in total.
     pub total_s: f64,
+    /// Of `optimizer_s`, wall seconds combining the gradient sums of the processes of a
+    /// distributed run (docs/distributed.md); 0 on one process.
+    pub reduce_s: f64,
 }
 
 impl Profile {
@@ -44,6 +47,7 @@ impl Profile {
         self.optimizer_s += o.optimizer_s;
         self.resets_s += o.resets_s;
         self.total_s += o.total_s;
+        self.reduce_s += o.reduce_s;
     }
 
     /// Add one batch's kernel CPU time per phase, run on `threads` threads.
@@ -94,6 +98,13 @@ impl Profile {
         let _ = writeln!(s, "{:.2} ms per training example", 1e3 * self.total_s / n);
         for (name, ms) in self.phases_ms() {
             let _ = writeln!(s, "  {ms:6.2} ms  {name}");
+            if name == "optimiser" && self.reduce_s > 0.0 {
+                let ms = 1e3 * self.reduce_s / n;
+                let _ = writeln!(
+                    s,
+                    "  {ms:6.2} ms    of which the reduction across processes"
+                );
+            }
         }
         let _ = writeln!(s, "{:.1} examples per second", n / self.total_s.max(1e-12));
         let _ = writeln!(
@@ -127,6 +138,7 @@ mod tests {
             optimizer_s: 0.1,
             resets_s: 0.05,
             total_s: 1.0,
+            reduce_s: 0.0,
         };
         let sum: f64 = p.phases_ms().iter().map(|(_, ms)| ms).sum();
         assert!((sum - 100.0).abs() < 1e-9, "{sum}");

@@ -9,6 +9,8 @@ use super::loader;
 use super::metrics::Score;
 use crate::data::SpikeDataset;
 use crate::data::splits::{self, LoadedSplit};
+use crate::dist::tree::Layout;
+use crate::dist::{Communicator, Single, checked};
 use crate::error::{DataError, SimError};
 use crate::passes::grad::Passes;
 use crate::passes::grad::labels;
@@ -70,12 +72,14 @@ pub fn load_batch(
     Ok(lanes)
 }
 
-/// Mean loss and accuracy of the current parameters over a split (forward passes only).
+/// Mean loss and accuracy of the current parameters over a split (forward passes only), each
+/// rank of `comm` running its lanes of every batch; the same on every rank.
 pub(super) fn evaluate<E: Engine + ?Sized>(
     sim: &mut E,
     r: &Ready,
     spec: &LossSpec,
     threads: usize,
+    comm: &dyn Communicator,
 ) -> Result<Score, SimError> {
     let net = sim.network().clone();
     let batch = net.batch_size as usize;
@@ -86,20 +90,29 @@ pub(super) fn evaluate<E: Engine + ?Sized>(
         .step_by(batch)
         .map(|first| first..(first + batch).min(n))
         .collect();
+    let (layout, rank) = (Layout::new(batch, comm.size()), comm.rank());
+    let mine = move |trials: &std::ops::Range<usize>| {
+        let lanes = layout.lanes(rank, trials.len());
+        trials.start + lanes.start..trials.start + lanes.end
+    };
+    // Each rank bins its trials only; an error reaches every rank through the losses' exchange.
     let make = |trials: &std::ops::Range<usize>| {
-        trials
-            .clone()
+        Ok(mine(trials)
             .map(|k| {
                 r.split
                     .data
                     .bin(k, net.dt_ms, net.n_steps, n_units, &r.split.path)
             })
             .collect::<Result<Vec<_>, _>>()
-            .map_err(SimError::from)
+            .map_err(SimError::from))
     };
     loader::ahead(&jobs, make, |trials, inputs| {
         let labels = &r.labels[trials.clone()];
-        let out = sim.run_batch(&inputs, labels, spec, 1.0, threads, Passes::Forward)?;
+        let local = inputs.and_then(|inputs| {
+            let labels = &r.labels[mine(trials)];
+            sim.run_batch(&inputs, labels, spec, 1.0, threads, Passes::Forward)
+        });
+        let out = checked::all_losses(comm, local)?;
         for (t, &l) in out.iter().zip(labels) {
             loss += t.loss;
             correct += usize::from(t.prediction == l);
@@ -119,10 +132,22 @@ pub fn evaluate_split<E: Engine + ?Sized>(
     which: Split,
     threads: usize,
 ) -> Result<Option<Score>, SimError> {
+    evaluate_split_on(sim, base_dir, which, threads, &Single)
+}
+
+/// [`evaluate_split`] as one of the processes of `comm`, each running its lanes of every batch;
+/// the same score on every rank, and the same as one process gets.
+pub fn evaluate_split_on<E: Engine + ?Sized>(
+    sim: &mut E,
+    base_dir: &Path,
+    which: Split,
+    threads: usize,
+    comm: &dyn Communicator,
+) -> Result<Option<Score>, SimError> {
     let net = sim.network().clone();
     let spec = LossSpec::of(&net)?;
     match ready(&net, base_dir, which, spec.classes)? {
-        Some(r) => Ok(Some(evaluate(sim, &r, &spec, threads)?)),
+        Some(r) => Ok(Some(evaluate(sim, &r, &spec, threads, comm)?)),
         None => Ok(None),
     }
 }
@@ -133,6 +158,17 @@ pub fn evaluate_data<E: Engine + ?Sized>(
     data: SpikeDataset,
     path: &Path,
     threads: usize,
+) -> Result<Score, SimError> {
+    evaluate_data_on(sim, data, path, threads, &Single)
+}
+
+/// [`evaluate_data`] as one of the processes of `comm` (see [`evaluate_split_on`]).
+pub fn evaluate_data_on<E: Engine + ?Sized>(
+    sim: &mut E,
+    data: SpikeDataset,
+    path: &Path,
+    threads: usize,
+    comm: &dyn Communicator,
 ) -> Result<Score, SimError> {
     let net = sim.network().clone();
     let spec = LossSpec::of(&net)?;
@@ -145,5 +181,5 @@ pub fn evaluate_data<E: Engine + ?Sized>(
         },
         labels,
     };
-    evaluate(sim, &r, &spec, threads)
+    evaluate(sim, &r, &spec, threads, comm)
 }

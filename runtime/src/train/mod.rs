@@ -3,8 +3,8 @@
 //! epoch, best and last parameters, metrics, checkpoints and resuming.
 //!
 //! A run is deterministic: shuffling uses a stream seeded from the network's seed and the epoch,
-//! learning rates depend only on the step and epoch counters, lane gradients are summed in lane
-//! order, and a checkpoint holds everything else (parameters, Adam moments in f64, counters), so a
+//! learning rates depend only on the step and epoch counters, lane gradients are summed by a
+//! fixed tree over the batch's lanes (the same for any number of threads and processes), and a checkpoint holds everything else (parameters, Adam moments in f64, counters), so a
 //! resumed run continues exactly as an uninterrupted one. A NaN or infinity stops the run at the
 //! batch where it appeared ([`finite`]), before the epoch's files are written.
 //!
@@ -21,11 +21,14 @@ pub mod plots;
 pub mod report;
 pub mod result;
 mod run;
+mod shared;
 pub mod state;
 
-pub use evaluate::{evaluate_data, evaluate_split, load_batch};
+pub use evaluate::{
+    evaluate_data, evaluate_data_on, evaluate_split, evaluate_split_on, load_batch,
+};
 pub use observer::Observer;
-pub use run::{train, train_with};
+pub use run::{train, train_on, train_with};
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;

@@ -1,5 +1,6 @@
 //! [`train_with`]: a training run from setting up its folder to the selected parameters, epoch by
-//! epoch, reporting to an [`Observer`].
+//! epoch, reporting to an [`Observer`]; [`train_on`] the same run over several processes, each
+//! running its share of every batch (`shared.rs`), rank 0 alone writing the run folder.
 
 use std::path::Path;
 use std::time::Instant;
@@ -15,6 +16,8 @@ use super::{
     BatchStep, TrainOptions, TrainSummary, epoch_order, files, loader, report, result, write_err,
 };
 use crate::data::splits;
+use crate::dist::tree::Layout;
+use crate::dist::{Communicator, Single, is_root};
 use crate::error::SimError;
 use crate::passes::loss::LossSpec;
 use crate::sim::engine::Engine;
@@ -74,7 +77,24 @@ pub fn train_with<E: Engine + ?Sized>(
     opts: &TrainOptions,
     observer: &mut dyn Observer,
 ) -> Result<TrainSummary, SimError> {
-    let s = setup(sim.network().clone(), model_path, base_dir, opts)?;
+    train_on(sim, model_path, base_dir, initial, opts, observer, &Single)
+}
+
+/// [`train_with`] as one of the processes of `comm` (docs/distributed.md): every rank trains its
+/// lanes of every batch and takes the same steps; only rank 0 writes the run folder (the others
+/// read its checkpoint with `--resume`, so the folder must be on a file system all ranks see).
+/// The parameters are the same bits for any number of processes.
+pub fn train_on<E: Engine + ?Sized>(
+    sim: &mut E,
+    model_path: &Path,
+    base_dir: &Path,
+    initial: Params,
+    opts: &TrainOptions,
+    observer: &mut dyn Observer,
+    comm: &dyn Communicator,
+) -> Result<TrainSummary, SimError> {
+    let root = is_root(comm);
+    let s = setup(sim.network().clone(), model_path, base_dir, opts, root)?;
     let dir = &opts.out_dir;
     let (mut params, mut progress, mut records) = restore(sim, &s.net, initial, opts)?;
     if opts.progress {
@@ -97,6 +117,7 @@ pub fn train_with<E: Engine + ?Sized>(
             &mut progress,
             profile.as_mut(),
             observer,
+            comm,
         )?;
         let record = finish_epoch(
             sim,
@@ -105,6 +126,7 @@ pub fn train_with<E: Engine + ?Sized>(
             trained,
             opts,
             (&mut params, &mut progress, &mut records),
+            comm,
         )?;
         if opts.progress {
             observer.on_epoch(&record, s.epochs);
@@ -126,17 +148,19 @@ pub fn train_with<E: Engine + ?Sized>(
         (Some(r), _) | (None, Some(r)) => (r, 0),
         _ => (&s.train, 0),
     };
-    report::write_plots(
-        sim,
-        dir,
-        &records,
-        &params,
-        (
-            &example_split.split.data,
-            example,
-            &example_split.split.path,
-        ),
-    )?;
+    if root {
+        report::write_plots(
+            sim,
+            dir,
+            &records,
+            &params,
+            (
+                &example_split.split.data,
+                example,
+                &example_split.split.path,
+            ),
+        )?;
+    }
     let summary = TrainSummary {
         records,
         selection: s.selection,
@@ -145,17 +169,20 @@ pub fn train_with<E: Engine + ?Sized>(
         stopped_early,
         params,
     };
-    result::write(&dir.join(files::RESULT), &summary)?;
+    if root {
+        result::write(&dir.join(files::RESULT), &summary)?;
+    }
     Ok(summary)
 }
 
 /// Read the splits, decide the selection split, and start the run folder (the network file as
-/// given and its IR).
+/// given and its IR) when `root`.
 fn setup(
     net: Network,
     model_path: &Path,
     base_dir: &Path,
     opts: &TrainOptions,
+    root: bool,
 ) -> Result<Setup, SimError> {
     let training = training(&net)?.clone();
     let spec = LossSpec::of(&net)?;
@@ -166,11 +193,14 @@ fn setup(
     let test = ready(&net, base_dir, Split::Test, spec.classes)?;
     let epochs = opts.epochs.unwrap_or(training.epochs);
     let dir = &opts.out_dir;
-    std::fs::create_dir_all(dir).map_err(write_err(dir))?;
-    let model_text = std::fs::read(model_path).map_err(write_err(model_path))?;
-    crate::fsutil::write_atomic(&dir.join(files::MODEL), &model_text).map_err(write_err(dir))?;
-    crate::fsutil::write_atomic(&dir.join(files::IR), net.to_json().as_bytes())
-        .map_err(write_err(dir))?;
+    if root {
+        std::fs::create_dir_all(dir).map_err(write_err(dir))?;
+        let model_text = std::fs::read(model_path).map_err(write_err(model_path))?;
+        crate::fsutil::write_atomic(&dir.join(files::MODEL), &model_text)
+            .map_err(write_err(dir))?;
+        crate::fsutil::write_atomic(&dir.join(files::IR), net.to_json().as_bytes())
+            .map_err(write_err(dir))?;
+    }
     let (selection, protocol) = if validation.is_some() {
         let p = tv.protocol.expect("a validation split has a protocol");
         (Some(Split::Validation), p)
@@ -233,6 +263,7 @@ fn restore<E: Engine + ?Sized>(
 
 /// One epoch's training batches (`epoch` from 0), the next batch made on another thread while
 /// one runs.
+#[allow(clippy::too_many_arguments)] // the loop's state, passed as it is used
 fn train_epoch<E: Engine + ?Sized>(
     sim: &mut E,
     s: &Setup,
@@ -241,6 +272,7 @@ fn train_epoch<E: Engine + ?Sized>(
     progress: &mut Progress,
     mut profile: Option<&mut Profile>,
     observer: &mut dyn Observer,
+    comm: &dyn Communicator,
 ) -> Result<Trained, SimError> {
     let net = &s.net;
     let start = Instant::now();
@@ -265,12 +297,19 @@ fn train_epoch<E: Engine + ?Sized>(
     let n_units = loader::input_units(net)?;
     let path = &s.train.split.path;
     let jobs: Vec<&[usize]> = order.chunks(net.batch_size as usize).collect();
+    // Each rank bins only the trials it runs; an error making them reaches every rank through
+    // the batch's exchanges (shared.rs), so the loader hands it over instead of stopping.
+    let (layout, rank) = (
+        Layout::new(net.batch_size as usize, comm.size()),
+        comm.rank(),
+    );
     let make = |trials: &&[usize]| {
         let clock = Instant::now();
-        let inputs = trials
+        let mine = &trials[layout.lanes(rank, trials.len())];
+        let inputs = mine
             .iter()
-            .map(|&k| examples.bin(k, net.dt_ms, net.n_steps, n_units, path))
-            .collect::<Result<Vec<_>, _>>()?;
+            .map(|&k| Ok(examples.bin(k, net.dt_ms, net.n_steps, n_units, path)?))
+            .collect::<Result<Vec<_>, SimError>>();
         Ok((inputs, clock.elapsed()))
     };
     let mut made_s = 0.0;
@@ -292,13 +331,29 @@ fn train_epoch<E: Engine + ?Sized>(
         // The profile's reset time is the in-line part only (feeding the lanes).
         let clock = Instant::now();
         made_s += made_in.as_secs_f64();
-        (out, lr_w, lr_d) = step.run_binned(
-            sim,
-            &inputs,
-            clock,
-            &mut progress.steps,
-            profile.as_deref_mut(),
-        )?;
+        (out, lr_w, lr_d) = if comm.size() == 1 {
+            step.run_binned(
+                sim,
+                &inputs?,
+                clock,
+                &mut progress.steps,
+                profile.as_deref_mut(),
+            )?
+        } else {
+            let inputs = if observer.interrupted() {
+                Err(SimError::Interrupted)
+            } else {
+                inputs
+            };
+            step.run_shared(
+                sim,
+                comm,
+                inputs,
+                clock,
+                &mut progress.steps,
+                profile.as_deref_mut(),
+            )?
+        };
         batch += 1;
         let at = finite::At {
             epoch: epoch + 1,
@@ -363,12 +418,14 @@ fn finish_epoch<E: Engine + ?Sized>(
     trained: Trained,
     opts: &TrainOptions,
     (params, progress, records): (&mut Params, &mut Progress, &mut Vec<EpochRecord>),
+    comm: &dyn Communicator,
 ) -> Result<EpochRecord, SimError> {
     let net = &s.net;
     let dir = &opts.out_dir;
+    let root = is_root(comm);
     let score = |sim: &mut E, r: &Option<Ready>| {
         r.as_ref()
-            .map(|r| evaluate(sim, r, &s.spec, opts.threads))
+            .map(|r| evaluate(sim, r, &s.spec, opts.threads, comm))
             .transpose()
     };
     let validation = score(sim, &s.validation)?;
@@ -393,22 +450,26 @@ fn finish_epoch<E: Engine + ?Sized>(
     if progress.best.is_nan() || chosen > progress.best {
         progress.best = chosen;
         progress.since_best = 0;
-        state::write_params(net, &current, &dir.join(files::BEST))?;
+        if root {
+            state::write_params(net, &current, &dir.join(files::BEST))?;
+        }
     } else {
         progress.since_best += 1;
     }
     progress.epochs_done = epoch + 1;
-    state::write_params(net, &current, &dir.join(files::LAST))?;
     records.push(record.clone());
-    metrics::write(&dir.join(files::METRICS), records)?;
-    let moments: Moments = state::read_moments(sim)?;
-    state::write_checkpoint(
-        net,
-        &current,
-        &moments,
-        progress,
-        &dir.join(files::CHECKPOINT),
-    )?;
+    if root {
+        state::write_params(net, &current, &dir.join(files::LAST))?;
+        metrics::write(&dir.join(files::METRICS), records)?;
+        let moments: Moments = state::read_moments(sim)?;
+        state::write_checkpoint(
+            net,
+            &current,
+            &moments,
+            progress,
+            &dir.join(files::CHECKPOINT),
+        )?;
+    }
     *params = current;
     Ok(record)
 }

@@ -1,15 +1,37 @@
 //! The CPU [`Simulator`] behind the drivers' [`Engine`]: a batch is its lanes, reset, fed and run
-//! on threads (`lanes.rs`), with gradients summed on the host in lane order.
+//! on threads (`lanes.rs`), with gradients summed on the host by the fixed lane tree (and, for a
+//! batch shared with other processes, combined with theirs).
 
-use rgenn_codegen::ir::{Adam, Network};
+use rgenn_codegen::ir::{Adam, Network, Regularisation};
 
 use super::{LaneRecord, Recording, Simulator, TrialInput};
 use crate::error::SimError;
 use crate::passes::grad::{Gradients, Passes};
 use crate::passes::loss::{LossSpec, TrialLoss};
-use crate::sim::engine::{Engine, adam_hyper, require_adjoint};
+use crate::sim::engine::{BatchShare, Engine, adam_hyper, require_adjoint};
 
 impl Simulator {
+    /// The training passes of `lanes` (fed): every lane forward with its loss and
+    /// dLoss/dReadout; then the spike-count regulariser, which needs every lane's counts (over
+    /// every process with `share`); then every lane's adjoint pass.
+    #[allow(clippy::too_many_arguments)]
+    fn train_lanes(
+        &mut self,
+        lanes: &[u32],
+        labels: &[u32],
+        spec: &LossSpec,
+        scale: f64,
+        threads: usize,
+        regularisation: Option<&Regularisation>,
+        share: Option<&mut dyn BatchShare>,
+    ) -> Result<Vec<TrialLoss>, SimError> {
+        require_adjoint(Simulator::network(self))?;
+        let losses = self.forward_losses(lanes, labels, spec, Some(scale), threads);
+        self.write_count_grads(lanes, regularisation, share)?;
+        self.backward_lanes(lanes, threads)?;
+        Ok(losses)
+    }
+
     /// Reset lanes `0..inputs.len()` and set lane `i`'s input to `inputs[i]`; the lanes.
     fn feed(&mut self, inputs: &[TrialInput]) -> Result<Vec<u32>, SimError> {
         let lanes: Vec<u32> = (0..inputs.len() as u32).collect();
@@ -40,13 +62,50 @@ impl Engine for Simulator {
             Passes::Forward => return Ok(self.forward_losses(&lanes, labels, spec, None, threads)),
             Passes::ForwardBackward(r) => r,
         };
-        require_adjoint(Simulator::network(self))?;
-        // Every lane forward with its loss and dLoss/dReadout; then the spike-count regulariser,
-        // which needs every lane's counts; then every lane's adjoint pass.
-        let losses = self.forward_losses(&lanes, labels, spec, Some(scale), threads);
-        self.write_count_grads(&lanes, regularisation);
-        self.backward_lanes(&lanes, threads)?;
-        Ok(losses)
+        self.train_lanes(&lanes, labels, spec, scale, threads, regularisation, None)
+    }
+
+    fn run_batch_shared(
+        &mut self,
+        inputs: &[TrialInput],
+        labels: &[u32],
+        spec: &LossSpec,
+        scale: f64,
+        threads: usize,
+        regularisation: Option<&Regularisation>,
+        share: &mut dyn BatchShare,
+    ) -> Result<Vec<TrialLoss>, SimError> {
+        let lanes = self.feed(inputs)?;
+        self.train_lanes(
+            &lanes,
+            labels,
+            spec,
+            scale,
+            threads,
+            regularisation,
+            Some(share),
+        )
+    }
+
+    fn optimizer_step_shared(
+        &mut self,
+        n_lanes: u32,
+        t: u64,
+        weights: (&Adam, f64),
+        delays: (&Adam, f64),
+        threads: usize,
+        share: &mut dyn BatchShare,
+    ) -> Result<(), SimError> {
+        if n_lanes > Simulator::network(self).batch_size {
+            return Err(SimError::Network(format!(
+                "optimiser step over {n_lanes} lanes rejected"
+            )));
+        }
+        self.sum_learned_gradients(n_lanes, threads);
+        let mut bits = self.lane0_gradient_bits();
+        share.combine_gradients(&mut bits)?;
+        self.set_lane0_gradient_bits(&bits);
+        self.adam_step(share.batch_lanes(), &adam_hyper(t, weights, delays))
     }
 
     fn optimizer_step(

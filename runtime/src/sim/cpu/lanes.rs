@@ -9,7 +9,7 @@ use super::{Handle, Simulator};
 use crate::error::SimError;
 use crate::passes::grad::Gradients;
 use crate::passes::loss::{LossSpec, TrialLoss, trial_loss};
-use crate::sim::engine::find;
+use crate::sim::engine::{BatchShare, count_grad_of_sums, count_sums, find};
 
 impl Simulator {
     /// Run each of `lanes` forward on up to `threads` threads and compute its loss against its
@@ -114,28 +114,56 @@ impl Simulator {
     /// Set every hidden population's spike-count gradient from the spike counts of `lanes`:
     /// `strength (C - target B) / B^2` per neuron, with `C` its spikes over the `B` lanes (the
     /// heuristic of Mészáros et al., applied as a kick to the adjoint at each spike); zero without
-    /// regularisation and for populations with a readout.
+    /// regularisation and for populations with a readout. With `share`, `C` and `B` count the
+    /// whole batch, over every process that runs part of it.
     pub(super) fn write_count_grads(
         &mut self,
         lanes: &[u32],
         regularisation: Option<&Regularisation>,
-    ) {
+        share: Option<&mut dyn BatchShare>,
+    ) -> Result<(), SimError> {
         let net = self.network().clone();
+        // (count-gradient buffer, population size, spike sums over `lanes` when regularised)
+        let mut targets = Vec::new();
         for (i, pop) in net.populations.iter().enumerate() {
             let owner = Owner::Population(i as u32);
             let Some(target) = find(&net, owner, Role::CountGrad) else {
                 continue;
             };
             let size = pop.size as usize;
-            let grads = match (regularisation, pop.readout) {
-                (Some(r), None) => {
+            let sums = match (regularisation, pop.readout) {
+                (Some(_), None) => {
                     let counts = self.read_f64(find(&net, owner, Role::TapeCount).expect("tape"));
-                    crate::sim::engine::count_grad(r, &counts, size, lanes)
+                    Some(count_sums(&counts, size, lanes))
                 }
+                _ => None,
+            };
+            targets.push((target, size, sums));
+        }
+        let mut batch_lanes = lanes.len() as u32;
+        if let (Some(share), Some(_)) = (share, regularisation) {
+            let local: Vec<f64> = targets
+                .iter()
+                .flat_map(|t| t.2.iter().flatten())
+                .copied()
+                .collect();
+            let mut total = share.sum_counts(local)?.into_iter();
+            for t in &mut targets {
+                if let Some(sums) = &mut t.2 {
+                    sums.iter_mut()
+                        .for_each(|c| *c = total.next().expect("one sum per neuron"));
+                }
+            }
+            batch_lanes = share.batch_lanes();
+        }
+        for (target, size, sums) in targets {
+            let grads = match (regularisation, sums) {
+                (Some(r), Some(c)) => count_grad_of_sums(r, &c, batch_lanes),
                 _ => vec![0.0; size],
             };
             self.write_f64(target, &grads);
         }
+        Ok(())
     }
 
     /// Add the gradients held by `lanes` (in this order) to `grads`.

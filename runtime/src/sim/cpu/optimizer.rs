@@ -1,11 +1,13 @@
-//! The optimiser step on the CPU: the lanes' gradients summed on the host's threads in lane order,
-//! then the generated Adam step with delay clamping.
+//! The optimiser step on the CPU: the lanes' gradients summed on the host's threads by the fixed
+//! lane tree (`dist/tree.rs`), optionally combined with other processes' sums, then the generated
+//! Adam step with delay clamping.
 
 use rgenn_codegen::backend::plan::{consts, status};
 use rgenn_codegen::ir::Precision;
 use rgenn_codegen::ir::buffers::{Owner, Role};
 
 use super::{Handle, Simulator};
+use crate::dist::tree::sum_lanes_in_place;
 use crate::error::SimError;
 
 fn find(net: &rgenn_codegen::ir::Network, conn: usize, role: Role) -> Option<usize> {
@@ -29,30 +31,76 @@ impl Simulator {
         }
     }
 
-    /// Add the gradients of lanes `1..n_lanes` to lane 0's, for every learned weight and delay:
-    /// blocks of [`SUM_BLOCK`] parameters go to whichever of up to `threads` threads is free, and
-    /// each element is summed in lane order, `((g0 + g1) + g2) + ...`, whatever the threads.
-    pub(super) fn sum_learned_gradients(&mut self, n_lanes: u32, threads: usize) {
-        let net = self.network().clone();
-        let mut blocks: Vec<(Handle, usize, usize, usize)> = Vec::new();
+    /// The gradient buffers of every learned weight and delay, in connection order (weights
+    /// before delays), with their synapse counts.
+    fn learned_gradients(&self) -> Vec<(Handle, usize)> {
+        let net = self.network();
+        let mut out = Vec::new();
         for (i, c) in net.connections.iter().enumerate() {
             for (grad, moment) in [
                 (Role::WeightGrad, Role::WeightAdamM),
                 (Role::DelayGrad, Role::DelayAdamM),
             ] {
-                if find(&net, i, moment).is_none() {
+                if find(net, i, moment).is_none() {
                     continue;
                 }
-                let b = find(&net, i, grad).expect("a learned parameter has a gradient buffer");
-                let n = c.n_synapses as usize;
+                let b = find(net, i, grad).expect("a learned parameter has a gradient buffer");
                 // SAFETY: valid handle and buffer index.
                 let ptr = Handle(unsafe { (self.lib.buffer)(self.handle, b as u32) });
-                blocks.extend(
-                    (0..n)
-                        .step_by(SUM_BLOCK)
-                        .map(|first| (ptr, n, first, n.min(first + SUM_BLOCK))),
-                );
+                out.push((ptr, c.n_synapses as usize));
             }
+        }
+        out
+    }
+
+    /// Lane 0's learned gradients (see [`Simulator::learned_gradients`]) as raw little-endian
+    /// values of the network's precision, one after another.
+    pub(super) fn lane0_gradient_bits(&self) -> Vec<u8> {
+        let width = self.scalar_bytes();
+        let mut bits = Vec::new();
+        for (ptr, n) in self.learned_gradients() {
+            // SAFETY: the buffer holds `batch_size * n` scalars; lane 0 is the first `n`.
+            let lane0 = unsafe { std::slice::from_raw_parts(ptr.get().cast::<u8>(), n * width) };
+            bits.extend_from_slice(lane0);
+        }
+        bits
+    }
+
+    /// Overwrite lane 0's learned gradients with `bits` (as [`Simulator::lane0_gradient_bits`]
+    /// gives them).
+    pub(super) fn set_lane0_gradient_bits(&mut self, bits: &[u8]) {
+        let width = self.scalar_bytes();
+        let mut rest = bits;
+        for (ptr, n) in self.learned_gradients() {
+            let (mine, tail) = rest.split_at(n * width);
+            // SAFETY: as above; `&mut self` makes the write unique.
+            unsafe {
+                std::ptr::copy_nonoverlapping(mine.as_ptr(), ptr.get().cast::<u8>(), mine.len())
+            };
+            rest = tail;
+        }
+    }
+
+    fn scalar_bytes(&self) -> usize {
+        match self.network().precision {
+            Precision::F32 => 4,
+            Precision::F64 => 8,
+        }
+    }
+
+    /// Sum the gradients of lanes `0..n_lanes` into lane 0, for every learned weight and delay:
+    /// blocks of [`SUM_BLOCK`] parameters go to whichever of up to `threads` threads is free, and
+    /// each element is summed by the fixed lane tree ([`crate::dist::tree`]), whatever the
+    /// threads.
+    pub(super) fn sum_learned_gradients(&mut self, n_lanes: u32, threads: usize) {
+        let net = self.network().clone();
+        let mut blocks: Vec<(Handle, usize, usize, usize)> = Vec::new();
+        for (ptr, n) in self.learned_gradients() {
+            blocks.extend(
+                (0..n)
+                    .step_by(SUM_BLOCK)
+                    .map(|first| (ptr, n, first, n.min(first + SUM_BLOCK))),
+            );
         }
         let lanes = n_lanes as usize;
         let precision = net.precision;
@@ -61,8 +109,12 @@ impl Simulator {
             // each block is summed by one thread, and blocks do not overlap.
             unsafe {
                 match precision {
-                    Precision::F32 => sum_lanes(ptr.get().cast::<f32>(), n, lanes, first, end),
-                    Precision::F64 => sum_lanes(ptr.get().cast::<f64>(), n, lanes, first, end),
+                    Precision::F32 => {
+                        sum_lanes_in_place(ptr.get().cast::<f32>(), n, lanes, first, end)
+                    }
+                    Precision::F64 => {
+                        sum_lanes_in_place(ptr.get().cast::<f64>(), n, lanes, first, end)
+                    }
                 }
             }
         };
@@ -75,26 +127,3 @@ impl Simulator {
 /// Parameters per block of the lane sum, the generated optimiser's block: lane 0's block (128 KiB
 /// in f32) stays in cache while the other lanes are added to it.
 const SUM_BLOCK: usize = consts::OPTIMIZER_BLOCK as usize;
-
-/// `lane0[first..end] += lane_k[first..end]` for k = 1, 2, ... in order, where lane k starts `k * n`
-/// elements after `base`.
-///
-/// # Safety
-/// `base` must point to `lanes * n` valid elements that no other thread touches in `first..end`.
-unsafe fn sum_lanes<T: Copy + std::ops::AddAssign>(
-    base: *mut T,
-    n: usize,
-    lanes: usize,
-    first: usize,
-    end: usize,
-) {
-    // SAFETY: as the caller promises.
-    let dst = unsafe { std::slice::from_raw_parts_mut(base.add(first), end - first) };
-    for lane in 1..lanes {
-        // SAFETY: as the caller promises; lane k's block does not overlap lane 0's.
-        let src = unsafe { std::slice::from_raw_parts(base.add(lane * n + first), end - first) };
-        for (d, &s) in dst.iter_mut().zip(src) {
-            *d += s;
-        }
-    }
-}
