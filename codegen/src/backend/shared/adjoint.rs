@@ -12,7 +12,7 @@ use super::{VarCtx, buffer_name, origin_text};
 use crate::backend::c_print::{Names, Printer, literal};
 use crate::backend::plan::Drive;
 use crate::ir::buffers::{Owner, Role};
-use crate::ir::{Adjoint, ModelKind, Network, Population, Precision};
+use crate::ir::{Adjoint, Code, Expr, ModelKind, Network, Population, Precision};
 
 /// One value recorded on the spike tape (or, for `history:`, at every step).
 #[derive(Serialize, Clone, Debug)]
@@ -166,17 +166,20 @@ pub fn adjoint_code(net: &Network, index: usize, pop: &Population) -> Option<Adj
         ..Default::default()
     };
     let forward = printer(p, params, derived, &model.vars, &[], &[]);
-    code.history = adjoint
-        .history
-        .iter()
-        .zip(&adjoint.history_code)
-        .enumerate()
-        .map(|(i, (name, c))| TapeValue {
-            name: name.clone(),
-            buffer: buffer(Role::HistoryValue(i as u32)),
-            expr: forward.expr(&c.code),
-        })
-        .collect();
+    // Values recorded in the forward pass (at spikes, or every step), each with its buffer.
+    let recorded = |names: &[String], codes: &[Code<Expr>], role: fn(u32) -> Role| {
+        names
+            .iter()
+            .zip(codes)
+            .enumerate()
+            .map(|(i, (name, c))| TapeValue {
+                name: name.clone(),
+                buffer: buffer(role(i as u32)),
+                expr: forward.expr(&c.code),
+            })
+            .collect::<Vec<_>>()
+    };
+    code.history = recorded(&adjoint.history, &adjoint.history_code, Role::HistoryValue);
     if model.threshold.is_some() {
         code.has_jump = true;
         code.tape_capacity = pop.spike_capacity;
@@ -187,17 +190,7 @@ pub fn adjoint_code(net: &Network, index: usize, pop: &Population) -> Option<Adj
         code.back_spike_count = buffer(Role::BackSpikeCount);
         code.dloss_dt = buffer(Role::DlossDt);
         code.count_grad = buffer(Role::CountGrad);
-        code.tape_values = adjoint
-            .tape
-            .iter()
-            .zip(&adjoint.tape_code)
-            .enumerate()
-            .map(|(i, (name, c))| TapeValue {
-                name: name.clone(),
-                buffer: buffer(Role::TapeValue(i as u32)),
-                expr: forward.expr(&c.code),
-            })
-            .collect();
+        code.tape_values = recorded(&adjoint.tape, &adjoint.tape_code, Role::TapeValue);
         code.jump_origin = origin_text(&adjoint.jump.origin);
         code.jump = printer(
             p,
