@@ -7,7 +7,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use common::{rgenn, root, stderr};
 
@@ -86,6 +86,12 @@ fn outputs(run: &Path) -> Vec<(String, Vec<u8>)> {
     out
 }
 
+/// Epochs a run folder's metrics.csv records (0 without one).
+fn epochs_done(run: &Path) -> usize {
+    std::fs::read_to_string(run.join("metrics.csv"))
+        .map_or(0, |m| m.lines().count().saturating_sub(1))
+}
+
 fn assert_same(a: &[(String, Vec<u8>)], b: &[(String, Vec<u8>)]) {
     for ((name, x), (_, y)) in a.iter().zip(b) {
         assert!(x == y, "{name} differs from the uninterrupted run");
@@ -103,20 +109,26 @@ fn kill_9_at_arbitrary_points_then_resume_gives_the_uninterrupted_files() {
     assert!(o.status.success(), "{}", stderr(&o));
     let started = Instant::now();
     let o = rgenn(&args(&model, &whole, false), &cache);
-    // The time of a whole run on this machine now (a loaded machine runs slower), so that the
-    // kills below land inside epochs and between them, and every restart still gets further.
-    let whole_time = started.elapsed();
+    let epoch_time = started.elapsed().div_f64(EPOCHS.parse().unwrap());
     assert!(o.status.success(), "{}", stderr(&o));
     let expected = outputs(&whole);
 
     let run = tmp.path().join("killed");
-    // Kill after these fractions of a whole run, again and again, until a run finishes on its
-    // own: each restart lives long enough for at least one of the 6 epochs to end.
-    let fractions = [0.3, 0.45, 0.35, 0.55, 0.4, 0.5, 0.33, 0.6, 0.38, 0.65];
+    // Each restart runs until it has finished one more epoch (its line in metrics.csv), then is
+    // killed after a varying part of an epoch: inside the next epoch, between an epoch's files or
+    // while they are written. Progress, not the clock, decides, so a machine that slows down or
+    // speeds up between runs changes nothing; the last epoch's restart finishes on its own.
+    let fractions = [0.3, 0.05, 0.6, 0.15, 0.5, 0.45, 0.0, 0.7, 0.25, 0.4];
     let (mut kills, mut finished) = (0, false);
     for attempt in 0..60 {
+        let done = epochs_done(&run);
         let mut child = spawn(&model, &run, &cache);
-        std::thread::sleep(whole_time.mul_f64(fractions[attempt % fractions.len()]));
+        let deadline = Instant::now() + epoch_time * 30 + Duration::from_secs(60);
+        while epochs_done(&run) == done && child.try_wait().unwrap().is_none() {
+            assert!(Instant::now() < deadline, "a restart made no progress");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        std::thread::sleep(epoch_time.mul_f64(fractions[attempt % fractions.len()]));
         if child.try_wait().unwrap().is_none() {
             child.kill().unwrap(); // SIGKILL
             kills += 1;
@@ -133,6 +145,7 @@ fn kill_9_at_arbitrary_points_then_resume_gives_the_uninterrupted_files() {
         );
     }
     assert!(finished, "the run never finished");
+    eprintln!("{kills} kills landed before a restart finished on its own");
     assert!(kills >= 3, "only {kills} kills landed");
     assert_same(&expected, &outputs(&run));
 }
