@@ -32,6 +32,37 @@ impl Simulator {
         Ok(losses)
     }
 
+    /// The optimiser step after a batch: lanes `0..n_lanes` summed on the host by the fixed lane
+    /// tree, a block of parameters per thread (so the sums do not depend on `threads`), combined
+    /// with the other processes' sums through `share`, then the generated Adam step from lane 0.
+    /// A process sharing a batch may have no lanes of its own.
+    fn step_lanes(
+        &mut self,
+        n_lanes: u32,
+        t: u64,
+        weights: (&Adam, f64),
+        delays: (&Adam, f64),
+        threads: usize,
+        share: Option<&mut dyn BatchShare>,
+    ) -> Result<(), SimError> {
+        if n_lanes > Simulator::network(self).batch_size {
+            return Err(SimError::Network(format!(
+                "optimiser step over {n_lanes} lanes rejected"
+            )));
+        }
+        self.sum_learned_gradients(n_lanes, threads);
+        let batch_lanes = match share {
+            Some(share) => {
+                let mut bits = self.lane0_gradient_bits();
+                share.combine_gradients(&mut bits)?;
+                self.set_lane0_gradient_bits(&bits);
+                share.batch_lanes()
+            }
+            None => n_lanes,
+        };
+        self.adam_step(batch_lanes, &adam_hyper(t, weights, delays))
+    }
+
     /// Reset lanes `0..inputs.len()` and set lane `i`'s input to `inputs[i]`; the lanes.
     fn feed(&mut self, inputs: &[TrialInput]) -> Result<Vec<u32>, SimError> {
         let lanes: Vec<u32> = (0..inputs.len() as u32).collect();
@@ -96,16 +127,7 @@ impl Engine for Simulator {
         threads: usize,
         share: &mut dyn BatchShare,
     ) -> Result<(), SimError> {
-        if n_lanes > Simulator::network(self).batch_size {
-            return Err(SimError::Network(format!(
-                "optimiser step over {n_lanes} lanes rejected"
-            )));
-        }
-        self.sum_learned_gradients(n_lanes, threads);
-        let mut bits = self.lane0_gradient_bits();
-        share.combine_gradients(&mut bits)?;
-        self.set_lane0_gradient_bits(&bits);
-        self.adam_step(share.batch_lanes(), &adam_hyper(t, weights, delays))
+        self.step_lanes(n_lanes, t, weights, delays, threads, Some(share))
     }
 
     fn optimizer_step(
@@ -116,16 +138,12 @@ impl Engine for Simulator {
         delays: (&Adam, f64),
         threads: usize,
     ) -> Result<(), SimError> {
-        // The lanes are summed here, a block of parameters per thread, each block in lane order
-        // as the generated optimiser would (so the sums do not depend on `threads`); the
-        // generated optimiser then takes the Adam step from lane 0.
-        if n_lanes == 0 || n_lanes > Simulator::network(self).batch_size {
-            return Err(SimError::Network(format!(
-                "optimiser step over {n_lanes} lanes rejected"
-            )));
+        if n_lanes == 0 {
+            return Err(SimError::Network(
+                "optimiser step over 0 lanes rejected".to_string(),
+            ));
         }
-        self.sum_learned_gradients(n_lanes, threads);
-        self.adam_step(n_lanes, &adam_hyper(t, weights, delays))
+        self.step_lanes(n_lanes, t, weights, delays, threads, None)
     }
 
     fn read_buffer(&mut self, index: usize) -> Result<Vec<f64>, SimError> {
