@@ -13,25 +13,11 @@ use common::{rgenn, root, stderr};
 
 const EPOCHS: &str = "6";
 
-/// A Yin-Yang network big enough that an epoch takes a noticeable time.
-fn model(dir: &Path, hidden: &str) -> PathBuf {
-    let text = std::fs::read_to_string(root().join("examples/yin_yang.yaml"))
-        .unwrap()
-        .replace("size: 128", &format!("size: {hidden}"))
-        .replace(
-            "train:      {generator: yin_yang}",
-            "train:      {generator: yin_yang, trials: 3000}",
-        )
-        .replace(
-            "validation: {generator: yin_yang}",
-            "validation: {generator: yin_yang, trials: 300}",
-        )
-        .replace(
-            "test:       {generator: yin_yang}",
-            "test:       {generator: yin_yang, trials: 300}",
-        );
+/// A Yin-Yang network big enough that an epoch takes a noticeable time (the epochs come from the
+/// command line).
+fn model(dir: &Path, hidden: u32) -> PathBuf {
     let path = dir.join(format!("yin_yang_{hidden}.yaml"));
-    std::fs::write(&path, text).unwrap();
+    std::fs::write(&path, common::small_yin_yang(hidden, 40, [3000, 300, 300])).unwrap();
     path
 }
 
@@ -102,7 +88,7 @@ fn assert_same(a: &[(String, Vec<u8>)], b: &[(String, Vec<u8>)]) {
 fn kill_9_at_arbitrary_points_then_resume_gives_the_uninterrupted_files() {
     let tmp = tempfile::tempdir().unwrap();
     let cache = tmp.path().join("cache");
-    let model = model(tmp.path(), "32");
+    let model = model(tmp.path(), 32);
     let whole = tmp.path().join("whole");
     // Compile first, so that the time measured is the training's, as every restart sees it.
     let o = rgenn(&["build", model.to_str().unwrap()], &cache);
@@ -154,7 +140,7 @@ fn kill_9_at_arbitrary_points_then_resume_gives_the_uninterrupted_files() {
 fn a_kill_while_the_checkpoint_is_written_resumes_exactly() {
     let tmp = tempfile::tempdir().unwrap();
     let cache = tmp.path().join("cache");
-    let model = model(tmp.path(), "16");
+    let model = model(tmp.path(), 16);
     let run = |name: &str, epochs: &str| {
         let dir = tmp.path().join(name);
         let mut a = args(&model, &dir, false);
@@ -185,7 +171,7 @@ fn a_kill_while_the_checkpoint_is_written_resumes_exactly() {
 fn a_checkpoint_of_another_network_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let cache = tmp.path().join("cache");
-    let model = model(tmp.path(), "16");
+    let model = model(tmp.path(), 16);
     let dir = tmp.path().join("run");
     let mut a = args(&model, &dir, false);
     a[5] = "1";

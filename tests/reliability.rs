@@ -5,29 +5,18 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{rgenn, root, stderr};
+use common::{rgenn, stderr};
 
 /// A small Yin-Yang network with `epochs` epochs and weight learning rate `lr`.
 fn yin_yang(dir: &Path, name: &str, epochs: u32, lr: &str) -> PathBuf {
-    let text = std::fs::read_to_string(root().join("examples/yin_yang.yaml"))
-        .unwrap()
-        .replace("size: 128", "size: 32")
-        .replace("epochs: 30", &format!("epochs: {epochs}"))
-        .replace("lr: 0.005, decay", &format!("lr: {lr}, decay"))
-        .replace(
-            "train:      {generator: yin_yang}",
-            "train:      {generator: yin_yang, trials: 200}",
-        )
-        .replace(
-            "validation: {generator: yin_yang}",
-            "validation: {generator: yin_yang, trials: 100}",
-        )
-        .replace(
-            "test:       {generator: yin_yang}",
-            "test:       {generator: yin_yang, trials: 100}",
-        );
+    let text = common::small_yin_yang(32, epochs, [200, 100, 100]);
+    assert!(text.contains("lr: 0.005, decay"));
     let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
+    std::fs::write(
+        &path,
+        text.replace("lr: 0.005, decay", &format!("lr: {lr}, decay")),
+    )
+    .unwrap();
     path
 }
 

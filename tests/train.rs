@@ -76,24 +76,8 @@ fn sequence_detection_is_solved_with_delays_alone() {
 
 /// A small Yin-Yang network (hidden 32, 600 training points) written next to the run.
 fn small_yin_yang(dir: &Path, epochs: u32) -> PathBuf {
-    let text = std::fs::read_to_string(root().join("examples/yin_yang.yaml"))
-        .unwrap()
-        .replace("size: 128", "size: 32")
-        .replace("epochs: 30", &format!("epochs: {epochs}"))
-        .replace(
-            "train:      {generator: yin_yang}",
-            "train:      {generator: yin_yang, trials: 600}",
-        )
-        .replace(
-            "validation: {generator: yin_yang}",
-            "validation: {generator: yin_yang, trials: 300}",
-        )
-        .replace(
-            "test:       {generator: yin_yang}",
-            "test:       {generator: yin_yang, trials: 300}",
-        );
     let path = dir.join("yin_yang.yaml");
-    std::fs::write(&path, text).unwrap();
+    std::fs::write(&path, common::small_yin_yang(32, epochs, [600, 300, 300])).unwrap();
     path
 }
 

@@ -36,3 +36,28 @@ pub fn rgenn_without(args: &[&str], cache: &Path, unset: &[&str]) -> Output {
     }
     cmd.output().expect("the rgenn binary runs")
 }
+
+/// `examples/yin_yang.yaml` made small: `hidden` hidden neurons, `epochs` epochs and
+/// `[train, validation, test]` generated points. Panics when the example no longer has a line
+/// this rewrites, so a changed example cannot silently give the tests another network.
+pub fn small_yin_yang(hidden: u32, epochs: u32, trials: [u32; 3]) -> String {
+    let text = std::fs::read_to_string(root().join("examples/yin_yang.yaml")).unwrap();
+    let splits = ["train:     ", "validation:", "test:      "];
+    let mut rewrites = vec![
+        ("size: 128".to_string(), format!("size: {hidden}")),
+        ("epochs: 40".to_string(), format!("epochs: {epochs}")),
+    ];
+    for (split, n) in splits.iter().zip(trials) {
+        rewrites.push((
+            format!("{split} {{generator: yin_yang}}"),
+            format!("{split} {{generator: yin_yang, trials: {n}}}"),
+        ));
+    }
+    rewrites.iter().fold(text, |t, (from, to)| {
+        assert!(
+            t.contains(from.as_str()),
+            "examples/yin_yang.yaml has no `{from}`"
+        );
+        t.replacen(from.as_str(), to, 1)
+    })
+}
