@@ -227,3 +227,18 @@ fn emit_ir_prints_the_same_json_from_any_folder() {
         "the IR depends on the working folder"
     );
 }
+
+/// `mlgenn_lambda:` (mlGeNN's `reg_lambda_upper`, as the paper quotes it) becomes rgenn's
+/// strength times the readout population's tau_mem, and `check` says so.
+#[test]
+fn check_converts_an_mlgenn_regularisation_strength() {
+    let out = rgenn(repo(), &["check", "examples/shd_recurrent.yaml"]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.lines().any(|l| l
+            == "regularisation: 14 target spikes per neuron and trial, strength 1e-9 \
+                (mlgenn_lambda 5e-11 x the readout's tau_mem)"),
+        "{stdout}"
+    );
+}

@@ -166,7 +166,30 @@ pub fn render(net: &Network) -> String {
             "training: not available (a model has no `adjoint:` section)"
         );
     }
+    if let Some(r) = net
+        .run
+        .training
+        .as_ref()
+        .and_then(|t| t.regularisation.as_ref())
+    {
+        let from = match r.mlgenn_lambda {
+            Some(l) => format!(" (mlgenn_lambda {} x the readout's tau_mem)", short(l)),
+            None => String::new(),
+        };
+        let _ = writeln!(
+            s,
+            "regularisation: {} target spikes per neuron and trial, strength {}{from}",
+            r.target_spikes,
+            short(r.strength)
+        );
+    }
     s
+}
+
+/// `x` in exponent form to 10 significant digits (`1e-10`, not `9.999999999999999e-11`).
+fn short(x: f64) -> String {
+    let rounded: f64 = format!("{x:.9e}").parse().unwrap_or(x);
+    format!("{rounded:e}")
 }
 
 fn plural(n: u64) -> &'static str {

@@ -300,6 +300,7 @@ fn training_steps_through_the_engine_match_the_cpu() {
             ease_in: None,
         };
         let reg = Regularisation {
+            mlgenn_lambda: None,
             target_spikes: 0.5,
             strength: 0.01,
         };

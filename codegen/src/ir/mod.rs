@@ -467,8 +467,12 @@ impl Adam {
 pub struct Regularisation {
     /// Target spikes per neuron and trial.
     pub target_spikes: f64,
-    /// Strength.
+    /// Strength, in rgenn's units (the kick to `lambda_v` per unit of excess spikes).
     pub strength: f64,
+    /// mlGeNN's `reg_lambda_upper` when the YAML gave `mlgenn_lambda:` (then `strength` is it
+    /// times the readout population's `tau_mem`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mlgenn_lambda: Option<f64>,
 }
 
 impl Network {

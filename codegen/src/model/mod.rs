@@ -318,8 +318,11 @@ pub struct Optimizer {
 pub struct Regularisation {
     /// Target spikes per neuron and trial.
     pub target_spikes: Spanned<f64>,
-    /// Strength.
+    /// Strength, in rgenn's units or (with `mlgenn_lambda`) in mlGeNN's.
     pub strength: Spanned<f64>,
+    /// True when `strength` came from `mlgenn_lambda:` (mlGeNN's `reg_lambda_upper`), which
+    /// lowering multiplies by the readout population's `tau_mem`.
+    pub mlgenn_lambda: bool,
 }
 
 /// A code string from a model file with the node it came from (for error positions).

@@ -446,11 +446,12 @@ fn parse_training(node: &Node, diags: &mut Diagnostics) -> Option<Training> {
         let target = r
             .required("target_spikes", diags)
             .and_then(|n| number(n, diags));
-        let strength = r.required("strength", diags).and_then(|n| number(n, diags));
-        r.finish(&["target_spikes", "strength"], diags);
+        let (strength, mlgenn_lambda) = regularisation_strength(&mut r, diags);
+        r.finish(&["target_spikes", "strength", "mlgenn_lambda"], diags);
         Some(Regularisation {
             target_spikes: target?,
             strength: strength?,
+            mlgenn_lambda,
         })
     });
     let shuffle = map.get("shuffle").and_then(|n| boolean(n, diags));
@@ -540,4 +541,42 @@ fn parse_adam(node: &Node, diags: &mut Diagnostics) -> Option<Optimizer> {
         decay: decay?,
         ease_in,
     })
+}
+
+/// `strength:` (rgenn's units) or `mlgenn_lambda:` (mlGeNN's `reg_lambda_upper`): exactly one;
+/// the value and whether it is mlGeNN's.
+fn regularisation_strength(
+    r: &mut MapReader<'_>,
+    diags: &mut Diagnostics,
+) -> (Option<Spanned<f64>>, bool) {
+    match (r.get_entry("strength"), r.get_entry("mlgenn_lambda")) {
+        (Some((_, n)), None) => (number(n, diags), false),
+        (None, Some((_, n))) => (number(n, diags), true),
+        (Some(_), Some((k, _))) => {
+            diags.push(
+                Diagnostic::new(
+                    "rgenn::model::two_strengths",
+                    k.span,
+                    "`regularisation` sets both `strength` and `mlgenn_lambda`",
+                )
+                .label("the second strength")
+                .help(
+                    "keep one: `strength` is rgenn's, `mlgenn_lambda` mlGeNN's `reg_lambda_upper` \
+                     (rgenn multiplies it by the readout population's `tau_mem`)",
+                ),
+            );
+            (None, false)
+        }
+        (None, None) => {
+            diags.push(
+                Diagnostic::new(
+                    "rgenn::model::missing_key",
+                    r.head_span(),
+                    "regularisation is missing the required key `strength` (or `mlgenn_lambda`)",
+                )
+                .label("`strength` is missing here"),
+            );
+            (None, false)
+        }
+    }
 }

@@ -222,9 +222,15 @@ fn lower_training(
                 ));
             }
         }
+        let strength = if r.mlgenn_lambda {
+            mlgenn_strength(cx, r, output.map(|o| &pops[o.0 as usize]))
+        } else {
+            r.strength.value
+        };
         ir::Regularisation {
             target_spikes: r.target_spikes.value,
-            strength: r.strength.value,
+            strength,
+            mlgenn_lambda: r.mlgenn_lambda.then_some(r.strength.value),
         }
     });
     let patience = t
@@ -391,5 +397,41 @@ fn seed_or(cx: &mut Cx, seed: Option<&Spanned<i64>>) -> Option<Option<u64>> {
         }
         Some(s) => Some(Some(s.value as u64)),
         None => Some(None),
+    }
+}
+
+/// rgenn's strength for mlGeNN's `reg_lambda_upper` (`mlgenn_lambda:`): mlGeNN's loss source
+/// carries an extra `1 / tau_mem` of the readout population, so every adjoint variable, and with
+/// them the spike-count kick that matches, is `tau_mem` (in ms) times mlGeNN's. The readout
+/// population must have a `tau_mem` parameter.
+fn mlgenn_strength(cx: &mut Cx, r: &model::Regularisation, output: Option<&Lowered>) -> f64 {
+    let Some(out) = output else {
+        // no readout: reported with the loss already
+        return r.strength.value;
+    };
+    let tau_mem = out.model.and_then(|m| {
+        let names = &cx.models[m].ir.params;
+        names
+            .iter()
+            .position(|n| n == "tau_mem")
+            .and_then(|i| out.ir.params.get(i).copied())
+    });
+    match tau_mem {
+        Some(tau) => r.strength.value * tau,
+        None => {
+            cx.error(
+                Diagnostic::new(
+                    "rgenn::validate::mlgenn_lambda_without_tau_mem",
+                    r.strength.span,
+                    format!(
+                        "`mlgenn_lambda` is converted with the readout population's `tau_mem`, \
+                         but `{}` has no parameter of that name",
+                        out.name
+                    ),
+                )
+                .help("give the strength in rgenn's units with `strength:`"),
+            );
+            r.strength.value
+        }
     }
 }
