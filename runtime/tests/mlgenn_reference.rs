@@ -23,14 +23,28 @@ fn array(f: &mut NpzFile, name: &str) -> Vec<f64> {
     f.floats(name).expect(name).values
 }
 
+fn norm(v: &[f64]) -> f64 {
+    v.iter().map(|x| x * x).sum::<f64>().sqrt()
+}
+
+/// A CPU simulator of `net` with the reference weights and delays, and the reference example
+/// (with its path).
+fn loaded(net: &rgenn_codegen::ir::Network) -> (rgenn_runtime::Simulator, SpikeDataset, PathBuf) {
+    let mut sim = common::simulator(net);
+    let mut params = init::initial_params(net, &dir()).expect("params");
+    init::read_params(net, &dir().join("params.npz"), &mut params).expect("params.npz");
+    init::upload(&mut sim, &params).expect("upload");
+    let data_path = dir().join("example0.npz");
+    let data = SpikeDataset::read(&data_path).expect("example0.npz");
+    (sim, data, data_path)
+}
+
 fn cosine(a: &[f64], b: &[f64]) -> f64 {
     let dot: f64 = a.iter().zip(b).map(|(x, y)| x * y).sum();
-    let norm = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>().sqrt();
     dot / (norm(a) * norm(b))
 }
 
 fn norm_ratio(a: &[f64], b: &[f64]) -> f64 {
-    let norm = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>().sqrt();
     norm(a) / norm(b)
 }
 
@@ -45,12 +59,7 @@ fn compare(hidden_model: &str) -> (f64, f64, Vec<(&'static str, f64, f64)>) {
     let net = rgenn_codegen::load_str("net.yaml", &text, &models)
         .expect("valid")
         .ir;
-    let mut sim = common::simulator(&net);
-    let mut params = init::initial_params(&net, &dir()).expect("params");
-    init::read_params(&net, &dir().join("params.npz"), &mut params).expect("params.npz");
-    init::upload(&mut sim, &params).expect("upload");
-    let data_path = dir().join("example0.npz");
-    let data = SpikeDataset::read(&data_path).expect("example0.npz");
+    let (mut sim, data, data_path) = loaded(&net);
     let mut reference = NpzFile::open(&dir().join("reference.npz")).expect("reference.npz");
 
     // Forward: hidden spikes as (step, neuron) pairs, and the output voltage trace.
@@ -182,12 +191,7 @@ fn regularised_hidden_gradients(
     use rgenn_runtime::passes::loss::LossSpec;
     use rgenn_runtime::sim::engine::Engine;
 
-    let mut sim = common::simulator(net);
-    let mut params = init::initial_params(net, &dir()).expect("params");
-    init::read_params(net, &dir().join("params.npz"), &mut params).expect("params.npz");
-    init::upload(&mut sim, &params).expect("upload");
-    let data_path = dir().join("example0.npz");
-    let data = SpikeDataset::read(&data_path).expect("example0.npz");
+    let (mut sim, data, data_path) = loaded(net);
     let n_units = net.populations[0].size;
     let input = data
         .bin(0, net.dt_ms, net.n_steps, n_units, &data_path)
@@ -215,10 +219,6 @@ fn regularised_hidden_gradients(
             g
         })
         .collect()
-}
-
-fn norm(v: &[f64]) -> f64 {
-    v.iter().map(|x| x * x).sum::<f64>().sqrt()
 }
 
 /// `regularisation: {mlgenn_lambda: L}` means what mlGeNN's `reg_lambda_upper: L` means: the

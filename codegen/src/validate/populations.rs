@@ -21,6 +21,13 @@ pub struct Lowered {
 }
 
 impl Lowered {
+    /// The value of its model's parameter `name`, if the model loaded and has one.
+    pub fn param(&self, cx: &Cx, name: &str) -> Option<f64> {
+        let m = self.model?;
+        let i = cx.models[m].ir.params.iter().position(|n| n == name)?;
+        self.ir.params.get(i).copied()
+    }
+
     /// True when the population emits the dataset's spikes.
     pub fn is_source(&self, cx: &Cx) -> bool {
         self.model

@@ -409,14 +409,7 @@ fn mlgenn_strength(cx: &mut Cx, r: &model::Regularisation, output: Option<&Lower
         // no readout: reported with the loss already
         return r.strength.value;
     };
-    let tau_mem = out.model.and_then(|m| {
-        let names = &cx.models[m].ir.params;
-        names
-            .iter()
-            .position(|n| n == "tau_mem")
-            .and_then(|i| out.ir.params.get(i).copied())
-    });
-    match tau_mem {
+    match out.param(cx, "tau_mem") {
         Some(tau) => r.strength.value * tau,
         None => {
             cx.error(
