@@ -25,7 +25,7 @@ pub mod templates;
 use crate::ir::Network;
 
 /// The version of the C ABI between generated simulators and the runtime.
-pub const ABI_VERSION: u32 = 2;
+pub const ABI_VERSION: u32 = 3;
 
 /// A backend to generate for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

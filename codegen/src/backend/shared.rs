@@ -486,6 +486,8 @@ pub struct ResetCtx {
     pub len: u64,
     /// The value, printed.
     pub value: String,
+    /// A gradient training never reads (`plan::reset::training_skips`).
+    pub training_skips: bool,
 }
 
 /// A readout accumulator divided by the number of steps when a trial ends (`mean`, `mean_exp`).

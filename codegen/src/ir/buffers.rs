@@ -448,7 +448,7 @@ fn plan_backward_conns(net: &Network, p: &mut Alloc) {
             owner,
             Role::DelayGrad,
         );
-        let learned_delay = conn.learn_delay && matches!(conn.delays, Delays::PerSynapse { .. });
+        let learned_delay = conn.trains_delay();
         for (learned, m, v, role_m, role_v) in [
             (
                 conn.learn_weight,

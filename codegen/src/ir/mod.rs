@@ -325,6 +325,25 @@ pub struct Connection {
     pub origin: Origin,
 }
 
+impl Connection {
+    /// True when training updates the delays: `learn: [delay]` on per-synapse delays (a single
+    /// delay shared by every synapse is never learned).
+    pub fn trains_delay(&self) -> bool {
+        self.learn_delay && matches!(self.delays, Delays::PerSynapse { .. })
+    }
+
+    /// True when training reads gradient buffer `role` (`WeightGrad` or `DelayGrad`) of this
+    /// connection: its parameter is learned. `rgenn grad` reports every gradient; training
+    /// accumulates only these.
+    pub fn trains_gradient(&self, role: buffers::Role) -> bool {
+        match role {
+            buffers::Role::WeightGrad => self.learn_weight,
+            buffers::Role::DelayGrad => self.trains_delay(),
+            _ => false,
+        }
+    }
+}
+
 /// Data and training settings, read by the runtime.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunConfig {

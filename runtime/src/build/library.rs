@@ -28,6 +28,8 @@ pub type StepFn = unsafe extern "C" fn(*mut c_void, u32, u32);
 pub type BeginBackwardFn = unsafe extern "C" fn(*mut c_void, u32) -> i32;
 /// `rgenn_optimizer_step`.
 pub type OptimizerFn = unsafe extern "C" fn(*mut c_void, u32, *const f64) -> i32;
+/// `rgenn_set_learned_only`.
+pub type SetLearnedOnlyFn = unsafe extern "C" fn(*mut c_void, i32);
 /// `rgenn_profile`.
 pub type ProfileFn = unsafe extern "C" fn(*mut c_void, i32, *mut u64);
 
@@ -58,6 +60,8 @@ pub struct EntryPoints {
     pub begin_backward: BeginBackwardFn,
     /// `rgenn_back_step`.
     pub back_step: StepFn,
+    /// `rgenn_set_learned_only`.
+    pub set_learned_only: SetLearnedOnlyFn,
     /// `rgenn_optimizer_step`.
     pub optimizer_step: OptimizerFn,
     /// `rgenn_profile`.
@@ -77,6 +81,7 @@ pub struct Library {
     pub(crate) finish_trial: LaneFn,
     pub(crate) begin_backward: BeginBackwardFn,
     pub(crate) back_step: StepFn,
+    pub(crate) set_learned_only: SetLearnedOnlyFn,
     pub(crate) optimizer_step: OptimizerFn,
     pub(crate) profile: ProfileFn,
 }
@@ -104,6 +109,7 @@ impl Library {
             finish_trial: sym!(b"rgenn_finish_trial", LaneFn),
             begin_backward: sym!(b"rgenn_begin_backward", BeginBackwardFn),
             back_step: sym!(b"rgenn_back_step", StepFn),
+            set_learned_only: sym!(b"rgenn_set_learned_only", SetLearnedOnlyFn),
             optimizer_step: sym!(b"rgenn_optimizer_step", OptimizerFn),
             profile: sym!(b"rgenn_profile", ProfileFn),
         };
@@ -128,6 +134,7 @@ impl Library {
             finish_trial: e.finish_trial,
             begin_backward: e.begin_backward,
             back_step: e.back_step,
+            set_learned_only: e.set_learned_only,
             optimizer_step: e.optimizer_step,
             profile: e.profile,
             _lib: lib,

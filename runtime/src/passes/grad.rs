@@ -78,6 +78,10 @@ pub enum Passes<'a> {
     /// Forward, then the adjoint pass: also gradients, with the spike-count regulariser over the
     /// lanes when given.
     ForwardBackward(Option<&'a Regularisation>),
+    /// [`Passes::ForwardBackward`] for a training step: only the gradients the optimiser reads
+    /// (of learned weights and delays) need be accumulated. They are the same, bit for bit; the
+    /// CPU simulators skip the others (which then read zero), the CUDA one computes them all.
+    Train(Option<&'a Regularisation>),
 }
 
 /// Forward and backward over every trial of `data` on `sim`, a batch at a time: mean loss,

@@ -19,10 +19,10 @@ pub trait Engine {
     fn network(&self) -> &Network;
 
     /// Run one batch: trial `inputs[i]` on lane `i`, forward, each trial's loss against
-    /// `labels[i]`; with [`Passes::ForwardBackward`] also the spike-count regulariser over the
-    /// batch and the adjoint pass with dLoss/dReadout scaled by `scale`, after which lanes
-    /// `0..inputs.len()` hold their gradients for [`Engine::optimizer_step`]. CPU lanes run on up
-    /// to `threads` threads; results never depend on it.
+    /// `labels[i]`; with [`Passes::ForwardBackward`] or [`Passes::Train`] also the spike-count
+    /// regulariser over the batch and the adjoint pass with dLoss/dReadout scaled by `scale`,
+    /// after which lanes `0..inputs.len()` hold their gradients for [`Engine::optimizer_step`].
+    /// CPU lanes run on up to `threads` threads; results never depend on it.
     fn run_batch(
         &mut self,
         inputs: &[TrialInput],
@@ -45,7 +45,7 @@ pub trait Engine {
         threads: usize,
     ) -> Result<(), SimError>;
 
-    /// [`Engine::run_batch`] with [`Passes::ForwardBackward`] for this process's share of a
+    /// [`Engine::run_batch`] with [`Passes::Train`] for this process's share of a
     /// batch that other processes share (`dist/`): the spike-count regulariser counts the spikes
     /// of the whole batch through `share`. Every process calls it, one with no inputs too.
     #[allow(clippy::too_many_arguments)]

@@ -140,7 +140,7 @@ impl BatchStep<'_> {
             self.spec,
             1.0 / self.trials.len() as f64,
             self.threads,
-            Passes::ForwardBackward(t.regularisation.as_ref()),
+            Passes::Train(t.regularisation.as_ref()),
         )?;
         let ran = clock.elapsed().as_secs_f64();
         let lr_w = t.weight_optimizer.lr_at(*steps, self.epoch);

@@ -17,7 +17,7 @@ use crate::ir::{Network, Precision};
 
 /// The C entry points of every generated simulator, without the `rgenn_` prefix, with their
 /// parameter and return types as the runtime's `EntryPoints` names them.
-pub const ENTRY_POINTS: [&str; 13] = [
+pub const ENTRY_POINTS: [&str; 14] = [
     "abi_version",
     "cache_key",
     "create",
@@ -29,6 +29,7 @@ pub const ENTRY_POINTS: [&str; 13] = [
     "finish_trial",
     "begin_backward",
     "back_step",
+    "set_learned_only",
     "optimizer_step",
     "profile",
 ];
@@ -229,6 +230,7 @@ fn signature(e: &str) -> TokenStream {
         "begin_backward" => quote!((sim: *mut c_void, lane: u32) -> i32),
         "optimizer_step" => quote!((sim: *mut c_void, n_lanes: u32, hyper: *const f64) -> i32),
         "profile" => quote!((sim: *mut c_void, enable: i32, out: *mut u64)),
+        "set_learned_only" => quote!((sim: *mut c_void, on: i32)),
         other => unreachable!("entry point {other} has no signature"),
     }
 }

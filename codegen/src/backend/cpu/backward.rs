@@ -29,6 +29,17 @@ pub struct BackConnCtx {
     max_delay_ms: String,
     /// The longest step delay.
     max_steps: u32,
+    /// Printed before the statement that adds to a weight (delay) gradient training does not
+    /// read: `if constexpr (ALL) `, so a kernel instantiated without ALL (learned-only) skips it;
+    /// empty for a learned parameter.
+    weight_guard: &'static str,
+    delay_guard: &'static str,
+    /// Some gradient of the connection is one training does not read: the kernel is a template
+    /// over ALL, chosen by `learned_only` at run time.
+    partial: bool,
+    /// Nothing of the connection is learned and its source is an input: with ALL false the
+    /// kernel has nothing to do.
+    idle_when_learned_only: bool,
 }
 
 /// The reverse-pass buffers of connection `index`.
@@ -46,7 +57,7 @@ pub fn conn(net: &Network, index: usize, c: &Connection) -> BackConnCtx {
         source_dloss_dt: buffer(net, src, Role::DlossDt),
         target_grad_ring: buffer(net, tgt, Role::WeightGradRing),
         learn_weight: c.learn_weight,
-        learn_delay: c.learn_delay && matches!(c.delays, crate::ir::Delays::PerSynapse { .. }),
+        learn_delay: c.trains_delay(),
         weight_adam_m: buffer(net, owner, Role::WeightAdamM),
         weight_adam_v: buffer(net, owner, Role::WeightAdamV),
         delay_adam_m: buffer(net, owner, Role::DelayAdamM),
@@ -57,5 +68,16 @@ pub fn conn(net: &Network, index: usize, c: &Connection) -> BackConnCtx {
             net.precision,
         ),
         max_steps: c.max_delay_steps,
+        weight_guard: guard(c.trains_gradient(Role::WeightGrad)),
+        delay_guard: guard(c.trains_gradient(Role::DelayGrad)),
+        partial: !c.trains_gradient(Role::WeightGrad) || !c.trains_gradient(Role::DelayGrad),
+        idle_when_learned_only: source_is_input
+            && !c.trains_gradient(Role::WeightGrad)
+            && !c.trains_gradient(Role::DelayGrad),
     }
+}
+
+/// The guard of a gradient update (see `BackConnCtx::weight_guard`).
+fn guard(trained: bool) -> &'static str {
+    if trained { "" } else { "if constexpr (ALL) " }
 }

@@ -153,6 +153,7 @@ pub fn build(net: &Network, cache_key: &str) -> Context {
                     b.len
                 },
                 value,
+                training_skips: reset::training_skips(net, b),
             });
         }
         let Owner::Population(pi) = b.owner else {

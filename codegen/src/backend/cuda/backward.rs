@@ -15,7 +15,7 @@ use crate::backend::c_print::literal;
 use crate::backend::shared::adjoint::{self, AdjointBuffers, AdjointCode};
 use crate::backend::shared::buffer_name;
 use crate::ir::buffers::{Owner, Role};
-use crate::ir::{Connectivity, Delays, Network, Population, Precision};
+use crate::ir::{Connectivity, Network, Population, Precision};
 
 /// The reverse kernels of one population.
 #[derive(Serialize, Clone, Debug, Default)]
@@ -122,7 +122,7 @@ pub fn conn(net: &Network, index: usize, sum_offset: u64) -> BackConnCtx {
         sum_offset,
         sum_launch: Launch::stride(c.n_synapses),
         learn_weight: c.learn_weight,
-        learn_delay: c.learn_delay && matches!(c.delays, Delays::PerSynapse { .. }),
+        learn_delay: c.trains_delay(),
         weight_adam_m: buffer(Role::WeightAdamM),
         weight_adam_v: buffer(Role::WeightAdamV),
         delay_adam_m: buffer(Role::DelayAdamM),

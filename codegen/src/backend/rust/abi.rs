@@ -6,8 +6,8 @@
 //! Calling contract (the runtime's, see `runtime/src/simulator.rs`): `sim` comes from
 //! `rgenn_create` and is destroyed once; calls for different lanes may run at the same time on
 //! different threads, calls for the same lane never overlap; `rgenn_buffer` pointers are used
-//! only while no lane runs; `rgenn_set_input`, `rgenn_profile` and `rgenn_optimizer_step` run
-//! while nothing else does.
+//! only while no lane runs; `rgenn_set_input`, `rgenn_profile`, `rgenn_set_learned_only` and
+//! `rgenn_optimizer_step` run while nothing else does.
 
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
@@ -15,7 +15,7 @@ use quote::{format_ident, quote};
 use super::ctx::{Gen, doc, note, usize_lit};
 use super::state::inputs;
 use crate::backend::ABI_VERSION;
-use crate::backend::plan::status;
+use crate::backend::plan::{reset, status};
 use crate::ir::buffers::Role;
 
 /// A status code of the plan (`plan::status`), printed as the negative literal it is.
@@ -101,6 +101,12 @@ fn entries() -> Vec<Entry> {
             "rgenn_back_step",
             quote!(sim: *mut c_void, lane: u32, step: u32),
             quote!(sim, lane, step),
+            quote!(),
+        ),
+        e(
+            "rgenn_set_learned_only",
+            quote!(sim: *mut c_void, on: i32),
+            quote!(sim, on),
             quote!(),
         ),
         e(
@@ -287,7 +293,42 @@ fn profile_body() -> TokenStream {
     }
 }
 
-/// The bodies of `rgenn_begin_backward`, `rgenn_backward_step` and `rgenn_optimizer_step`:
+/// The body of `rgenn_set_learned_only`: on the switch to learned-only, the gradients training
+/// does not read are zeroed in every lane once (`begin_backward` then leaves them alone).
+fn set_learned_only_body(g: &Gen) -> TokenStream {
+    let s = state_ref();
+    let zero = g.lit(0.0);
+    let skipped = g
+        .net
+        .buffers
+        .iter()
+        .filter(|b| reset::training_skips(g.net, b));
+    let fills: Vec<TokenStream> = skipped
+        .map(|b| {
+            let name = format_ident!("{}", b.name);
+            quote!(unsafe { rgenn_s.#name.part_mut(0, rgenn_s.#name.len) }.fill(#zero);)
+        })
+        .collect();
+    let zero_skipped = if fills.is_empty() {
+        TokenStream::new()
+    } else {
+        quote! {
+            if rgenn_on && !rgenn_s.learned_only.load(Ordering::Relaxed) {
+                rgenn_note!("SAFETY: nothing else runs (the caller's contract).");
+                #(#fills)*
+            }
+        }
+    };
+    quote! {
+        #s
+        let rgenn_on = on != 0;
+        #zero_skipped
+        rgenn_s.learned_only.store(rgenn_on, Ordering::Relaxed);
+    }
+}
+
+/// The bodies of `rgenn_begin_backward`, `rgenn_backward_step`, `rgenn_set_learned_only` and
+/// `rgenn_optimizer_step`:
 /// the adjoint pass where the network has one, a status code (or nothing) where it has not.
 fn backward_bodies(g: &Gen, v: &Views) -> Vec<TokenStream> {
     let (err_lane, err_no_adjoint) = (
@@ -303,7 +344,7 @@ fn backward_bodies(g: &Gen, v: &Views) -> Vec<TokenStream> {
             #lane_only
             rgenn_note!("zeroing the lane's gradients here is part of the backward spike processing in the profile");
             let rgenn_t0 = rgenn_s.clock();
-            let rgenn_rc = begin_backward(&mut rgenn_l);
+            let rgenn_rc = begin_backward(&mut rgenn_l, rgenn_s.learned_only.load(Ordering::Relaxed));
             rgenn_s.record(lane, PHASE_BACK_SPIKES, rgenn_t0, rgenn_s.clock());
             rgenn_rc
         }
@@ -361,6 +402,7 @@ fn backward_bodies(g: &Gen, v: &Views) -> Vec<TokenStream> {
             #back_guard
             #back_step
         },
+        set_learned_only_body(g),
         quote! {
             #optimizer_guard
             #optimizer
@@ -369,7 +411,7 @@ fn backward_bodies(g: &Gen, v: &Views) -> Vec<TokenStream> {
 }
 
 /// The doc line of each ABI function, in the order of [`entries`].
-const DOCS: [&str; 13] = [
+const DOCS: [&str; 14] = [
     "The version of the C ABI this simulator speaks.",
     "The build-cache key of the generated sources (a NUL-terminated string).",
     "A new, zeroed state (reset each lane before use), or null when memory runs out.",
@@ -382,6 +424,7 @@ const DOCS: [&str; 13] = [
     "Turn per-phase timing on or off; when `out` is not null, it receives the nanoseconds since the last read, summed over lanes (forward delivery, forward update, backward spikes, backward update), and the sums reset.",
     "Start the adjoint pass of `lane`: 0, -8 without an adjoint, -1 for a bad lane, or 1 + the index of the first population whose spike tape overflowed.",
     "Reverse step `step` of one lane (call for N_STEPS - 1 down to 0).",
+    "With `on` nonzero, later backward passes accumulate only the gradients of learned weights and delays (what training reads) and leave every other gradient at zero, in every lane; with `on` zero (the default), every gradient.",
     "Sum the gradients of lanes 0..n_lanes into lane 0 and take one Adam step (`hyper[12]`, see rgenn.h). Returns 0, -8 without an adjoint pass, -1 for a bad lane count or a null `hyper`.",
 ];
 

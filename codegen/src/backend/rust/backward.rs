@@ -17,8 +17,8 @@ use super::state::next_step_field;
 use super::update::Vars;
 use crate::backend::plan::{Delay, Delivery, Drive, Fanout, readout};
 use crate::backend::shared::origin_text;
-use crate::ir::Adjoint;
 use crate::ir::buffers::Role;
+use crate::ir::{Adjoint, Connection};
 
 /// True when population `pi` spikes and has an adjoint: it has a tape and a jump.
 pub fn has_jump(g: &Gen, pi: usize) -> bool {
@@ -108,6 +108,7 @@ fn back_conn(g: &Gen, ci: usize) -> TokenStream {
         Delay::PerSynapse { .. } => TokenStream::new(),
     };
     let body = synapse_body(g, ci, steps.as_ref(), source_is_input);
+    let (generics, idle) = learned_only_parts(c, source_is_input);
     let (start_sum, end_sum) = if source_is_input {
         (TokenStream::new(), TokenStream::new())
     } else {
@@ -127,9 +128,10 @@ fn back_conn(g: &Gen, ci: usize) -> TokenStream {
     );
     g.conn_kernel(
         &d,
-        &name,
+        (&name, generics),
         tgt,
         quote! {
+            #idle
             #spikes
             let rgenn_grad_ring = &pairs(rgenn_l.#grad_ring)[..#ring_len * #size];
             let rgenn_gw = &mut *rgenn_l.#gw;
@@ -146,6 +148,50 @@ fn back_conn(g: &Gen, ci: usize) -> TokenStream {
             }
         },
     )
+}
+
+/// A connection kernel with a gradient training does not read is generic over `ALL` (also
+/// accumulate those): its generic parameters, and the early return of a kernel that has nothing
+/// to do without `ALL` (nothing learned, and an input's spikes need no `dloss_dt`).
+fn learned_only_parts(c: &Connection, source_is_input: bool) -> (TokenStream, TokenStream) {
+    let (weight, delay) = (
+        c.trains_gradient(Role::WeightGrad),
+        c.trains_gradient(Role::DelayGrad),
+    );
+    if weight && delay {
+        return (TokenStream::new(), TokenStream::new());
+    }
+    let idle = if source_is_input && !weight && !delay {
+        let n = note("nothing learned, and an input's spikes need no dloss_dt");
+        quote! {
+            if !ALL {
+                #n
+                return;
+            }
+        }
+    } else {
+        TokenStream::new()
+    };
+    (quote!(<const ALL: bool>), idle)
+}
+
+/// The additions to a synapse's weight and delay gradients, each as it is where training reads
+/// the gradient (`trained`), else only in the `ALL` instance of the kernel (one block for both).
+fn gradient_adds(
+    (weight, delay): (bool, bool),
+    (add_w, add_d): (TokenStream, TokenStream),
+) -> TokenStream {
+    match (weight, delay) {
+        (true, true) => quote!(#add_w #add_d),
+        (false, false) => quote!(if ALL { #add_w #add_d }),
+        (true, false) => quote!(#add_w if ALL { #add_d }),
+        (false, true) => quote!(if ALL { #add_w } #add_d),
+    }
+}
+
+/// True when the kernel of connection `c` is one with `ALL` (see [`learned_only_parts`]).
+fn partial(c: &Connection) -> bool {
+    !c.trains_gradient(Role::WeightGrad) || !c.trains_gradient(Role::DelayGrad)
 }
 
 /// The spikes `k_back_<conn>` walks: the input units of step n of a spike-source population,
@@ -189,6 +235,10 @@ fn synapse_body(
     let (size, ring_len, idx) = (g.size(tgt), g.ring_len(tgt), g.ring_idx(tgt));
     let w = g.conn_buf(ci, Role::Weight);
     let delivery = Delivery::of(g.net, c);
+    let (weight, delay) = (
+        c.trains_gradient(Role::WeightGrad),
+        c.trains_gradient(Role::DelayGrad),
+    );
     // Add to `rgenn_dt_sum` only where someone reads it.
     let sum = |x: TokenStream| {
         if source_is_input {
@@ -200,7 +250,8 @@ fn synapse_body(
     match delivery.fanout {
         Fanout::Dense => {
             let add = sum(quote!(rgenn_gv));
-            let (d_row, at) = match steps {
+            let add_d = quote!(rgenn_gd_row[rgenn_post] += rgenn_gv;);
+            let (d_row, at, add_w) = match steps {
                 Some(steps) => (
                     quote!(let rgenn_d = &rgenn_g.#steps[rgenn_row..][..#size];),
                     quote! {
@@ -208,17 +259,18 @@ fn synapse_body(
                         rgenn_slot += if rgenn_slot < 0 { #ring_len as i32 } else { 0 };
                         let rgenn_at = rgenn_grad_ring[#idx(rgenn_slot as usize, rgenn_post)];
                         let rgenn_gv = rgenn_w[rgenn_post] * rgenn_at[1];
-                        rgenn_gw_row[rgenn_post] += rgenn_at[0];
                     },
+                    quote!(rgenn_gw_row[rgenn_post] += rgenn_at[0];),
                 ),
                 None => (
                     TokenStream::new(),
                     quote! {
                         let rgenn_gv = rgenn_w[rgenn_post] * rgenn_grad_row[rgenn_post][1];
-                        rgenn_gw_row[rgenn_post] += rgenn_grad_row[rgenn_post][0];
                     },
+                    quote!(rgenn_gw_row[rgenn_post] += rgenn_grad_row[rgenn_post][0];),
                 ),
             };
+            let adds = gradient_adds((weight, delay), (add_w, add_d));
             quote! {
                 let rgenn_row = rgenn_pre * #size;
                 let rgenn_w = &rgenn_g.#w[rgenn_row..][..#size];
@@ -227,7 +279,7 @@ fn synapse_body(
                 #d_row
                 for rgenn_post in 0..#size {
                     #at
-                    rgenn_gd_row[rgenn_post] += rgenn_gv;
+                    #adds
                     #add
                 }
             }
@@ -238,7 +290,12 @@ fn synapse_body(
                 Some(steps) => wrap_slot(g, tgt, quote!(rgenn_g.#steps[rgenn_pre] as usize)),
                 None => TokenStream::new(),
             };
-            let accumulate = ring_grads(&idx, &w, quote!(rgenn_pre), quote!(rgenn_pre), add);
+            let accumulate = ring_grads(
+                (&idx, &w),
+                (quote!(rgenn_pre), quote!(rgenn_pre)),
+                (weight, delay),
+                add,
+            );
             quote! {
                 #slot
                 #accumulate
@@ -246,7 +303,12 @@ fn synapse_body(
         }
         Fanout::Sparse { .. } => {
             let add = sum(quote!(rgenn_gv));
-            let accumulate = ring_grads(&idx, &w, quote!(rgenn_syn), quote!(rgenn_post), add);
+            let accumulate = ring_grads(
+                (&idx, &w),
+                (quote!(rgenn_syn), quote!(rgenn_post)),
+                (weight, delay),
+                add,
+            );
             let (row_start, post) = (
                 g.conn_buf(ci, Role::RowStart),
                 g.conn_buf(ci, Role::PostIndex),
@@ -268,19 +330,25 @@ fn synapse_body(
     }
 }
 
-/// Synapse `syn`'s weight and delay gradients from target `post`'s history ring, then `add`.
+/// Synapse `syn`'s weight and delay gradients from target `post`'s history ring (each only
+/// in the `ALL` instance where training does not read it), then `add`.
 fn ring_grads(
-    idx: &proc_macro2::Ident,
-    w: &proc_macro2::Ident,
-    syn: TokenStream,
-    post: TokenStream,
+    (idx, w): (&proc_macro2::Ident, &proc_macro2::Ident),
+    (syn, post): (TokenStream, TokenStream),
+    (weight, delay): (bool, bool),
     add: TokenStream,
 ) -> TokenStream {
+    let adds = gradient_adds(
+        (weight, delay),
+        (
+            quote!(rgenn_gw[#syn] += rgenn_at[0];),
+            quote!(rgenn_gd[#syn] += rgenn_gv;),
+        ),
+    );
     quote! {
         let rgenn_at = rgenn_grad_ring[#idx(rgenn_slot, #post)];
         let rgenn_gv = rgenn_g.#w[#syn] * rgenn_at[1];
-        rgenn_gw[#syn] += rgenn_at[0];
-        rgenn_gd[#syn] += rgenn_gv;
+        #adds
         #add
     }
 }
@@ -550,17 +618,50 @@ pub fn kernels(g: &Gen) -> TokenStream {
             }
         });
     }
-    let mut zero_grads = TokenStream::new();
-    for ci in 0..net.connections.len() {
+    let (mut zero_grads, mut zero_unread) = (TokenStream::new(), TokenStream::new());
+    for (ci, c) in net.connections.iter().enumerate() {
         let zero = g.lit(0.0);
         for role in [Role::WeightGrad, Role::DelayGrad] {
             let buf = g.conn_buf(ci, role);
-            zero_grads.extend(quote!(rgenn_l.#buf.fill(#zero);));
+            let fill = quote!(rgenn_l.#buf.fill(#zero););
+            if c.trains_gradient(role) {
+                zero_grads.extend(fill);
+            } else {
+                zero_unread.extend(fill);
+            }
         }
         out.extend(back_conn(g, ci));
-        let k = format_ident!("k_back_{}", net.connections[ci].name);
-        conn_calls.extend(quote!(#k(rgenn_l, rgenn_g, rgenn_step);));
+        let k = format_ident!("k_back_{}", c.name);
+        conn_calls.extend(if partial(c) {
+            quote! {
+                if rgenn_learned_only {
+                    #k::<false>(rgenn_l, rgenn_g, rgenn_step);
+                } else {
+                    #k::<true>(rgenn_l, rgenn_g, rgenn_step);
+                }
+            }
+        } else {
+            quote!(#k(rgenn_l, rgenn_g, rgenn_step);)
+        });
     }
+    if !zero_unread.is_empty() {
+        let n = note("gradients training does not read: left at zero while learned-only");
+        zero_grads.extend(quote! {
+            if !rgenn_learned_only {
+                #n
+                #zero_unread
+            }
+        });
+    }
+    let any_partial = net.connections.iter().any(partial);
+    let (learned_only_param, learned_only_flag) = if any_partial {
+        (
+            quote!(rgenn_learned_only: bool),
+            quote!(let rgenn_learned_only = rgenn_s.learned_only.load(Ordering::Relaxed);),
+        )
+    } else {
+        (quote!(_rgenn_learned_only: bool), TokenStream::new())
+    };
     for &pi in &neurons {
         out.extend(back_update(g, pi));
         let k = format_ident!("k_back_update_{}", net.populations[pi].name);
@@ -584,15 +685,16 @@ pub fn kernels(g: &Gen) -> TokenStream {
         format_ident!("back_step"),
         g_param,
         (
-            quote!(#spike_calls #conn_calls),
+            quote!(#learned_only_flag #spike_calls #conn_calls),
             format_ident!("PHASE_BACK_SPIKES"),
         ),
         (update_calls, format_ident!("PHASE_BACK_UPDATE")),
     );
     out.extend(quote! {
-        /// Zero the lane's gradients and prepare the replay of the spike tapes: 0, or 1 + the index
-        /// of the first population whose tape overflowed.
-        fn begin_backward(#begin_param) -> i32 {
+        /// Zero the lane's gradients (while learned-only, those training reads) and prepare the
+        /// replay of the spike tapes: 0, or 1 + the index of the first population whose tape
+        /// overflowed.
+        fn begin_backward(#begin_param, #learned_only_param) -> i32 {
             #begin
             0
         }

@@ -99,11 +99,12 @@ pub fn timed_step(
 }
 
 impl<'a> Gen<'a> {
-    /// A connection kernel `name` into population `target`, documented by `d`, with `body`.
+    /// A connection kernel `name` into population `target`, documented by `d`, with `body`;
+    /// `generics` are its generic parameters (`<const ALL: bool>`) or empty.
     pub fn conn_kernel(
         &self,
         d: &TokenStream,
-        name: &Ident,
+        (name, generics): (&Ident, TokenStream),
         target: usize,
         body: TokenStream,
     ) -> TokenStream {
@@ -113,7 +114,7 @@ impl<'a> Gen<'a> {
             #d
             #allow
             #allow_ring
-            fn #name(rgenn_l: &mut Lane<'_>, rgenn_g: &Shared<'_>, rgenn_step: u32) {
+            fn #name #generics(rgenn_l: &mut Lane<'_>, rgenn_g: &Shared<'_>, rgenn_step: u32) {
                 #body
             }
         }

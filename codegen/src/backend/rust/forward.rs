@@ -142,7 +142,7 @@ fn deliver(g: &Gen, ci: usize) -> TokenStream {
     );
     g.conn_kernel(
         &d,
-        &name,
+        (&name, TokenStream::new()),
         tgt,
         quote! {
             let rgenn_spikes = &rgenn_l.#spikes[..rgenn_l.#count[0] as usize];

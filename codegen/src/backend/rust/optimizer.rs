@@ -9,7 +9,6 @@ use quote::{format_ident, quote};
 
 use super::ctx::{Gen, doc, usize_lit};
 use crate::backend::plan;
-use crate::ir::Delays;
 use crate::ir::buffers::{Owner, Role};
 
 /// Sum lanes 1..n_lanes of `grad` into lane 0, then read the six hyperparameters from `h[at..]`.
@@ -56,7 +55,7 @@ fn adam_step() -> TokenStream {
 
 fn optimize(g: &Gen, ci: usize) -> Option<TokenStream> {
     let c = &g.net.connections[ci];
-    let learn_delay = c.learn_delay && matches!(c.delays, Delays::PerSynapse { .. });
+    let learn_delay = c.trains_delay();
     if !c.learn_weight && !learn_delay {
         return None;
     }

@@ -13,7 +13,6 @@ use super::ctx::{Gen, doc, usize_lit};
 use crate::backend::plan::reset::{self, ResetValue, Timing};
 use crate::backend::plan::{consts, readout};
 use crate::backend::shared::describe;
-use crate::ir::Delays;
 use crate::ir::buffers::{Buffer, Elem, Owner, Role};
 
 /// True for the buffers of `Shared`: read by forward or backward kernels, written by nobody
@@ -37,7 +36,7 @@ pub fn whole_buffers<'b>(g: &Gen<'b>) -> Vec<&'b Buffer> {
                 return false;
             };
             let c = &g.net.connections[c as usize];
-            let learn_delay = c.learn_delay && matches!(c.delays, Delays::PerSynapse { .. });
+            let learn_delay = c.trains_delay();
             match b.role {
                 Role::Weight | Role::WeightGrad | Role::WeightAdamM | Role::WeightAdamV => {
                     c.learn_weight
@@ -298,6 +297,9 @@ pub fn state(g: &Gen) -> TokenStream {
         struct State {
             /// Profiling is on.
             profiling: AtomicBool,
+            /// The backward pass accumulates only the gradients training reads
+            /// (`rgenn_set_learned_only`).
+            learned_only: AtomicBool,
             /// Nanoseconds per lane and phase since the last read.
             profile: Box<[[AtomicU64; N_PHASES]]>,
             #fields
@@ -318,6 +320,7 @@ pub fn state(g: &Gen) -> TokenStream {
             fn new() -> Option<State> {
                 let rgenn_s = State {
                     profiling: AtomicBool::new(false),
+                    learned_only: AtomicBool::new(false),
                     profile: (0..BATCH_SIZE).map(|_| Default::default()).collect(),
                     #init
                 };

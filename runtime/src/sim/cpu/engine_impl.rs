@@ -91,7 +91,14 @@ impl Engine for Simulator {
         let lanes = self.feed(inputs)?;
         let regularisation = match passes {
             Passes::Forward => return Ok(self.forward_losses(&lanes, labels, spec, None, threads)),
-            Passes::ForwardBackward(r) => r,
+            Passes::ForwardBackward(r) => {
+                self.set_learned_only(false);
+                r
+            }
+            Passes::Train(r) => {
+                self.set_learned_only(true);
+                r
+            }
         };
         self.train_lanes(&lanes, labels, spec, scale, threads, regularisation, None)
     }
@@ -107,6 +114,7 @@ impl Engine for Simulator {
         share: &mut dyn BatchShare,
     ) -> Result<Vec<TrialLoss>, SimError> {
         let lanes = self.feed(inputs)?;
+        self.set_learned_only(true);
         self.train_lanes(
             &lanes,
             labels,

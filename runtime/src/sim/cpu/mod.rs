@@ -76,6 +76,8 @@ pub struct Simulator {
     pub input_pop: Option<usize>,
     /// Input spikes set on each lane for its current trial.
     input_counts: Vec<u64>,
+    /// The backward pass accumulates only learned gradients (see [`Simulator::set_learned_only`]).
+    learned_only: bool,
 }
 
 // SAFETY: the handle is owned by this struct; the generated functions touch only the state of the
@@ -156,6 +158,7 @@ impl Simulator {
             net: net.clone(),
             input_pop,
             input_counts: vec![0; net.batch_size as usize],
+            learned_only: false,
         };
         for lane in 0..net.batch_size {
             sim.reset(lane);
@@ -166,6 +169,18 @@ impl Simulator {
     /// The network this simulator runs.
     pub fn network(&self) -> &Network {
         &self.net
+    }
+
+    /// With `on`, later backward passes accumulate only the gradients of learned weights and
+    /// delays, the ones training reads (the learned ones come out bit for bit the same); every
+    /// other gradient then reads zero in every lane. Off (the default), every gradient is
+    /// accumulated, as `rgenn grad` reports them.
+    pub fn set_learned_only(&mut self, on: bool) {
+        if self.learned_only != on {
+            // SAFETY: valid handle; `&mut self` means no lane runs.
+            unsafe { (self.lib.set_learned_only)(self.handle, i32::from(on)) };
+            self.learned_only = on;
+        }
     }
 
     /// Index of the buffer called `name`.

@@ -28,7 +28,10 @@ impl Engine for CudaSimulator {
         self.forward(inputs, None)?;
         match passes {
             Passes::Forward => self.losses(labels, spec, scale, false),
-            Passes::ForwardBackward(r) => self.backward_regularised(labels, spec, scale, r),
+            // The CUDA kernels accumulate every gradient, also during training.
+            Passes::ForwardBackward(r) | Passes::Train(r) => {
+                self.backward_regularised(labels, spec, scale, r)
+            }
         }
     }
 
