@@ -58,7 +58,7 @@ int main(int argc, char** argv) {
         fprintf(stderr, "usage: %s [DELAY_00 DELAY_01 DELAY_10 DELAY_11]  (ms)\n", argv[0]);
         return 2;
     }
-    if (rgenn_abi_version() != 2) {
+    if (rgenn_abi_version() != 3) {  // the ABI this program is written against
         fprintf(stderr, "unexpected ABI version %u\n", rgenn_abi_version());
         return 1;
     }
