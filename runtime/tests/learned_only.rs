@@ -11,11 +11,11 @@ use std::path::Path;
 use rgenn_codegen::backend::Backend;
 use rgenn_codegen::ir::buffers::{Owner, Role};
 use rgenn_codegen::ir::{Adam, Network, Regularisation};
+use rgenn_runtime::Simulator;
 use rgenn_runtime::data::SpikeDataset;
 use rgenn_runtime::passes::grad::{self, Passes};
 use rgenn_runtime::passes::loss::LossSpec;
 use rgenn_runtime::sim::engine::Engine;
-use rgenn_runtime::{Simulator, build::cache, sim::init};
 
 /// Every kind of connection by what it learns: weights and delays (`in_hid`), weights only on
 /// per-synapse delays (`in_hid_frozen`: frozen delays), nothing from an input (`in_hid_fixed`,
@@ -48,15 +48,6 @@ training:
     weight: {adam: {lr: 0.01}}
     delay: {adam: {lr: 0.5}}
 ";
-
-fn simulator(net: &Network, backend: Backend) -> Simulator {
-    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("rgenn-cache");
-    let built = cache::build_in(net, backend, &root).expect("build");
-    let mut sim = Simulator::load(net, &built.library, &built.cache_key).expect("load");
-    let params = init::initial_params(net, Path::new(".")).expect("params");
-    init::upload(&mut sim, &params).expect("upload");
-    sim
-}
 
 /// A gradient buffer training does not read: of a parameter no connection learns.
 fn unread(net: &Network, index: usize) -> bool {
@@ -125,7 +116,8 @@ fn step(
 fn check(backend: Backend) {
     let net = common::load(NET);
     let data = common::random_data(3, 9, 10, net.duration_ms, 3);
-    let (mut trained, mut full) = (simulator(&net, backend), simulator(&net, backend));
+    let simulator = || common::with_params(common::simulator_for(&net, backend));
+    let (mut trained, mut full) = (simulator(), simulator());
     let reg = Regularisation {
         mlgenn_lambda: None,
         target_spikes: 1.0,

@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use rgenn_codegen::backend::Backend;
 use rgenn_codegen::ir::Network;
 use rgenn_codegen::rng::Rng;
 use rgenn_runtime::data::SpikeDataset;
@@ -26,15 +27,25 @@ pub fn load(yaml: &str) -> Network {
 
 /// Build (or reuse) and load the CPU simulator of `net`.
 pub fn simulator(net: &Network) -> Simulator {
+    simulator_for(net, Backend::Cpu)
+}
+
+/// Build (or reuse) and load the simulator of `net` for `backend` (`cpu` or `rust`).
+pub fn simulator_for(net: &Network, backend: Backend) -> Simulator {
     let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("rgenn-cache");
-    let built = cache::build_in(net, rgenn_codegen::backend::Backend::Cpu, &root).expect("build");
+    let built = cache::build_in(net, backend, &root).expect("build");
     Simulator::load(net, &built.library, &built.cache_key).expect("load")
 }
 
 /// [`simulator`] with the network's initial parameters uploaded.
 pub fn simulator_with_params(net: &Network) -> Simulator {
-    let mut sim = simulator(net);
-    let params = init::initial_params(net, Path::new(".")).expect("params");
+    with_params(simulator(net))
+}
+
+/// `sim` with its network's initial parameters uploaded.
+pub fn with_params(mut sim: Simulator) -> Simulator {
+    let net = sim.network().clone();
+    let params = init::initial_params(&net, Path::new(".")).expect("params");
     init::upload(&mut sim, &params).expect("upload");
     sim
 }

@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use super::context::buffer;
+use crate::backend::plan::gradients::Trained;
 use crate::ir::buffers::{Owner, Role};
 use crate::ir::{Connection, Network};
 
@@ -34,11 +35,10 @@ pub struct BackConnCtx {
     /// empty for a learned parameter.
     weight_guard: &'static str,
     delay_guard: &'static str,
-    /// Some gradient of the connection is one training does not read: the kernel is a template
-    /// over ALL, chosen by `learned_only` at run time.
+    /// The kernel is a template over ALL, chosen by `learned_only` at run time
+    /// (`Trained::partial`).
     partial: bool,
-    /// Nothing of the connection is learned and its source is an input: with ALL false the
-    /// kernel has nothing to do.
+    /// With ALL false the kernel has nothing to do (`Trained::idle`).
     idle_when_learned_only: bool,
 }
 
@@ -48,6 +48,7 @@ pub fn conn(net: &Network, index: usize, c: &Connection) -> BackConnCtx {
     let src = Owner::Population(c.source.0);
     let tgt = Owner::Population(c.target.0);
     let source_is_input = net.model_of(net.pop(c.source)).kind == crate::ir::ModelKind::SpikeSource;
+    let trained = Trained::of(net, c);
     BackConnCtx {
         weight_grad: buffer(net, owner, Role::WeightGrad),
         delay_grad: buffer(net, owner, Role::DelayGrad),
@@ -68,12 +69,10 @@ pub fn conn(net: &Network, index: usize, c: &Connection) -> BackConnCtx {
             net.precision,
         ),
         max_steps: c.max_delay_steps,
-        weight_guard: guard(c.trains_gradient(Role::WeightGrad)),
-        delay_guard: guard(c.trains_gradient(Role::DelayGrad)),
-        partial: !c.trains_gradient(Role::WeightGrad) || !c.trains_gradient(Role::DelayGrad),
-        idle_when_learned_only: source_is_input
-            && !c.trains_gradient(Role::WeightGrad)
-            && !c.trains_gradient(Role::DelayGrad),
+        weight_guard: guard(trained.weight),
+        delay_guard: guard(trained.delay),
+        partial: trained.partial(),
+        idle_when_learned_only: trained.idle,
     }
 }
 

@@ -6,6 +6,7 @@ use serde::Serialize;
 use super::backward::{self, BackConnCtx};
 use crate::backend::shared::adjoint::{AdjointCode, adjoint_code};
 
+use crate::backend::plan::gradients;
 use crate::backend::plan::reset::{self, Timing};
 use crate::backend::plan::{Update, consts, readout};
 use crate::backend::shared::{Header, Pops, header as shared_header, pops as shared_pops};
@@ -153,7 +154,7 @@ pub fn build(net: &Network, cache_key: &str) -> Context {
                     b.len
                 },
                 value,
-                training_skips: reset::training_skips(net, b),
+                training_skips: gradients::training_skips(net, b),
             });
         }
         let Owner::Population(pi) = b.owner else {

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::backward::{self, BackConnCtx, BackPopCtx, MathNames};
 use super::launch::{Launch, MAX_SPIKING_THREADS, MAX_THREADS};
-use crate::backend::plan::{Delivery, Update, readout, reset};
+use crate::backend::plan::{Delivery, Update, readout};
 use crate::backend::shared::{
     self, ConnCommon, FinishCtx, Header, PopCommon, Pops, ResetCtx, header as shared_header,
     pops as shared_pops,
@@ -145,7 +145,8 @@ pub fn build(net: &Network, cache_key: &str) -> Context {
                 ctype: shared::ctype(b.elem),
                 len: b.len,
                 value,
-                training_skips: reset::training_skips(net, b),
+                // the CUDA kernels accumulate every gradient, in training too
+                training_skips: false,
             })
         })
         .collect();

@@ -4,13 +4,15 @@
 //! The IR says *what* a network is; the plan says *how* every backend runs it where that does not
 //! depend on the backend: how each connection delivers spikes ([`delivery`]), which algorithm
 //! updates each population ([`update`]), what its readout accumulates, starts from and finishes
-//! with ([`readout`]), what each per-lane buffer is reset to and when ([`reset`]), the tuning constants and C status codes the generated code and the runtime
-//! share ([`consts`], [`status`]), and where a buffer of a given owner and role lives
+//! with ([`readout`]), what each per-lane buffer is reset to and when ([`reset`]), which gradients
+//! training accumulates ([`gradients`]), the tuning constants and C status codes the generated
+//! code and the runtime share ([`consts`], [`status`]), and where a buffer of a given owner and role lives
 //! ([`lookup`]). Printers switch on these typed values; none of them re-derives a decision from
 //! combinations of IR fields.
 
 pub mod consts;
 pub mod delivery;
+pub mod gradients;
 pub mod lookup;
 pub mod readout;
 pub mod reset;

@@ -74,15 +74,3 @@ pub fn timing(b: &Buffer) -> Timing {
         _ => Timing::Trial,
     }
 }
-
-/// True for a gradient buffer that training never reads: the weight or delay gradient of a
-/// parameter that is not learned (`Connection::trains_gradient`). While a simulator computes
-/// only what training needs (`rgenn_set_learned_only`), the backward pass neither resets nor
-/// accumulates it, and it reads zero.
-pub fn training_skips(net: &Network, b: &Buffer) -> bool {
-    let Owner::Connection(c) = b.owner else {
-        return false;
-    };
-    matches!(b.role, Role::WeightGrad | Role::DelayGrad)
-        && !net.connections[c as usize].trains_gradient(b.role)
-}

@@ -15,7 +15,7 @@ use quote::{format_ident, quote};
 use super::ctx::{Gen, doc, note, usize_lit};
 use super::state::inputs;
 use crate::backend::ABI_VERSION;
-use crate::backend::plan::{reset, status};
+use crate::backend::plan::{gradients, status};
 use crate::ir::buffers::Role;
 
 /// A status code of the plan (`plan::status`), printed as the negative literal it is.
@@ -302,7 +302,7 @@ fn set_learned_only_body(g: &Gen) -> TokenStream {
         .net
         .buffers
         .iter()
-        .filter(|b| reset::training_skips(g.net, b));
+        .filter(|b| gradients::training_skips(g.net, b));
     let fills: Vec<TokenStream> = skipped
         .map(|b| {
             let name = format_ident!("{}", b.name);

@@ -15,10 +15,11 @@ use super::forward::{flag_chunk, flag_list, local, uniform_slot, wrap_slot};
 use super::print::{SymKey, assigned_syms, read_syms, read_syms_expr};
 use super::state::next_step_field;
 use super::update::Vars;
+use crate::backend::plan::gradients::Trained;
 use crate::backend::plan::{Delay, Delivery, Drive, Fanout, readout};
 use crate::backend::shared::origin_text;
+use crate::ir::Adjoint;
 use crate::ir::buffers::Role;
-use crate::ir::{Adjoint, Connection};
 
 /// True when population `pi` spikes and has an adjoint: it has a tape and a jump.
 pub fn has_jump(g: &Gen, pi: usize) -> bool {
@@ -108,7 +109,7 @@ fn back_conn(g: &Gen, ci: usize) -> TokenStream {
         Delay::PerSynapse { .. } => TokenStream::new(),
     };
     let body = synapse_body(g, ci, steps.as_ref(), source_is_input);
-    let (generics, idle) = learned_only_parts(c, source_is_input);
+    let (generics, idle) = learned_only_parts(Trained::of(g.net, c));
     let (start_sum, end_sum) = if source_is_input {
         (TokenStream::new(), TokenStream::new())
     } else {
@@ -153,15 +154,11 @@ fn back_conn(g: &Gen, ci: usize) -> TokenStream {
 /// A connection kernel with a gradient training does not read is generic over `ALL` (also
 /// accumulate those): its generic parameters, and the early return of a kernel that has nothing
 /// to do without `ALL` (nothing learned, and an input's spikes need no `dloss_dt`).
-fn learned_only_parts(c: &Connection, source_is_input: bool) -> (TokenStream, TokenStream) {
-    let (weight, delay) = (
-        c.trains_gradient(Role::WeightGrad),
-        c.trains_gradient(Role::DelayGrad),
-    );
-    if weight && delay {
+fn learned_only_parts(trained: Trained) -> (TokenStream, TokenStream) {
+    if !trained.partial() {
         return (TokenStream::new(), TokenStream::new());
     }
-    let idle = if source_is_input && !weight && !delay {
+    let idle = if trained.idle {
         let n = note("nothing learned, and an input's spikes need no dloss_dt");
         quote! {
             if !ALL {
@@ -187,11 +184,6 @@ fn gradient_adds(
         (true, false) => quote!(#add_w if ALL { #add_d }),
         (false, true) => quote!(if ALL { #add_w } #add_d),
     }
-}
-
-/// True when the kernel of connection `c` is one with `ALL` (see [`learned_only_parts`]).
-fn partial(c: &Connection) -> bool {
-    !c.trains_gradient(Role::WeightGrad) || !c.trains_gradient(Role::DelayGrad)
 }
 
 /// The spikes `k_back_<conn>` walks: the input units of step n of a spike-source population,
@@ -235,10 +227,7 @@ fn synapse_body(
     let (size, ring_len, idx) = (g.size(tgt), g.ring_len(tgt), g.ring_idx(tgt));
     let w = g.conn_buf(ci, Role::Weight);
     let delivery = Delivery::of(g.net, c);
-    let (weight, delay) = (
-        c.trains_gradient(Role::WeightGrad),
-        c.trains_gradient(Role::DelayGrad),
-    );
+    let Trained { weight, delay, .. } = Trained::of(g.net, c);
     // Add to `rgenn_dt_sum` only where someone reads it.
     let sum = |x: TokenStream| {
         if source_is_input {
@@ -621,10 +610,14 @@ pub fn kernels(g: &Gen) -> TokenStream {
     let (mut zero_grads, mut zero_unread) = (TokenStream::new(), TokenStream::new());
     for (ci, c) in net.connections.iter().enumerate() {
         let zero = g.lit(0.0);
-        for role in [Role::WeightGrad, Role::DelayGrad] {
+        let trained = Trained::of(net, c);
+        for (role, read) in [
+            (Role::WeightGrad, trained.weight),
+            (Role::DelayGrad, trained.delay),
+        ] {
             let buf = g.conn_buf(ci, role);
             let fill = quote!(rgenn_l.#buf.fill(#zero););
-            if c.trains_gradient(role) {
+            if read {
                 zero_grads.extend(fill);
             } else {
                 zero_unread.extend(fill);
@@ -632,7 +625,7 @@ pub fn kernels(g: &Gen) -> TokenStream {
         }
         out.extend(back_conn(g, ci));
         let k = format_ident!("k_back_{}", c.name);
-        conn_calls.extend(if partial(c) {
+        conn_calls.extend(if trained.partial() {
             quote! {
                 if rgenn_learned_only {
                     #k::<false>(rgenn_l, rgenn_g, rgenn_step);
@@ -653,7 +646,10 @@ pub fn kernels(g: &Gen) -> TokenStream {
             }
         });
     }
-    let any_partial = net.connections.iter().any(partial);
+    let any_partial = net
+        .connections
+        .iter()
+        .any(|c| Trained::of(net, c).partial());
     let (learned_only_param, learned_only_flag) = if any_partial {
         (
             quote!(rgenn_learned_only: bool),
