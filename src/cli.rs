@@ -88,6 +88,9 @@ pub struct BenchArgs {
     /// Batch size (default: the YAML's).
     #[arg(long)]
     pub batch: Option<u32>,
+    /// Lanes per gradient copy, a power of two (default: the YAML's `lane_group`).
+    #[arg(long)]
+    pub lane_group: Option<u32>,
     /// Examples trained before timing starts.
     #[arg(long, default_value_t = 50)]
     pub warmup: u64,

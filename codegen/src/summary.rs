@@ -26,7 +26,7 @@ fn bytes_where(net: &Network, keep: impl Fn(&ir::Buffer) -> bool) -> u64 {
     net.buffers
         .iter()
         .filter(|b| keep(b))
-        .map(|b| b.bytes(net.scalar_bytes(), net.batch_size))
+        .map(|b| b.bytes(net.scalar_bytes(), net.copies(b)))
         .sum()
 }
 

@@ -254,7 +254,7 @@ impl<B> Model<B> {
         self.threads = threads.max(1);
     }
 
-    /// Lane `lane`'s values of `var`.
+    /// Lane `lane`'s values of `var` (of a gradient with `lane_group` above 1: its group's sum).
     pub fn get<T: Value>(&mut self, var: LaneVar<T>, lane: u32) -> Result<&[T], EmbedError> {
         self.get_mut(var, lane).map(|x| &*x)
     }
@@ -267,8 +267,14 @@ impl<B> Model<B> {
     ) -> Result<&mut [T], EmbedError> {
         self.check_lane(lane)?;
         let len = self.buffer(var.index, true, "per-lane buffer")?;
+        // a gradient is held once per lane group (`lane_group`): the lane's group's copy
+        let copy = if self.network().buffers[var.index].role.per_lane_group() {
+            lane / self.network().lane_group.max(1)
+        } else {
+            lane
+        };
         let all = self.typed::<T>(var.index, "per-lane buffer")?;
-        let start = lane as usize * len;
+        let start = copy as usize * len;
         Ok(&mut all[start..start + len])
     }
 

@@ -29,6 +29,14 @@ pub enum BuildError {
         /// What was tried and what happened.
         detail: String,
     },
+    /// The network uses something the backend cannot run.
+    #[error("the `{backend}` backend cannot run this network: {what}")]
+    Unsupported {
+        /// The backend.
+        backend: &'static str,
+        /// What it cannot run ([`rgenn_codegen::backend::unsupported`]).
+        what: String,
+    },
     /// A backend asked of a simulator handle that does not run it.
     #[error("the `{backend}` backend does not run behind `Simulator`; use `{handle}`")]
     WrongHandle {

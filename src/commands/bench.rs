@@ -1,5 +1,5 @@
-//! `rgenn bench MODEL.yaml --data D.npz [--params P.npz] [--threads N] [--batch B] [--repeat R]
-//! [--backend cpu|rust|cuda]`.
+//! `rgenn bench MODEL.yaml --data D.npz [--params P.npz] [--threads N] [--batch B] [--lane-group G]
+//! [--repeat R] [--backend cpu|rust|cuda]`.
 
 use rgenn_codegen::backend::Backend;
 use rgenn_runtime::data::SpikeDataset;
@@ -22,6 +22,14 @@ pub fn run(args: &BenchArgs) -> Result<(), CliError> {
         }
         net.batch_size = b;
     }
+    if let Some(g) = args.lane_group {
+        if !g.is_power_of_two() {
+            return Err(CliError::Sim(rgenn_runtime::SimError::Network(format!(
+                "--lane-group must be a power of two (1, 2, 4, ...), found {g}"
+            ))));
+        }
+        net.lane_group = g;
+    }
     let data = SpikeDataset::read(&args.data)?;
     let backend = super::generate::backend_of(args.backend);
     let (mut sim, params) =
@@ -37,10 +45,15 @@ pub fn run(args: &BenchArgs) -> Result<(), CliError> {
     let (profile, [min, median, max]) =
         bench::best_round(&rounds).expect("at least one timed round");
     let mut out = format!(
-        "{} ({} backend): batch {}, {threads} thread{}, {} examples timed after {} warm-up{}\n",
+        "{} ({} backend): batch {}{}, {threads} thread{}, {} examples timed after {} warm-up{}\n",
         net.name,
         backend.name(),
         net.batch_size,
+        if net.lane_group > 1 {
+            format!(" in lane groups of {}", net.lane_group)
+        } else {
+            String::new()
+        },
         if threads == 1 { "" } else { "s" },
         profile.examples,
         args.warmup,

@@ -25,6 +25,14 @@ pub fn run(args: &GenerateArgs) -> Result<(), CliError> {
         return print(&json);
     };
     let backend = backend_of(args.backend);
+    if let Some(what) = backend::unsupported(&loaded.ir, backend) {
+        return Err(CliError::Sim(rgenn_runtime::SimError::Build(
+            rgenn_runtime::BuildError::Unsupported {
+                backend: backend.name(),
+                what,
+            },
+        )));
+    }
     let mut files = backend::render(&loaded.ir, backend).map_err(CliError::Render)?;
     if backend == backend::Backend::Cpu {
         // C programs get the seeded initial parameters too (rgenn_<net>_load_params).

@@ -94,6 +94,20 @@ fn render_with_key(
     }
 }
 
+/// What of `net` `backend` cannot run, in words for an error message, or `None`: the CUDA
+/// backend runs a batch's lanes at the same time, so lanes cannot share gradient copies there
+/// (`lane_group:` above 1).
+pub fn unsupported(net: &Network, backend: Backend) -> Option<String> {
+    (backend == Backend::Cuda && net.lane_group > 1).then(|| {
+        format!(
+            "`lane_group: {}`: the cuda backend runs a batch's lanes at the same time, so each \
+             needs its own gradients; use `lane_group: 1` there (the cpu and rust backends \
+             support lane groups)",
+            net.lane_group
+        )
+    })
+}
+
 /// Render every source file of `net` for `backend`, carrying its cache key.
 pub fn render(net: &Network, backend: Backend) -> Result<Vec<GeneratedFile>, RenderError> {
     render_with_key(net, backend, &cache_key(net, backend)?)

@@ -33,6 +33,16 @@ pub fn origin_text(o: &Option<Origin>) -> String {
 }
 
 /// A short description of what a buffer holds, for comments.
+/// How many copies of `b` there are, for the comment after its description: ", per lane",
+/// ", per lane group" (gradients with `lane_group` above 1) or nothing.
+pub fn copies_note(net: &crate::ir::Network, b: &crate::ir::Buffer) -> &'static str {
+    match (b.batched, b.role.per_lane_group() && net.lane_group > 1) {
+        (false, _) => "",
+        (true, true) => ", per lane group",
+        (true, false) => ", per lane",
+    }
+}
+
 // The `_` arm covers roles added to the IR later, so that they do not break the build; the
 // `allow` keeps it quiet while every role is matched explicitly.
 #[allow(unreachable_patterns)]
@@ -104,6 +114,8 @@ pub struct Header {
     pub precision: &'static str,
     /// Batch lanes.
     pub batch_size: u32,
+    /// Lanes per gradient buffer (`Network::lane_group`).
+    pub lane_group: u32,
     /// The C float type.
     pub scalar: &'static str,
     /// [`crate::backend::ABI_VERSION`].
@@ -133,6 +145,7 @@ pub fn header(net: &Network, cache_key: &str) -> Header {
             Precision::F64 => "f64",
         },
         batch_size: net.batch_size,
+        lane_group: net.lane_group,
         scalar: crate::backend::c_print::scalar_type(p),
         abi_version: crate::backend::ABI_VERSION,
         cache_key: cache_key.to_string(),

@@ -83,9 +83,9 @@ pub enum Role {
     DlossDt,
     /// dL/d(readout) of each output neuron, written by the runtime before the backward pass.
     ReadoutGrad,
-    /// Weight gradient, per lane.
+    /// Weight gradient, per lane (per lane group with `lane_group` above 1).
     WeightGrad,
-    /// Delay gradient (per ms), per lane.
+    /// Delay gradient (per ms), per lane (per lane group with `lane_group` above 1).
     DelayGrad,
     /// The spike-count regulariser's gradient per neuron, set by the runtime per batch.
     CountGrad,
@@ -100,6 +100,12 @@ pub enum Role {
 }
 
 impl Role {
+    /// True for the batched buffers held once per lane group (`Network::lane_group`) instead of
+    /// once per lane: the weight and delay gradients.
+    pub fn per_lane_group(self) -> bool {
+        matches!(self, Role::WeightGrad | Role::DelayGrad)
+    }
+
     /// True for buffers only the backward (adjoint) pass uses.
     pub fn is_backward(self) -> bool {
         matches!(
@@ -145,14 +151,13 @@ pub struct Buffer {
 }
 
 impl Buffer {
-    /// Bytes allocated for this buffer.
-    pub fn bytes(&self, scalar_bytes: u64, batch_size: u32) -> u64 {
+    /// Bytes allocated for this buffer, `copies` times its `len` ([`super::Network::copies`]).
+    pub fn bytes(&self, scalar_bytes: u64, copies: u64) -> u64 {
         let elem = match self.elem {
             Elem::Scalar => scalar_bytes,
             Elem::U32 => 4,
             Elem::U16 => 2,
         };
-        let copies = if self.batched { batch_size as u64 } else { 1 };
         self.len * elem * copies
     }
 }

@@ -72,6 +72,10 @@ pub struct Network {
     pub precision: Precision,
     /// Trials simulated side by side.
     pub batch_size: u32,
+    /// Lanes whose weight and delay gradients accumulate in one buffer, one lane after the other
+    /// (`lane_group:`, a power of two; 1: every lane its own): see [`Network::gradient_copies`].
+    #[serde(default = "one")]
+    pub lane_group: u32,
     /// Seed of every random initialisation.
     pub seed: u64,
     /// The neuron models used, in order of first use.
@@ -84,6 +88,27 @@ pub struct Network {
     pub buffers: Vec<Buffer>,
     /// Data and training settings: used by the runtime, not by generated code.
     pub run: RunConfig,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl Network {
+    /// Copies of a gradient buffer that lanes `0..n_lanes` accumulate into: lane `l` adds to copy
+    /// `l / lane_group`, so a group's lanes must run one after the other (the first one zeroes it).
+    pub fn gradient_copies(&self, n_lanes: u32) -> u32 {
+        n_lanes.div_ceil(self.lane_group.max(1))
+    }
+
+    /// Copies of buffer `b`: one per lane, one per lane group (the gradients) or one.
+    pub fn copies(&self, b: &Buffer) -> u64 {
+        match (b.batched, b.role.per_lane_group()) {
+            (false, _) => 1,
+            (true, true) => u64::from(self.gradient_copies(self.batch_size)),
+            (true, false) => u64::from(self.batch_size),
+        }
+    }
 }
 
 /// A neuron model with its code resolved and typed.

@@ -40,6 +40,8 @@ pub struct Network {
     pub precision: Spanned<Precision>,
     /// `batch_size:`, 1 when absent.
     pub batch_size: Spanned<i64>,
+    /// `lane_group:`, 1 when absent.
+    pub lane_group: Spanned<i64>,
     /// `seed:`, 0 when absent.
     pub seed: Spanned<i64>,
     /// `populations:` in file order.

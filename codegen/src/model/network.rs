@@ -13,6 +13,7 @@ const TOP_KEYS: &[&str] = &[
     "duration",
     "precision",
     "batch_size",
+    "lane_group",
     "seed",
     "populations",
     "connections",
@@ -58,6 +59,7 @@ pub fn parse_network(root: &Node, diags: &mut Diagnostics) -> Option<Network> {
         None => Some(Spanned::new(Precision::F32, head)),
     };
     let batch_size = optional_int(&mut top, "batch_size", 1, diags);
+    let lane_group = optional_int(&mut top, "lane_group", 1, diags);
     let seed = optional_int(&mut top, "seed", 0, diags);
     let populations = match top.required("populations", diags) {
         Some(n) => named_entries(n, "population", diags)
@@ -85,6 +87,7 @@ pub fn parse_network(root: &Node, diags: &mut Diagnostics) -> Option<Network> {
         duration_ms: duration_ms.flatten(),
         precision: precision?,
         batch_size: batch_size?,
+        lane_group: lane_group?,
         seed: seed?,
         populations,
         connections,

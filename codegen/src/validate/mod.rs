@@ -188,6 +188,7 @@ fn lower(cx: &mut Cx, net: &model::Network) -> Option<ir::Network> {
         }
     }
     let batch_size = positive(cx, &net.batch_size, "batch_size", u32::MAX as i64);
+    let lane_group = lane_group(cx, &net.lane_group);
     let seed = if net.seed.value < 0 {
         cx.error(Diagnostic::new(
             "rgenn::validate::bad_seed",
@@ -229,6 +230,7 @@ fn lower(cx: &mut Cx, net: &model::Network) -> Option<ir::Network> {
         n_steps: n_steps as u32,
         precision: net.precision.value,
         batch_size: batch_size?,
+        lane_group: lane_group?,
         seed: seed?,
         models: cx.models.iter().map(|m| m.ir.clone()).collect(),
         populations: pops.into_iter().map(|p| p.ir).collect(),
@@ -261,6 +263,25 @@ pub(crate) fn non_negative(cx: &mut Cx, v: &crate::span::Spanned<i64>, what: &st
 }
 
 /// A whole number in `1..=max`, reported otherwise.
+/// `lane_group:`: a power of two (lanes of a group share gradient buffers, and groups must be
+/// nodes of the fixed lane tree of the gradient sum, docs/training.md).
+fn lane_group(cx: &mut Cx, v: &crate::span::Spanned<i64>) -> Option<u32> {
+    let g = positive(cx, v, "lane_group", 1 << 16)?;
+    if !g.is_power_of_two() {
+        cx.error(
+            Diagnostic::new(
+                "rgenn::validate::lane_group_not_power_of_two",
+                v.span,
+                format!("`lane_group` must be a power of two (1, 2, 4, 8, ...), found {g}"),
+            )
+            .label("not a power of two")
+            .help("groups of lanes are nodes of the fixed tree that sums the batch's gradients"),
+        );
+        return None;
+    }
+    Some(g)
+}
+
 pub(crate) fn positive(
     cx: &mut Cx,
     v: &crate::span::Spanned<i64>,

@@ -59,6 +59,12 @@ pub fn build(net: &Network, backend: Backend) -> Result<Built, BuildError> {
 
 /// [`build`] with an explicit cache folder.
 pub fn build_in(net: &Network, backend: Backend, root: &Path) -> Result<Built, BuildError> {
+    if let Some(what) = backend::unsupported(net, backend) {
+        return Err(BuildError::Unsupported {
+            backend: backend.name(),
+            what,
+        });
+    }
     let compiler = compile::find(backend)?;
     let source = compile::source_file(backend);
     let cache_key = backend::cache_key(net, backend)?;

@@ -19,7 +19,9 @@ use super::Communicator;
 /// Which lanes of a batch each of `ranks` processes runs: rank `r` runs lanes
 /// `r * block .. (r + 1) * block` (those below the batch's length), with `block` the smallest
 /// power of two with `block * active >= batch_size`, where `active` is the largest power of two
-/// not above `ranks`. Ranks from `active` on run no lanes (use a power of two of ranks).
+/// not above `ranks`, and at least the lane group (`lane_group:`, whose lanes share gradient
+/// buffers and must stay on one process). Ranks from `active` on run no lanes (use a power of two
+/// of ranks); with lane groups, ranks past `batch_size / lane_group` run none either.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Layout {
     /// Lanes per rank (a power of two).
@@ -31,13 +33,14 @@ pub struct Layout {
 }
 
 impl Layout {
-    /// The layout of batches of up to `batch_size` lanes over `ranks` processes.
-    pub fn new(batch_size: usize, ranks: usize) -> Layout {
+    /// The layout of batches of up to `batch_size` lanes over `ranks` processes, each block a
+    /// whole number of groups of `lane_group` lanes (a power of two).
+    pub fn new(batch_size: usize, ranks: usize, lane_group: usize) -> Layout {
         let ranks = ranks.max(1);
         let active = 1usize << (usize::BITS - 1 - ranks.leading_zeros());
         let per_rank = batch_size.max(1).div_ceil(active);
         Layout {
-            block: per_rank.next_power_of_two(),
+            block: per_rank.next_power_of_two().max(lane_group.max(1)),
             active,
             ranks,
         }
@@ -188,16 +191,22 @@ mod tests {
 
     #[test]
     fn layout_gives_aligned_power_of_two_blocks() {
-        assert_eq!(Layout::new(16, 1).block, 16);
-        assert_eq!(Layout::new(16, 2).block, 8);
-        assert_eq!(Layout::new(16, 4).block, 4);
-        assert_eq!(Layout::new(10, 4).lanes(2, 10), 8..10);
-        assert_eq!(Layout::new(10, 4).lanes(3, 10), 10..10);
+        assert_eq!(Layout::new(16, 1, 1).block, 16);
+        assert_eq!(Layout::new(16, 2, 1).block, 8);
+        assert_eq!(Layout::new(16, 4, 1).block, 4);
+        assert_eq!(Layout::new(10, 4, 1).lanes(2, 10), 8..10);
+        assert_eq!(Layout::new(10, 4, 1).lanes(3, 10), 10..10);
         // three ranks: two run lanes, the third waits for the result
-        let three = Layout::new(16, 3);
+        let three = Layout::new(16, 3, 1);
         assert_eq!((three.active, three.block), (2, 8));
         assert_eq!(three.lanes(2, 16), 16..16);
-        assert_eq!(Layout::new(4, 8).lanes(5, 4), 4..4);
+        assert_eq!(Layout::new(4, 8, 1).lanes(5, 4), 4..4);
+        // lane groups stay on one process: blocks of at least a group, the ranks past them idle
+        let grouped = Layout::new(16, 8, 4);
+        assert_eq!(grouped.block, 4);
+        assert_eq!(grouped.lanes(3, 16), 12..16);
+        assert_eq!(grouped.lanes(4, 16), 16..16);
+        assert_eq!(Layout::new(16, 2, 4).block, 8);
     }
 
     /// Every rank count gives the tree's bits, for batches that fill the lanes or not.
@@ -218,7 +227,7 @@ mod tests {
                 })
                 .collect();
             for ranks in [1, 2, 3, 4, 5, 8] {
-                let layout = Layout::new(batch_size, ranks);
+                let layout = Layout::new(batch_size, ranks, 1);
                 let results: Vec<Vec<u32>> = std::thread::scope(|s| {
                     let handles: Vec<_> = ThreadComm::group(ranks)
                         .into_iter()

@@ -136,7 +136,11 @@ pub fn grad_on<E: Engine + ?Sized>(
         n_trials: data.len(),
         ..Default::default()
     };
-    let layout = Layout::new(net.batch_size as usize, comm.size());
+    let layout = Layout::new(
+        net.batch_size as usize,
+        comm.size(),
+        net.lane_group as usize,
+    );
     let mut correct = 0usize;
     for trials in batches(data.len(), net.batch_size as usize) {
         let lanes = layout.lanes(comm.rank(), trials.len());
@@ -178,10 +182,12 @@ fn batch_sum<E: Engine + ?Sized>(
         let n = c.n_synapses as usize;
         for role in [Role::WeightGrad, Role::DelayGrad] {
             let b = find(&net, Owner::Connection(i as u32), role).expect("gradient buffer");
+            // one copy per lane group (`Network::gradient_copies`)
+            let copies = net.gradient_copies(n_lanes as u32) as usize;
             let mut lanes = sim.read_buffer(b)?;
-            lanes.truncate(n_lanes.max(1) * n);
-            // SAFETY: `lanes` holds `n_lanes` lanes of `n` values and no other thread sees it.
-            unsafe { sum_lanes_in_place(lanes.as_mut_ptr(), n, n_lanes, 0, n) };
+            lanes.truncate(copies.max(1) * n);
+            // SAFETY: `lanes` holds `copies` copies of `n` values and no other thread sees it.
+            unsafe { sum_lanes_in_place(lanes.as_mut_ptr(), n, copies, 0, n) };
             bits.extend(lanes[..n].iter().flat_map(|x| x.to_le_bytes()));
         }
     }

@@ -78,7 +78,7 @@ pub fn simulate_on<E: Engine + ?Sized>(
     let net = sim.network().clone();
     let input = input_of(sim)?;
     let (recording, mut out) = plan(&net, data.len());
-    let layout = Layout::new(net.batch_size as usize, comm.size());
+    let layout = Layout::new(net.batch_size as usize, comm.size(), 1);
     for trials in batches(data.len(), net.batch_size as usize) {
         let lanes = layout.lanes(comm.rank(), trials.len());
         let mine = trials.start + lanes.start..trials.start + lanes.end;

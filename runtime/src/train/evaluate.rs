@@ -90,7 +90,7 @@ pub(super) fn evaluate<E: Engine + ?Sized>(
         .step_by(batch)
         .map(|first| first..(first + batch).min(n))
         .collect();
-    let (layout, rank) = (Layout::new(batch, comm.size()), comm.rank());
+    let (layout, rank) = (Layout::new(batch, comm.size(), 1), comm.rank());
     let mine = move |trials: &std::ops::Range<usize>| {
         let lanes = layout.lanes(rank, trials.len());
         trials.start + lanes.start..trials.start + lanes.end

@@ -300,7 +300,11 @@ fn train_epoch<E: Engine + ?Sized>(
     // Each rank bins only the trials it runs; an error making them reaches every rank through
     // the batch's exchanges (shared.rs), so the loader hands it over instead of stopping.
     let (layout, rank) = (
-        Layout::new(net.batch_size as usize, comm.size()),
+        Layout::new(
+            net.batch_size as usize,
+            comm.size(),
+            net.lane_group as usize,
+        ),
         comm.rank(),
     );
     let make = |trials: &&[usize]| {

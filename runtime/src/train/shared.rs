@@ -67,7 +67,11 @@ impl BatchStep<'_> {
         let t = self.training;
         let net = sim.network();
         let n = self.trials.len();
-        let layout = Layout::new(net.batch_size as usize, comm.size());
+        let layout = Layout::new(
+            net.batch_size as usize,
+            comm.size(),
+            net.lane_group as usize,
+        );
         let mine = layout.lanes(comm.rank(), n);
         let mut share = Share {
             comm,

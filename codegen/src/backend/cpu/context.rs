@@ -9,7 +9,7 @@ use crate::backend::shared::adjoint::{AdjointCode, adjoint_code};
 use crate::backend::plan::gradients;
 use crate::backend::plan::reset::{self, Timing};
 use crate::backend::plan::{Update, consts, readout};
-use crate::backend::shared::{Header, Pops, header as shared_header, pops as shared_pops};
+use crate::backend::shared::{self, Header, Pops, header as shared_header, pops as shared_pops};
 use crate::ir::buffers::{Owner, Role};
 use crate::ir::{Network, Population};
 
@@ -87,7 +87,7 @@ pub fn build(net: &Network, cache_key: &str) -> Context {
         .iter()
         .enumerate()
         .map(|(index, b)| {
-            let total_len = b.len * if b.batched { net.batch_size as u64 } else { 1 };
+            let total_len = b.len * net.copies(b);
             let mut ctx = BufferCtx {
                 index,
                 name: b.name.clone(),
@@ -96,7 +96,7 @@ pub fn build(net: &Network, cache_key: &str) -> Context {
                 comment: format!(
                     "{}{}",
                     describe(b.role),
-                    if b.batched { ", per lane" } else { "" }
+                    shared::copies_note(net, b)
                 ),
                 declared: true,
                 storage: b.name.clone(),

@@ -118,11 +118,11 @@ pub fn build(net: &Network, cache_key: &str) -> Context {
             index,
             name: b.name.clone(),
             ctype: shared::ctype(b.elem),
-            total_len: b.len * if b.batched { net.batch_size as u64 } else { 1 },
+            total_len: b.len * net.copies(b),
             comment: format!(
                 "{}{}",
                 shared::describe(b.role),
-                if b.batched { ", per lane" } else { "" }
+                shared::copies_note(net, b)
             ),
         })
         .collect();

@@ -338,13 +338,29 @@ fn backward_bodies(g: &Gen, v: &Views) -> Vec<TokenStream> {
     let s = state_ref();
     let (lane_only, lane_shared, shared) = (&v.lane_only, &v.lane_shared, &v.shared);
     let backward = g.net.has_backward();
+    // with lane groups, the adjoint entry points attach the group's gradient copies to the view
+    // and the group's first lane zeroes them
+    let (group, first_of_group) = if g.net.lane_group > 1 {
+        let n =
+            note("SAFETY: lane checked; the caller runs the group's lanes one after the other.");
+        (
+            quote! {
+                #n
+                unsafe { rgenn_s.group_gradients(lane, &mut rgenn_l) };
+            },
+            quote!(, lane % LANE_GROUP == 0),
+        )
+    } else {
+        (TokenStream::new(), TokenStream::new())
+    };
     let begin_backward = if backward {
         quote! {
             #s
             #lane_only
+            #group
             rgenn_note!("zeroing the lane's gradients here is part of the backward spike processing in the profile");
             let rgenn_t0 = rgenn_s.clock();
-            let rgenn_rc = begin_backward(&mut rgenn_l, rgenn_s.learned_only.load(Ordering::Relaxed));
+            let rgenn_rc = begin_backward(&mut rgenn_l, rgenn_s.learned_only.load(Ordering::Relaxed) #first_of_group);
             rgenn_s.record(lane, PHASE_BACK_SPIKES, rgenn_t0, rgenn_s.clock());
             rgenn_rc
         }
@@ -355,6 +371,7 @@ fn backward_bodies(g: &Gen, v: &Views) -> Vec<TokenStream> {
         quote! {
             #s
             #lane_shared
+            #group
             #shared
             back_step(rgenn_s, lane, &mut rgenn_l, &rgenn_g, step);
         }

@@ -663,6 +663,21 @@ pub fn kernels(g: &Gen) -> TokenStream {
         let k = format_ident!("k_back_update_{}", net.populations[pi].name);
         update_calls.extend(quote!(#k(rgenn_l, rgenn_g, rgenn_step);));
     }
+    // with lane groups, only the group's first lane zeroes the group's gradients
+    let (zero_grads, first_param) = if net.lane_group > 1 && !zero_grads.is_empty() {
+        (
+            quote! {
+                if rgenn_first_of_group {
+                    #zero_grads
+                }
+            },
+            quote!(, rgenn_first_of_group: bool),
+        )
+    } else if net.lane_group > 1 {
+        (zero_grads, quote!(, _rgenn_first_of_group: bool))
+    } else {
+        (zero_grads, TokenStream::new())
+    };
     let begin = quote!(#zero_grads #begin);
     let begin_param = if begin.is_empty() {
         quote!(_rgenn_l: &mut Lane<'_>)
@@ -690,7 +705,7 @@ pub fn kernels(g: &Gen) -> TokenStream {
         /// Zero the lane's gradients (while learned-only, those training reads) and prepare the
         /// replay of the spike tapes: 0, or 1 + the index of the first population whose tape
         /// overflowed.
-        fn begin_backward(#begin_param, #learned_only_param) -> i32 {
+        fn begin_backward(#begin_param, #learned_only_param #first_param) -> i32 {
             #begin
             0
         }

@@ -146,7 +146,14 @@ pub fn kernels(g: &Gen) -> TokenStream {
     let body = if calls.is_empty() {
         quote!(let _ = (rgenn_s, rgenn_n_lanes, rgenn_h);)
     } else {
+        // with lane groups, the copies to sum are the groups' (lane l adds to l / LANE_GROUP)
+        let copies = if g.net.lane_group > 1 {
+            quote!(let rgenn_n_lanes = rgenn_n_lanes.div_ceil(LANE_GROUP as usize);)
+        } else {
+            TokenStream::new()
+        };
         quote! {
+            #copies
             rgenn_note!("SAFETY: the caller runs nothing else on this state meanwhile.");
             let mut rgenn_w = unsafe { rgenn_s.whole() };
             #calls

@@ -12,7 +12,7 @@ use quote::{format_ident, quote};
 use super::ctx::{Gen, doc, usize_lit};
 use crate::backend::plan::reset::{self, ResetValue, Timing};
 use crate::backend::plan::{consts, readout};
-use crate::backend::shared::describe;
+use crate::backend::shared::{copies_note, describe};
 use crate::ir::buffers::{Buffer, Elem, Owner, Role};
 
 /// True for the buffers of `Shared`: read by forward or backward kernels, written by nobody
@@ -65,6 +65,16 @@ pub fn prelude(g: &Gen) -> TokenStream {
         g.lit(net.dt_ms),
     );
     let pops = population_consts(g);
+    let lane_group = if net.lane_group > 1 {
+        let n = proc_macro2::Literal::u32_unsuffixed(net.lane_group);
+        quote! {
+            /// Lanes `l` with the same `l / LANE_GROUP` accumulate their weight and delay gradients
+            /// into one copy, one lane after the other: the group's first lane zeroes it.
+            const LANE_GROUP: u32 = #n;
+        }
+    } else {
+        TokenStream::new()
+    };
     let pairs = pairs_fn(g);
     let buf = buf_type();
     let flag_chunk = usize_lit(u64::from(consts::FLAG_CHUNK));
@@ -80,6 +90,7 @@ pub fn prelude(g: &Gen) -> TokenStream {
         const N_STEPS: u32 = #n_steps;
         /// Batch lanes.
         const BATCH_SIZE: u32 = #batch;
+        #lane_group
         /// The time step (ms).
         const DT: Scalar = #dt;
         /// Neurons per chunk of one-byte flags in the spike and reverse-spike lists (a stack array
@@ -291,6 +302,7 @@ pub fn state(g: &Gen) -> TokenStream {
     let (lane_fields, lane_init) = lane_view(g);
     let (shared_fields, shared_init) = shared_view(g);
     let (whole, whole_fn) = whole_view(g);
+    let group_gradients = group_gradients_fn(g);
     quote! {
         /// The simulator's state: every buffer of the network, batch lanes one after the other.
         #allow
@@ -353,6 +365,8 @@ pub fn state(g: &Gen) -> TokenStream {
 
             #whole_fn
 
+            #group_gradients
+
             /// The time now, when profiling.
             fn clock(&self) -> Option<Instant> {
                 self.profiling.load(Ordering::Relaxed).then(Instant::now)
@@ -378,15 +392,11 @@ fn state_fields(g: &Gen) -> (TokenStream, TokenStream, Vec<TokenStream>) {
     let mut checks = Vec::new();
     for b in net.buffers.iter().filter(|b| !shares_storage(b)) {
         let (name, t) = (format_ident!("{}", b.name), g.elem(b.elem));
-        let total = usize_lit(lane_len(b) * if b.batched { net.batch_size as u64 } else { 1 });
+        let total = usize_lit(lane_len(b) * net.copies(b));
         let d = if b.role == Role::WeightGradRing {
             doc(GRAD_RING_NOTE)
         } else {
-            doc(&format!(
-                "{}{}",
-                describe(b.role),
-                if b.batched { ", per lane" } else { "" }
-            ))
+            doc(&format!("{}{}", describe(b.role), copies_note(net, b)))
         };
         fields.extend(quote!(#d #name: Buf<#t>,));
         init.extend(quote!(#name: Buf::new(#total),));
@@ -413,6 +423,38 @@ fn state_fields(g: &Gen) -> (TokenStream, TokenStream, Vec<TokenStream>) {
     (fields, init, checks)
 }
 
+/// True for a buffer held once per lane group (`lane_group:` above 1): the gradients, shared by
+/// the lanes of a group, so not part of the lane's own view.
+fn grouped(g: &Gen, b: &Buffer) -> bool {
+    g.net.lane_group > 1 && b.batched && b.role.per_lane_group()
+}
+
+/// `State::group_gradients`, which points a lane's view at its group's gradient copies (only with
+/// `lane_group:` above 1).
+fn group_gradients_fn(g: &Gen) -> TokenStream {
+    let mut init = TokenStream::new();
+    for b in g.net.buffers.iter().filter(|b| grouped(g, b)) {
+        let (name, n) = (format_ident!("{}", b.name), usize_lit(b.len));
+        init.extend(quote!(rgenn_l.#name = unsafe { self.#name.part_mut(rgenn_c * #n, #n) };));
+    }
+    if init.is_empty() {
+        return TokenStream::new();
+    }
+    quote! {
+        /// Point `rgenn_l`, lane `lane`'s view, at its group's gradient copies.
+        ///
+        /// # Safety
+        ///
+        /// `lane < BATCH_SIZE`, and no other view of the group's gradients lives meanwhile: a
+        /// group's lanes run their adjoint passes one after the other.
+        unsafe fn group_gradients<'a>(&'a self, lane: u32, rgenn_l: &mut Lane<'a>) {
+            let rgenn_c = (lane / LANE_GROUP) as usize;
+            rgenn_note!("SAFETY: in bounds (checked by part_mut); exclusive by the contract.");
+            #init
+        }
+    }
+}
+
 /// The fields of `Lane` and their initialisers in `State::lane`.
 fn lane_view(g: &Gen) -> (TokenStream, TokenStream) {
     let net = g.net;
@@ -428,6 +470,11 @@ fn lane_view(g: &Gen) -> (TokenStream, TokenStream) {
             usize_lit(lane_len(b)),
         );
         lane_fields.extend(quote!(#name: &'a mut [#t],));
+        if grouped(g, b) {
+            // the group's copy, attached by `State::group_gradients` for the adjoint pass only
+            lane_init.extend(quote!(#name: &mut [],));
+            continue;
+        }
         let start = if b.len == 1 {
             quote!(rgenn_b)
         } else {

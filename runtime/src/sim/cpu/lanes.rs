@@ -83,19 +83,30 @@ impl Simulator {
         let cost = self.lane_events(lanes, true);
         let handle = Handle(self.handle);
         let lib = &self.lib;
-        let codes = for_lanes_balanced(lanes, &cost, threads, |lane| {
-            // SAFETY: as above; the backward pass of a lane touches only that lane's state and
-            // reads the shared, already written count gradients.
-            unsafe {
-                let rc = (lib.begin_backward)(handle.get(), lane);
-                if rc != 0 {
-                    return rc;
+        // the lanes of a group share gradient copies: one thread runs them in lane order
+        let groups = lane_groups(lanes, net.lane_group);
+        let group_cost: Vec<f64> = groups
+            .iter()
+            .map(|g| g.iter().map(|&k| cost.get(k).copied().unwrap_or(0.0)).sum())
+            .collect();
+        let group_ids: Vec<u32> = (0..groups.len() as u32).collect();
+        let codes = for_lanes_balanced(&group_ids, &group_cost, threads, |g| {
+            for &k in &groups[g as usize] {
+                let lane = lanes[k];
+                // SAFETY: as above; the backward pass of a lane touches only that lane's state,
+                // its group's gradients (no other lane of the group runs meanwhile), and reads
+                // the shared, already written count gradients.
+                unsafe {
+                    let rc = (lib.begin_backward)(handle.get(), lane);
+                    if rc != 0 {
+                        return rc;
+                    }
+                    for n in (0..n_steps).rev() {
+                        (lib.back_step)(handle.get(), lane, n);
+                    }
                 }
-                for n in (0..n_steps).rev() {
-                    (lib.back_step)(handle.get(), lane, n);
-                }
-                0
             }
+            0
         });
         if let Some(&rc) = codes.iter().find(|&&rc| rc != 0) {
             return Err(if rc > 0 {
@@ -166,7 +177,8 @@ impl Simulator {
         Ok(())
     }
 
-    /// Add the gradients held by `lanes` (in this order) to `grads`.
+    /// Add the gradients held by `lanes` (in this order) to `grads`: each lane's own, or with
+    /// `lane_group` above 1 each of their groups' copies once.
     pub fn add_lane_gradients(&mut self, lanes: &[u32], grads: &mut Gradients) {
         let net = self.network().clone();
         if grads.weight.is_empty() {
@@ -191,13 +203,42 @@ impl Simulator {
             ] {
                 let b = find(&net, Owner::Connection(i as u32), role).expect("gradient buffer");
                 let all = self.read_f64(b);
-                for &lane in lanes {
-                    let part = &all[lane as usize * n..(lane as usize + 1) * n];
+                for copy in gradient_copies(&net, lanes) {
+                    let part = &all[copy * n..(copy + 1) * n];
                     total.iter_mut().zip(part).for_each(|(t, g)| *t += g);
                 }
             }
         }
     }
+}
+
+/// Positions in `lanes` by lane group (`lane / lane_group`), groups in order of first appearance,
+/// each group's lanes in increasing lane order (its first lane zeroes the group's gradients).
+fn lane_groups(lanes: &[u32], lane_group: u32) -> Vec<Vec<usize>> {
+    let g = lane_group.max(1);
+    let mut groups: Vec<(u32, Vec<usize>)> = Vec::new();
+    for (k, &lane) in lanes.iter().enumerate() {
+        match groups.iter_mut().find(|(id, _)| *id == lane / g) {
+            Some((_, members)) => members.push(k),
+            None => groups.push((lane / g, vec![k])),
+        }
+    }
+    for (_, members) in &mut groups {
+        members.sort_by_key(|&k| lanes[k]);
+    }
+    groups.into_iter().map(|(_, members)| members).collect()
+}
+
+/// The gradient copies that `lanes` accumulated into, in order, each once (copy `l / lane_group`).
+fn gradient_copies(net: &rgenn_codegen::ir::Network, lanes: &[u32]) -> Vec<usize> {
+    let mut copies: Vec<usize> = Vec::new();
+    for &lane in lanes {
+        let copy = (lane / net.lane_group.max(1)) as usize;
+        if !copies.contains(&copy) {
+            copies.push(copy);
+        }
+    }
+    copies
 }
 
 /// Run `run` on every lane of `lanes` on up to `threads` threads and return the results in lane

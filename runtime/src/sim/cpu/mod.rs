@@ -191,12 +191,7 @@ impl Simulator {
     /// Mutable typed access to buffer `index` (all lanes).
     pub fn view(&mut self, index: usize) -> View<'_> {
         let b: &Buffer = &self.net.buffers[index];
-        let len = (b.len
-            * if b.batched {
-                self.net.batch_size as u64
-            } else {
-                1
-            }) as usize;
+        let len = (b.len * self.net.copies(b)) as usize;
         // SAFETY: `rgenn_buffer` returns the start of a live std::vector of exactly `len` elements of
         // the buffer's element type (generated from the same IR); `&mut self` makes the borrow unique.
         unsafe {

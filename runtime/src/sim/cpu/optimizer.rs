@@ -88,7 +88,8 @@ impl Simulator {
         }
     }
 
-    /// Sum the gradients of lanes `0..n_lanes` into lane 0, for every learned weight and delay:
+    /// Sum the gradients of lanes `0..n_lanes` (their copies, one per lane group) into lane 0, for
+    /// every learned weight and delay:
     /// blocks of [`SUM_BLOCK`] parameters go to whichever of up to `threads` threads is free, and
     /// each element is summed by the fixed lane tree ([`crate::dist::tree`]), whatever the
     /// threads.
@@ -102,7 +103,8 @@ impl Simulator {
                     .map(|first| (ptr, n, first, n.min(first + SUM_BLOCK))),
             );
         }
-        let lanes = n_lanes as usize;
+        // lanes of a group share one copy (`Network::gradient_copies`)
+        let lanes = net.gradient_copies(n_lanes) as usize;
         let precision = net.precision;
         let sum = |&(ptr, n, first, end): &(Handle, usize, usize, usize)| {
             // SAFETY: the buffer holds `batch_size * n` scalars (lanes >= 1 are below batch_size);

@@ -205,12 +205,7 @@ impl CudaSimulator {
     }
 
     fn total_len(&self, b: &Buffer) -> usize {
-        (b.len
-            * if b.batched {
-                self.net.batch_size as u64
-            } else {
-                1
-            }) as usize
+        (b.len * self.net.copies(b)) as usize
     }
 
     /// Copy buffer `index` (all lanes) to the host.
@@ -314,7 +309,7 @@ impl CudaSimulator {
         self.net
             .buffers
             .iter()
-            .map(|b| b.bytes(scalar, self.net.batch_size))
+            .map(|b| b.bytes(scalar, self.net.copies(b)))
             .sum()
     }
 }
