@@ -103,3 +103,35 @@ fn bench_repeat_reports_the_fastest_round_and_the_spread() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("--repeat"), "{}", stderr(&o));
 }
+
+#[test]
+fn bench_runs_lane_groups_and_refuses_what_is_not_a_power_of_two() {
+    let tmp = tempfile::tempdir().unwrap();
+    let args = |group| {
+        [
+            "--examples",
+            "8",
+            "--batch",
+            "4",
+            "--threads",
+            "2",
+            "--lane-group",
+            group,
+        ]
+    };
+    let o = bench(&args("2"), tmp.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.starts_with("sequence_detection (cpu backend): batch 4 in lane groups of 2, 2 threads"),
+        "{out}"
+    );
+    assert!(out.contains(" ms per training example"), "{out}");
+    let o = bench(&args("3"), tmp.path());
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("--lane-group must be a power of two (1, 2, 4, ...), found 3"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -74,3 +74,46 @@ fn training_on_cuda_without_nvcc_names_the_fix_and_writes_nothing() {
     assert!(err.contains("no CUDA compiler found"), "{err}");
     assert!(!run.exists(), "no run folder");
 }
+
+#[test]
+fn lane_groups_are_refused_on_cuda_with_the_reason() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string("examples/sequence_detection.yaml")
+        .unwrap()
+        .replace("batch_size: 1", "batch_size: 2\nlane_group: 2");
+    let model = tmp.path().join("grouped.yaml");
+    std::fs::write(&model, text).unwrap();
+    let out = tmp.path().join("cu");
+    let o = rgenn(
+        &[
+            "generate",
+            model.to_str().unwrap(),
+            "--backend",
+            "cuda",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("the `cuda` backend cannot run this network: `lane_group: 2`"),
+        "{err}"
+    );
+    assert!(err.contains("use `lane_group: 1` there"), "{err}");
+    assert!(!out.exists(), "nothing is written");
+    // the cpu backend takes it
+    let o = rgenn(
+        &[
+            "generate",
+            model.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let cpp = std::fs::read_to_string(out.join("simulator.cpp")).unwrap();
+    assert!(cpp.contains("constexpr uint32_t LANE_GROUP = 2;"), "{cpp}");
+}

@@ -81,10 +81,19 @@ fn bytes(path: &Path) -> Vec<u8> {
 
 /// examples/distributed.yaml in `dir` with `precision`.
 fn model(dir: &Path, precision: &str) -> PathBuf {
+    model_grouped(dir, precision, 1)
+}
+
+/// examples/distributed.yaml in `precision` with `lane_group: group`.
+fn model_grouped(dir: &Path, precision: &str, group: u32) -> PathBuf {
     let text = std::fs::read_to_string(root().join("examples/distributed.yaml"))
         .unwrap()
-        .replace("precision: f32", &format!("precision: {precision}"));
-    let path = dir.join(format!("distributed_{precision}.yaml"));
+        .replace("precision: f32", &format!("precision: {precision}"))
+        .replace(
+            "batch_size: 8",
+            &format!("batch_size: 8\nlane_group: {group}"),
+        );
+    let path = dir.join(format!("distributed_{precision}_g{group}.yaml"));
     std::fs::write(&path, text).unwrap();
     path
 }
@@ -128,6 +137,27 @@ fn two_and_four_ranks_train_the_same_bytes_as_one_process() {
             ok(&o);
             assert_same_run(&one, &run);
         }
+    }
+}
+
+/// Lane groups stay on one process: with groups of 4 in batches of 8, 2 ranks run a group each
+/// and 4 ranks leave two idle, and both train the bytes one process trains.
+#[test]
+fn ranks_train_lane_groups_to_the_same_bytes_as_one_process() {
+    let Some(mpirun) = mpirun() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let model = model_grouped(tmp.path(), "f32", 4);
+    let one = tmp.path().join("one_g4");
+    ok(&rgenn(&train_args(&model, &one, &[]), tmp.path()));
+    for ranks in [2, 4] {
+        let run = tmp.path().join(format!("ranks{ranks}_g4"));
+        ok(&mpi_rgenn(
+            &mpirun,
+            ranks,
+            &train_args(&model, &run, &[]),
+            tmp.path(),
+        ));
+        assert_same_run(&one, &run);
     }
 }
 

@@ -173,6 +173,51 @@ fn same_seed_gives_identical_runs_whatever_the_thread_count() {
     );
 }
 
+/// The lane-group example trains to the same bytes on 1 and 2 threads, with the cpu and the rust
+/// backend (one epoch on a shortened training set).
+#[test]
+fn lane_groups_train_the_same_bytes_whatever_the_threads_and_backend() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(root().join("examples/yin_yang_lane_groups.yaml"))
+        .unwrap()
+        .replace("epochs: 40", "epochs: 1")
+        .replace(
+            "train:      {generator: yin_yang}",
+            "train:      {generator: yin_yang, trials: 320}",
+        )
+        .replace(
+            "validation: {generator: yin_yang}",
+            "validation: {generator: yin_yang, trials: 64}",
+        )
+        .replace(
+            "test:       {generator: yin_yang}",
+            "test:       {generator: yin_yang, trials: 64}",
+        );
+    let model = tmp.path().join("grouped.yaml");
+    std::fs::write(&model, text).unwrap();
+    let runs: Vec<PathBuf> = ["one", "two", "rust"]
+        .iter()
+        .map(|r| tmp.path().join(r))
+        .collect();
+    train(&model, &runs[0], tmp.path(), &["--threads", "1"]);
+    train(&model, &runs[1], tmp.path(), &["--threads", "2"]);
+    train(
+        &model,
+        &runs[2],
+        tmp.path(),
+        &["--threads", "2", "--backend", "rust"],
+    );
+    for run in &runs[1..] {
+        assert_eq!(metrics(&runs[0]), metrics(run), "{}", run.display());
+        assert_eq!(
+            bytes(&runs[0].join("params_last.npz")),
+            bytes(&run.join("params_last.npz")),
+            "{}",
+            run.display()
+        );
+    }
+}
+
 #[test]
 fn a_resumed_run_equals_an_uninterrupted_one() {
     let tmp = tempfile::tempdir().unwrap();

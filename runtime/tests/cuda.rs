@@ -15,8 +15,9 @@ use rgenn_runtime::{
     BuildError, Simulator, build::cache, build::nvcc, passes::grad, passes::simulate, sim::init,
 };
 
-/// The examples folder: beside this crate, or `./examples` when the test binary was built on
-/// another machine (scripts/gpu-check.sh runs it from the repository root).
+/// The examples the cuda backend runs (not those it refuses, e.g. lane groups), from the examples
+/// folder: beside this crate, or `./examples` when the test binary was built on another machine
+/// (scripts/gpu-check.sh runs it from the repository root).
 fn examples() -> Vec<PathBuf> {
     let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
     let dir = if beside.is_dir() {
@@ -28,6 +29,10 @@ fn examples() -> Vec<PathBuf> {
         .expect("the examples folder")
         .map(|e| e.expect("an entry").path())
         .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .filter(|p| {
+            let net = rgenn_codegen::load_file(p).expect("examples are valid").ir;
+            rgenn_codegen::backend::unsupported(&net, Backend::Cuda).is_none()
+        })
         .collect();
     files.sort();
     files
