@@ -10,7 +10,7 @@ use std::path::Path;
 
 use rgenn_codegen::backend::Backend;
 use rgenn_codegen::ir::buffers::Role;
-use rgenn_codegen::ir::{Adam, Network, Regularisation};
+use rgenn_codegen::ir::{Network, Regularisation};
 use rgenn_runtime::Simulator;
 use rgenn_runtime::data::SpikeDataset;
 use rgenn_runtime::passes::grad::{self, Passes};
@@ -112,25 +112,10 @@ fn train(sim: &mut Simulator, data: &SpikeDataset, threads: usize) -> Vec<(Strin
         target_spikes: 1.0,
         strength: 0.01,
     };
-    let adam = Adam {
-        lr: 0.01,
-        beta1: 0.9,
-        beta2: 0.999,
-        epsilon: 1e-8,
-        decay: 1.0,
-        ease_in: None,
-    };
+    let adam = common::adam(0.01);
     for (t, trials) in [(1u64, 0..8), (2, 8..14), (3, 14..17)] {
         let trials: Vec<usize> = trials.collect();
-        let inputs: Vec<_> = trials
-            .iter()
-            .map(|&k| data.bin(k, net.dt_ms, net.n_steps, 10, Path::new("x")))
-            .collect::<Result<_, _>>()
-            .expect("bins");
-        let labels: Vec<u32> = trials
-            .iter()
-            .map(|&k| data.labels.as_ref().expect("labels")[k] as u32)
-            .collect();
+        let (inputs, labels) = common::batch_of(&net, data, &trials);
         let scale = 1.0 / trials.len() as f64;
         sim.run_batch(
             &inputs,

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use rgenn_codegen::backend::Backend;
 use rgenn_codegen::ir::buffers::{Owner, Role};
-use rgenn_codegen::ir::{Adam, Network, Regularisation};
+use rgenn_codegen::ir::{Network, Regularisation};
 use rgenn_runtime::Simulator;
 use rgenn_runtime::data::SpikeDataset;
 use rgenn_runtime::passes::grad::{self, Passes};
@@ -80,16 +80,7 @@ fn step(
 ) -> Vec<f64> {
     let net = sim.network().clone();
     let spec = LossSpec::of(&net).expect("a loss");
-    let n_units = net.populations[0].size;
-    let inputs: Vec<_> = trials
-        .iter()
-        .map(|&k| data.bin(k, net.dt_ms, net.n_steps, n_units, Path::new("x")))
-        .collect::<Result<_, _>>()
-        .expect("bins");
-    let labels: Vec<u32> = trials
-        .iter()
-        .map(|&k| data.labels.as_ref().expect("labels")[k] as u32)
-        .collect();
+    let (inputs, labels) = common::batch_of(&net, data, trials);
     let losses = sim
         .run_batch(
             &inputs,
@@ -100,14 +91,7 @@ fn step(
             passes,
         )
         .expect("a batch runs");
-    let adam = Adam {
-        lr: 0.01,
-        beta1: 0.9,
-        beta2: 0.999,
-        epsilon: 1e-8,
-        decay: 1.0,
-        ease_in: None,
-    };
+    let adam = common::adam(0.01);
     sim.optimizer_step(trials.len() as u32, t, (&adam, 0.01), (&adam, 0.5), 2)
         .expect("an optimiser step");
     losses.iter().map(|l| l.loss).collect()

@@ -6,9 +6,10 @@
 use std::path::Path;
 
 use rgenn_codegen::backend::Backend;
-use rgenn_codegen::ir::Network;
+use rgenn_codegen::ir::{Adam, Network};
 use rgenn_codegen::rng::Rng;
 use rgenn_runtime::data::SpikeDataset;
+use rgenn_runtime::sim::cpu::TrialInput;
 use rgenn_runtime::{Simulator, build::cache, sim::init};
 
 /// The IR of a network written inline (panics with the reports when it is invalid).
@@ -76,4 +77,36 @@ pub fn random_data(
             .push((k as u32 % classes) as i64);
     }
     d
+}
+
+/// Trials `trials` of `data` binned for `net` (its first population is the input), with their
+/// labels: one batch's inputs.
+pub fn batch_of(
+    net: &Network,
+    data: &SpikeDataset,
+    trials: &[usize],
+) -> (Vec<TrialInput>, Vec<u32>) {
+    let n_units = net.populations[0].size;
+    let inputs = trials
+        .iter()
+        .map(|&k| data.bin(k, net.dt_ms, net.n_steps, n_units, Path::new("x")))
+        .collect::<Result<_, _>>()
+        .expect("bins");
+    let labels = trials
+        .iter()
+        .map(|&k| data.labels.as_ref().expect("labels")[k] as u32)
+        .collect();
+    (inputs, labels)
+}
+
+/// Adam with learning rate `lr` and the usual moments, no decay.
+pub fn adam(lr: f64) -> Adam {
+    Adam {
+        lr,
+        beta1: 0.9,
+        beta2: 0.999,
+        epsilon: 1e-8,
+        decay: 1.0,
+        ease_in: None,
+    }
 }
