@@ -40,7 +40,7 @@ fn check_prints_the_summary_of_a_valid_network() {
         "  output        2 neurons  li           [160 B]  delay ring 16 slots, readout max",
         "  in_out  input -> output  [40 B]  dense, 4 synapses, delays 0..=15 steps, learns delays",
         "memory: 212 B in 10 buffers (212 bytes)",
-        "training: the adjoint pass and the optimiser add 352 B in 10 buffers (352 bytes)",
+        "training: the adjoint pass and the optimiser add 356 B in 11 buffers (356 bytes)",
     ] {
         assert!(
             lines.contains(&expected),

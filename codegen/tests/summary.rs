@@ -81,13 +81,14 @@ fn sequence_detection_example() {
     assert_eq!(total_bytes(&net), 212);
     assert_eq!(forward_buffers(&net), 2 + 5 + 3);
     // Adjoint pass: output lambda_v, lambda_i, lambda_i_next 3 * 2*4 + weight_grad and delay_grad
-    // rings 2 * 16*2*4 + readout_grad 2*4 = 24 + 256 + 8 = 288; the input has no adjoint state;
+    // rings 2 * 16*2*4 + nonzero_grad_step u32 4 + readout_grad 2*4 = 24 + 256 + 4 + 8 = 292; the
+    // input has no adjoint state;
     // in_out weight_grad 4*4 + delay_grad 4*4 = 32 (per lane, batch 1) + Adam moments m and v of
     // the learned delays 2*4*4 = 32 (weights are not learned) = 64.
     assert_eq!(owner_backward_bytes(&net, Owner::Population(0)), 0);
-    assert_eq!(owner_backward_bytes(&net, Owner::Population(1)), 288);
+    assert_eq!(owner_backward_bytes(&net, Owner::Population(1)), 292);
     assert_eq!(owner_backward_bytes(&net, Owner::Connection(0)), 64);
-    assert_eq!(backward_bytes(&net), 352);
+    assert_eq!(backward_bytes(&net), 356);
 }
 
 fn forward_buffers(net: &Network) -> usize {
@@ -189,17 +190,18 @@ fn shd_benchmark_network() {
     // 2804 + 67588 + 320 + 1792000 + 655360 + 20480.
     assert_eq!(total_bytes(&net), 2_538_552);
     // Adjoint pass, hidden (capacity 500 spikes per neuron): lambda_v, lambda_i, lambda_i_next
-    // 3 * 1024 + weight_grad and delay_grad rings 2 * 63*256*4 = 129024 + tape_count 1024
-    // + tape_step 256*500*4 = 512000 + tape_i_minus_v 512000 + tape_read 1024 + back_spike_count 4
-    // + back_spikes 1024 + count_grad 1024 + dloss_dt 1024 = 1161220.
-    assert_eq!(owner_backward_bytes(&net, Owner::Population(1)), 1_161_220);
-    // output: three adjoint variables, two 1-slot rings and readout_grad, 20*4 each = 480.
-    assert_eq!(owner_backward_bytes(&net, Owner::Population(2)), 480);
+    // 3 * 1024 + weight_grad and delay_grad rings 2 * 63*256*4 = 129024 + nonzero_grad_step 4
+    // + tape_count 1024 + tape_step 256*500*4 = 512000 + tape_i_minus_v 512000 + tape_read 1024
+    // + back_spike_count 4 + back_spikes 1024 + count_grad 1024 + dloss_dt 1024 = 1161224.
+    assert_eq!(owner_backward_bytes(&net, Owner::Population(1)), 1_161_224);
+    // output: three adjoint variables, two 1-slot rings and readout_grad, 20*4 each = 480, and
+    // nonzero_grad_step 4 = 484.
+    assert_eq!(owner_backward_bytes(&net, Owner::Population(2)), 484);
     // Gradients per lane: (179200 + 65536 + 5120) synapses * 2 * 4 bytes = 1998848; Adam m and v
     // of the learned weights and delays of in_hid and hid_hid (hid_out learns nothing):
     // (179200 + 65536) * 2 params * 2 moments * 4 bytes = 3915776.
     assert_eq!(
         backward_bytes(&net),
-        1_161_220 + 480 + 1_998_848 + 3_915_776
+        1_161_224 + 484 + 1_998_848 + 3_915_776
     );
 }

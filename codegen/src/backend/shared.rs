@@ -62,6 +62,7 @@ pub fn describe(role: Role) -> &'static str {
         Role::AdjointVar(_) => "adjoint variable",
         Role::WeightGradRing => "weight_grad per step [ring_len][size]",
         Role::DelayGradRing => "delay_grad per step [ring_len][size]",
+        Role::NonzeroGradStep => "latest reversed step with a nonzero weight_grad or delay_grad",
         Role::TapeCount => "spikes this trial, per neuron",
         Role::TapeStep => "spike tape: steps [size][capacity]",
         Role::TapeValue(_) => "spike tape: values [size][capacity]",
@@ -521,9 +522,7 @@ mod tests {
             populations:\n  a: {size: 3, model: spike_input}\n  \
             b: {size: 2, model: li, readout: max}\n\
             connections:\n  ab: {source: a, target: b, weight: 1.0}\n";
-        crate::load_str("n.yaml", text, std::path::Path::new("."))
-            .expect("a valid network")
-            .ir
+        crate::test_network(text)
     }
 
     #[test]

@@ -65,6 +65,9 @@ pub enum Role {
     WeightGradRing,
     /// History of the model's `delay_grad` per step `[ring_len][size]`, read at arrival steps.
     DelayGradRing,
+    /// The latest reversed step (the smallest so far) at which some neuron stored a
+    /// `weight_grad` or `delay_grad` that is not zero; no step while every stored one is zero.
+    NonzeroGradStep,
     /// Spikes each neuron emitted this trial (may exceed the capacity: then the tape overflowed).
     TapeCount,
     /// Step of each recorded spike `[size][capacity]`.
@@ -113,6 +116,7 @@ impl Role {
             Role::AdjointVar(_)
                 | Role::WeightGradRing
                 | Role::DelayGradRing
+                | Role::NonzeroGradStep
                 | Role::TapeCount
                 | Role::TapeStep
                 | Role::TapeValue(_)
@@ -358,6 +362,13 @@ fn plan_backward(net: &Network, p: &mut Alloc) {
                     role,
                 );
             }
+            p.lane(
+                format!("pop_{name}_nonzero_grad_step"),
+                Elem::U32,
+                1,
+                owner,
+                Role::NonzeroGradStep,
+            );
         }
         if model.threshold.is_some() {
             let tape = size * pop.spike_capacity as u64;

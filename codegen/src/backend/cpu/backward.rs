@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::context::buffer;
 use crate::backend::plan::gradients::Trained;
+use crate::backend::plan::quiet::QuietSkip;
 use crate::ir::buffers::{Owner, Role};
 use crate::ir::{Connection, Network};
 
@@ -20,6 +21,10 @@ pub struct BackConnCtx {
     source_dloss_dt: String,
     /// The target's interleaved weight_grad / delay_grad history.
     target_grad_ring: String,
+    /// The target's latest reversed step with a nonzero history value (`plan::quiet`).
+    target_nonzero_grad_step: String,
+    /// Reverse step n reads nothing but zeros while that step is later than n + quiet_reach.
+    quiet_reach: u32,
     learn_weight: bool,
     learn_delay: bool,
     weight_adam_m: String,
@@ -57,6 +62,8 @@ pub fn conn(net: &Network, index: usize, c: &Connection) -> BackConnCtx {
         source_back_spike_count: buffer(net, src, Role::BackSpikeCount),
         source_dloss_dt: buffer(net, src, Role::DlossDt),
         target_grad_ring: buffer(net, tgt, Role::WeightGradRing),
+        target_nonzero_grad_step: buffer(net, tgt, Role::NonzeroGradStep),
+        quiet_reach: QuietSkip::of(net, c).reach,
         learn_weight: c.learn_weight,
         learn_delay: c.trains_delay(),
         weight_adam_m: buffer(net, owner, Role::WeightAdamM),

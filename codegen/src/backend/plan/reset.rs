@@ -53,7 +53,7 @@ pub fn value(net: &Network, b: &Buffer) -> Option<ResetValue> {
             Some(Start::Infinity) => ResetValue::Infinity,
             _ => ResetValue::Zero,
         }),
-        Role::ReadoutStep => Some(ResetValue::NoStep),
+        Role::ReadoutStep | Role::NonzeroGradStep => Some(ResetValue::NoStep),
         Role::Ring | Role::SpikeCount => Some(ResetValue::Zero),
         // Only the first `spike_count` entries are ever read.
         Role::Spikes => None,

@@ -42,15 +42,7 @@ mod tests {
     use super::*;
 
     fn net(readout: &str) -> Network {
-        let text = format!(
-            "name: n\ndt: 1.0\nduration: 5.0\nbatch_size: 1\n\
-             populations:\n  a: {{size: 3, model: spike_input}}\n  \
-             b: {{size: 2, model: lif{readout}}}\n\
-             connections:\n  ab: {{source: a, target: b, weight: 1.0}}\n"
-        );
-        crate::load_str("n.yaml", &text, std::path::Path::new("."))
-            .expect("a valid network")
-            .ir
+        crate::test_source_into(&format!("size: 2, model: lif{readout}"), "")
     }
 
     #[test]

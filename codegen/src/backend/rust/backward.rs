@@ -16,6 +16,7 @@ use super::print::{SymKey, assigned_syms, read_syms, read_syms_expr};
 use super::state::next_step_field;
 use super::update::Vars;
 use crate::backend::plan::gradients::Trained;
+use crate::backend::plan::quiet::QuietSkip;
 use crate::backend::plan::{Delay, Delivery, Drive, Fanout, readout};
 use crate::backend::shared::origin_text;
 use crate::ir::Adjoint;
@@ -110,6 +111,7 @@ fn back_conn(g: &Gen, ci: usize) -> TokenStream {
     };
     let body = synapse_body(g, ci, steps.as_ref(), source_is_input);
     let (generics, idle) = learned_only_parts(Trained::of(g.net, c));
+    let quiet = quiet_skip(g, ci);
     let (start_sum, end_sum) = if source_is_input {
         (TokenStream::new(), TokenStream::new())
     } else {
@@ -133,6 +135,7 @@ fn back_conn(g: &Gen, ci: usize) -> TokenStream {
         tgt,
         quote! {
             #idle
+            #quiet
             #spikes
             let rgenn_grad_ring = &pairs(rgenn_l.#grad_ring)[..#ring_len * #size];
             let rgenn_gw = &mut *rgenn_l.#gw;
@@ -149,6 +152,23 @@ fn back_conn(g: &Gen, ci: usize) -> TokenStream {
             }
         },
     )
+}
+
+/// The early return of `k_back_<conn>` in a reverse step whose arrival steps all hold zero
+/// histories (`plan::quiet`).
+fn quiet_skip(g: &Gen, ci: usize) -> TokenStream {
+    let c = &g.net.connections[ci];
+    let latest = g.pop_buf(c.target.0 as usize, Role::NonzeroGradStep);
+    let reach = proc_macro2::Literal::u32_unsuffixed(QuietSkip::of(g.net, c).reach);
+    let n = note(&format!(
+        "the target's histories are zero at every arrival step read (n + 1 ... n + {reach}): only zeros to add"
+    ));
+    quote! {
+        if rgenn_l.#latest[0] > rgenn_step + #reach {
+            #n
+            return;
+        }
+    }
 }
 
 /// A connection kernel with a gradient training does not read is generic over `ALL` (also
@@ -429,7 +449,7 @@ fn back_update(g: &Gen, pi: usize) -> TokenStream {
     }
     let sim_note = note(&format!("adjoint code — {}", origin_text(&a.sim.origin)));
     let sim = sim_printer.block(&a.sim.code);
-    let (pos, rings) = grad_rings(g, pi);
+    let (pos, rings, latest) = grad_rings(g, pi);
     let g_param = if jump && jump_used.contains(&SymKey::Input(a.tape.len() as u32 + 1)) {
         quote!(rgenn_g: &Shared<'_>)
     } else {
@@ -454,6 +474,7 @@ fn back_update(g: &Gen, pi: usize) -> TokenStream {
                 #rings
                 #store
             }
+            #latest
         }
     }
 }
@@ -539,14 +560,15 @@ fn jump_block(
 }
 
 /// Where `k_back_update_<pop>` stores each neuron's `weight_grad` and `delay_grad` for step n
-/// (the ring row, and the two stores), empty for a population without rings.
-fn grad_rings(g: &Gen, pi: usize) -> (TokenStream, TokenStream) {
+/// (the ring row, the two stores, and the latest nonzero step after the loop), empty for a
+/// population without rings.
+fn grad_rings(g: &Gen, pi: usize) -> (TokenStream, TokenStream, TokenStream) {
     let pop = &g.net.populations[pi];
     let a: &Adjoint = g.adjoint(pi);
     let plain = g.printer(pi, &a.vars, &[], &[]);
     let size = g.size(pi);
     if pop.ring_len == 0 {
-        return (TokenStream::new(), TokenStream::new());
+        return (TokenStream::new(), TokenStream::new(), TokenStream::new());
     }
     let (ring_len, idx) = (g.ring_len(pi), g.ring_idx(pi));
     let wg = g.pop_buf(pi, Role::WeightGradRing);
@@ -558,16 +580,28 @@ fn grad_rings(g: &Gen, pi: usize) -> (TokenStream, TokenStream) {
         "what incoming synapses read at arrival step n — {}",
         origin_text(&a.weight_grad.origin)
     ));
+    let nz = note("some neuron stores a history value that is not zero (NaN counts)");
     let pos = quote! {
         let rgenn_pos = rgenn_step as usize % #ring_len;
         let rgenn_grad_row = &mut rgenn_l.#wg[2 * #idx(rgenn_pos, 0)..][..2 * #size];
+        #nz
+        let mut rgenn_nonzero = false;
     };
     let rings = quote! {
         #n
-        rgenn_grad_row[2 * rgenn_j] = #wge;
-        rgenn_grad_row[2 * rgenn_j + 1] = #dge;
+        let rgenn_weight_grad: Scalar = #wge;
+        let rgenn_delay_grad: Scalar = #dge;
+        rgenn_grad_row[2 * rgenn_j] = rgenn_weight_grad;
+        rgenn_grad_row[2 * rgenn_j + 1] = rgenn_delay_grad;
+        rgenn_nonzero |= (rgenn_weight_grad != 0.0) | (rgenn_delay_grad != 0.0);
     };
-    (pos, rings)
+    let latest = g.pop_buf(pi, Role::NonzeroGradStep);
+    let after = quote! {
+        if rgenn_nonzero {
+            rgenn_l.#latest[0] = rgenn_step;
+        }
+    };
+    (pos, rings, after)
 }
 
 /// Every backward kernel, `begin_backward` and `back_step`.

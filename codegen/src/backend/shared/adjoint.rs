@@ -37,6 +37,9 @@ pub struct AdjointCode {
     pub weight_grad_ring: String,
     /// Ring of `delay_grad` per step.
     pub delay_grad_ring: String,
+    /// The latest reversed step with a nonzero `weight_grad` or `delay_grad`
+    /// (`plan::quiet`; the cpu and rust backends keep it).
+    pub nonzero_grad_step: String,
     /// `weight_grad`, printed.
     pub weight_grad: String,
     /// `delay_grad`, printed.
@@ -148,6 +151,7 @@ pub fn adjoint_code(net: &Network, index: usize, pop: &Population) -> Option<Adj
         has_ring: pop.ring_len > 0,
         weight_grad_ring: buffer(Role::WeightGradRing),
         delay_grad_ring: buffer(Role::DelayGradRing),
+        nonzero_grad_step: buffer(Role::NonzeroGradStep),
         weight_grad: plain.expr(&adjoint.weight_grad.code),
         delay_grad: plain.expr(&adjoint.delay_grad.code),
         grad_origin: origin_text(&adjoint.weight_grad.origin),
@@ -266,9 +270,7 @@ mod tests {
             connections:\n  ah: {{source: a, target: h, weight: 1.0}}\n  \
             ho: {{source: h, target: o, weight: 1.0}}\n"
         );
-        crate::load_str("n.yaml", &text, std::path::Path::new("."))
-            .expect("a valid network")
-            .ir
+        crate::test_network(&text)
     }
 
     #[test]
