@@ -54,7 +54,8 @@ pub(crate) fn sim_error(e: SimError) -> PyErr {
             BuildError::CompilerNotFound { .. }
             | BuildError::NvccNotFound { .. }
             | BuildError::RustcNotFound { .. }
-            | BuildError::CudaArch { .. },
+            | BuildError::CudaArch { .. }
+            | BuildError::UnsafeCxxFlag { .. },
         )
         | SimError::Device { .. } => BackendError::new_err(text),
         SimError::Data(_) => DataError::new_err(text),

@@ -13,6 +13,14 @@ pub enum BuildError {
         /// What was tried and what happened.
         detail: String,
     },
+    /// `RGENN_CXXFLAGS` holds a flag that would change floating-point results.
+    #[error(
+        "RGENN_CXXFLAGS: `{flag}` lets the compiler change floating-point results, which rgenn keeps identical on every machine and backend; remove it (flags such as `-march=native` keep results)"
+    )]
+    UnsafeCxxFlag {
+        /// The refused flag.
+        flag: String,
+    },
     /// No usable nvcc for a CUDA build.
     #[error(
         "no CUDA compiler found ({detail}); install the CUDA toolkit and put nvcc on PATH (or set CUDA_PATH, or RGENN_NVCC to the nvcc program); for compile-only builds without a GPU, `scripts/install-nvcc.sh` installs nvcc from PyPI and prints its folder"

@@ -63,6 +63,17 @@ pub fn run(args: &BenchArgs) -> Result<(), CliError> {
             String::new()
         }
     );
+    if backend == Backend::Cpu {
+        // (the build has already refused flags that change results)
+        let extra = rgenn_runtime::build::cxxflags::from_env().unwrap_or_default();
+        if !extra.is_empty() {
+            out.push_str(&format!(
+                "C++ flags added by {}: {}\n",
+                rgenn_runtime::build::cxxflags::VAR,
+                extra.join(" ")
+            ));
+        }
+    }
     out.push_str(&profile.report());
     if rounds.len() > 1 {
         out.push_str(&format!(

@@ -1,5 +1,5 @@
 //! Find the compiler of a backend and build generated sources into a shared library: the C++
-//! compiler through the `cc` crate's detection (honours `CXX`), nvcc through `RGENN_NVCC`,
+//! compiler through the `cc` crate's detection (honours `CXX`, and adds `RGENN_CXXFLAGS`), nvcc through `RGENN_NVCC`,
 //! `CUDA_PATH` or `PATH` (see [`crate::build::nvcc`] for its flags), rustc through `RUSTC` or `PATH`
 //! (see [`crate::build::rustc`]).
 
@@ -84,10 +84,19 @@ pub fn find_cxx() -> Result<Compiler, BuildError> {
         .unwrap_or_default()
         .trim()
         .to_string();
+    let extra = crate::build::cxxflags::from_env()?;
     Ok(Compiler {
         program,
-        flags: FLAGS.iter().map(OsString::from).collect(),
-        identity: format!("{} ({identity})", tool.path().display()),
+        flags: FLAGS
+            .iter()
+            .map(OsString::from)
+            .chain(extra.iter().map(OsString::from))
+            .collect(),
+        identity: format!(
+            "{} ({identity}){}",
+            tool.path().display(),
+            crate::build::cxxflags::identity(&extra)
+        ),
     })
 }
 

@@ -4,6 +4,7 @@
 
 pub mod cache;
 pub mod compile;
+pub mod cxxflags;
 pub mod entry;
 pub mod library;
 pub mod nvcc;
