@@ -65,8 +65,9 @@ pub enum Role {
     WeightGradRing,
     /// History of the model's `delay_grad` per step `[ring_len][size]`, read at arrival steps.
     DelayGradRing,
-    /// The latest reversed step (the smallest so far) at which some neuron stored a
-    /// `weight_grad` or `delay_grad` that is not zero; no step while every stored one is zero.
+    /// The last reversed step at which some neuron stored a `weight_grad` or `delay_grad` that is
+    /// not zero (steps descend, so within one reversed pass the smallest so far); no step while
+    /// every stored one is zero.
     NonzeroGradStep,
     /// Spikes each neuron emitted this trial (may exceed the capacity: then the tape overflowed).
     TapeCount,

@@ -109,7 +109,7 @@ impl Profile {
         let _ = writeln!(s, "{:.1} examples per second", n / self.total_s.max(1e-12));
         let _ = writeln!(
             s,
-            "{:.3e} synaptic events per second (forward; the backward pass revisits those its adjoint reaches)",
+            "{:.3e} synaptic events per second (forward; the backward pass revisits them, on the cpu and rust backends only where an adjoint reaches them)",
             self.synaptic_events as f64 / self.total_s.max(1e-12)
         );
         s
