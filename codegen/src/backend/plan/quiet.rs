@@ -12,9 +12,10 @@
 //! are. Skipping is therefore exact for finite weights; an infinite or NaN weight would have
 //! given a NaN gradient there (inf * 0), and gives none instead.
 //!
-//! Stretches like these are where an adjoint is zero: before (in reverse time) a readout's
-//! first contribution, e.g. after the maximum of a `max` readout or the first spike of a
-//! `first_spike` one, and the first steps of every reversed trial.
+//! Stretches like these are the ends of trials no loss has reached yet in reverse time: after the
+//! maximum of a `max` readout or the last first spike of a `first_spike` one, and in a layer
+//! before it after its last spike (a hidden adjoint only changes at its own spikes). The cuda
+//! backend keeps every step.
 //!
 //! [`Role::NonzeroGradStep`]: crate::ir::buffers::Role::NonzeroGradStep
 
