@@ -26,6 +26,49 @@ pub struct Context {
     grad_resets: Vec<ResetCtx>,
     finish: Vec<FinishCtx>,
     backward: bool,
+    vec: VectorCtx,
+}
+
+/// The vectors in which a dense row's reverse pass adds its synapses' gradients (see the helpers
+/// in `simulator.cpp.tera`): `plan::consts::CPU_VECTOR_BYTES` bytes of scalars.
+#[derive(Serialize)]
+struct VectorCtx {
+    bytes: u32,
+    /// Scalars per vector.
+    lanes: u32,
+    /// A (weight_grad, delay_grad) history pair fills a whole vector (f64), rather than half of
+    /// one (f32).
+    pair_is_vector: bool,
+    /// The integer element type of a shuffle mask (as wide as a scalar).
+    index_type: &'static str,
+    /// Shuffle masks taking the first (second) value of each pair of two vectors of pairs.
+    firsts: String,
+    seconds: String,
+}
+
+impl VectorCtx {
+    fn of(net: &Network) -> Self {
+        let scalar_bytes = match net.precision {
+            crate::model::Precision::F32 => 4,
+            crate::model::Precision::F64 => 8,
+        };
+        let bytes = consts::CPU_VECTOR_BYTES;
+        let lanes = bytes / scalar_bytes;
+        let mask = |first: u32| {
+            (0..lanes)
+                .map(|k| (2 * k + first).to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        VectorCtx {
+            bytes,
+            lanes,
+            pair_is_vector: lanes == 2,
+            index_type: if scalar_bytes == 4 { "int32_t" } else { "int64_t" },
+            firsts: mask(0),
+            seconds: mask(1),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -177,5 +220,6 @@ pub fn build(net: &Network, cache_key: &str) -> Context {
         grad_resets,
         finish,
         backward: net.has_backward(),
+        vec: VectorCtx::of(net),
     }
 }

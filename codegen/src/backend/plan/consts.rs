@@ -8,6 +8,10 @@ pub const FLAG_CHUNK: u32 = 4096;
 /// lane is summed while it is still in cache).
 pub const OPTIMIZER_BLOCK: u32 = 32768;
 
+/// Bytes per vector of the CPU backend's vectorised reverse rows (the GCC/Clang vector
+/// extension): 16, what every x86-64 (SSE2) and arm64 (NEON) processor has without target flags.
+pub const CPU_VECTOR_BYTES: u32 = 16;
+
 /// Longest block of a dense row whose ring indices are computed before its additions (a stack
 /// array of this many `uint32_t`).
 pub const MAX_BLOCK: u32 = 512;
