@@ -64,7 +64,11 @@ impl VectorCtx {
             bytes,
             lanes,
             pair_is_vector: lanes == 2,
-            index_type: if scalar_bytes == 4 { "int32_t" } else { "int64_t" },
+            index_type: if scalar_bytes == 4 {
+                "int32_t"
+            } else {
+                "int64_t"
+            },
             firsts: mask(0),
             seconds: mask(1),
         }
