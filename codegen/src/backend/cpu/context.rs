@@ -48,10 +48,7 @@ struct VectorCtx {
 
 impl VectorCtx {
     fn of(net: &Network) -> Self {
-        let scalar_bytes = match net.precision {
-            crate::model::Precision::F32 => 4,
-            crate::model::Precision::F64 => 8,
-        };
+        let scalar_bytes = net.scalar_bytes() as u32;
         let bytes = consts::CPU_VECTOR_BYTES;
         let lanes = bytes / scalar_bytes;
         let mask = |first: u32| {
